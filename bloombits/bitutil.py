@@ -1,0 +1,287 @@
+"""Bit-vector helpers: go-ethereum's sparse compression, and vectorized AND/OR/popcount.
+
+Compression is byte-for-byte compatible with go-ethereum's ``common/bitutil``
+``CompressBytes``/``DecompressBytes``:
+
+* an all-zero input encodes to nothing; a one-byte input encodes to itself;
+* otherwise ``encode(data) = encode(nonzero_bitset(data)) + nonzero_bytes(data)``, where the
+  bitset has one bit per input byte, most significant bit first;
+* ``compress`` keeps the encoding only when it is shorter than the input, so
+  ``decompress(blob, n)`` treats ``len(blob) == n`` as "stored raw".
+
+Decoding rejects malformed input with the same error geth returns, checked in the same order
+(see :mod:`bloombits.errors`). The ``*_many`` functions do the same work for many vectors of
+one size at once, level by level, with numpy; they fall back to the one-vector path only to
+name the exact error of a malformed row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from bloombits.errors import (
+    CompressionError,
+    ExceededTargetError,
+    MissingDataError,
+    UnreferencedDataError,
+    ZeroContentError,
+)
+
+__all__ = [
+    "and_all",
+    "any_set",
+    "bitset_decode_bytes",
+    "bitset_encode_bytes",
+    "compress_bytes",
+    "compress_many",
+    "decompress_bytes",
+    "decompress_many",
+    "or_all",
+    "popcount",
+]
+
+U8 = npt.NDArray[np.uint8]
+
+
+# --- one vector ------------------------------------------------------------------------------
+
+
+def bitset_encode_bytes(data: bytes) -> bytes:
+    """The sparse bitset encoding of ``data``, whether or not it is shorter (geth's
+    ``bitsetEncodeBytes``)."""
+    if len(data) <= 1:
+        return b"" if not data or data[0] == 0 else bytes(data)
+    arr = np.frombuffer(data, dtype=np.uint8)
+    mask = arr != 0
+    nonzero = arr[mask]
+    if nonzero.size == 0:
+        return b""
+    header = bitset_encode_bytes(bytes(np.packbits(mask)))
+    return header + bytes(nonzero)
+
+
+def compress_bytes(data: bytes) -> bytes:
+    """geth's ``CompressBytes``: the bitset encoding if shorter than ``data``, else ``data``."""
+    out = bitset_encode_bytes(data)
+    return out if len(out) < len(data) else bytes(data)
+
+
+def _decode_partial(data: bytes, target: int) -> tuple[U8, int]:
+    """geth's ``bitsetDecodePartialBytes``: decode ``target`` bytes from the front of
+    ``data`` and say how many input bytes that used."""
+    if target == 0:
+        return np.zeros(0, dtype=np.uint8), 0
+    out = np.zeros(target, dtype=np.uint8)
+    if not data:
+        return out, 0
+    if target == 1:
+        out[0] = data[0]
+        return out, 1 if data[0] else 0
+    bitset, ptr = _decode_partial(data, (target + 7) // 8)
+    positions = np.flatnonzero(np.unpackbits(bitset))
+    available = len(data) - ptr
+    values = np.frombuffer(data, dtype=np.uint8, count=min(positions.size, available), offset=ptr)
+    # geth walks the set bits in order and, at each, checks: enough input, inside the
+    # target, non-zero content. Find the first set bit that fails any check.
+    failures: list[tuple[int, int, type[CompressionError]]] = []
+    if positions.size > available:
+        failures.append((available, 0, MissingDataError))
+    beyond = np.flatnonzero(positions >= target)
+    if beyond.size:
+        failures.append((int(beyond[0]), 1, ExceededTargetError))
+    zeros = np.flatnonzero(values == 0)
+    if zeros.size:
+        failures.append((int(zeros[0]), 2, ZeroContentError))
+    if failures:
+        raise min(failures)[2]()
+    out[positions] = values
+    return out, ptr + positions.size
+
+
+def bitset_decode_bytes(data: bytes, target: int) -> bytes:
+    """geth's ``bitsetDecodeBytes``: decode exactly ``data`` into ``target`` bytes."""
+    out, used = _decode_partial(bytes(data), target)
+    if used != len(data):
+        raise UnreferencedDataError()
+    return out.tobytes()
+
+
+def decompress_bytes(data: bytes, target: int) -> bytes:
+    """geth's ``DecompressBytes``: undo :func:`compress_bytes` for a known output size.
+
+    Raises a :class:`~bloombits.errors.CompressionError` subclass on malformed input.
+    """
+    if len(data) > target:
+        raise ExceededTargetError()
+    if len(data) == target:
+        return bytes(data)
+    return bitset_decode_bytes(data, target)
+
+
+# --- many vectors of one size ------------------------------------------------------------------
+
+
+def _level_widths(width: int) -> list[int]:
+    """Widths of the encoding levels, outermost first: ``width, ceil(width/8), ..., 1``."""
+    widths = []
+    while width > 0:
+        widths.append(width)
+        if width == 1:
+            break
+        width = (width + 7) // 8
+    return widths
+
+
+def _row_ranks(counts: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
+    """For entries grouped by row with ``counts`` per row: each entry's row and rank in it."""
+    rows = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    firsts = np.cumsum(counts) - counts
+    ranks = np.arange(rows.size, dtype=np.int64) - firsts[rows]
+    return rows, ranks
+
+
+def _encoding_levels(vectors: U8) -> list[tuple[npt.NDArray[np.bool_], U8]]:
+    """The levels of the bitset encoding of each row, outermost first: (non-zero mask, bytes)."""
+    levels = []
+    current = vectors
+    for level_width in _level_widths(vectors.shape[1]):
+        mask = current != 0
+        levels.append((mask, current))
+        if level_width == 1:
+            break
+        current = np.packbits(mask, axis=1)
+    return levels
+
+
+def compress_many(vectors: U8) -> list[bytes]:
+    """:func:`compress_bytes` of every row of a 2-D ``uint8`` array, in one vectorized pass."""
+    if vectors.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {vectors.shape}")
+    width = vectors.shape[1]
+    vectors = np.ascontiguousarray(vectors, dtype=np.uint8)
+    out = [row.tobytes() for row in vectors]  # stored raw unless the encoding is shorter
+    if width == 0:
+        return out
+    levels = _encoding_levels(vectors)
+    totals = np.sum([mask.sum(axis=1, dtype=np.int64) for mask, _ in levels], axis=0)
+    shorter = np.flatnonzero(totals < width)
+    if shorter.size == 0:
+        return out
+    # The encoding is the innermost level first: scatter each level's non-zero bytes into one
+    # buffer holding the shorter rows back to back.
+    totals = totals[shorter]
+    starts = np.cumsum(totals) - totals
+    flat = np.empty(int(totals.sum()), dtype=np.uint8)
+    placed = np.zeros(shorter.size, dtype=np.int64)  # bytes of inner levels placed, per row
+    for mask, values in reversed(levels):
+        mask = mask[shorter]
+        counts = mask.sum(axis=1, dtype=np.int64)
+        rows, ranks = _row_ranks(counts)
+        flat[starts[rows] + placed[rows] + ranks] = values[shorter][mask]
+        placed += counts
+    buffer = flat.tobytes()
+    for row, start, total in zip(shorter.tolist(), starts.tolist(), totals.tolist(), strict=True):
+        out[row] = buffer[start : start + total]
+    return out
+
+
+def decompress_many(blobs: Sequence[bytes], target: int) -> U8:
+    """:func:`decompress_bytes` of many blobs into a ``(len(blobs), target)`` array.
+
+    Raises the error :func:`decompress_bytes` raises for the first malformed blob, with the
+    blob's position added to the message.
+    """
+    n = len(blobs)
+    out = np.zeros((n, target), dtype=np.uint8)
+    lengths = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=n)
+    raw = np.flatnonzero(lengths == target)
+    for row in raw.tolist():
+        out[row] = np.frombuffer(blobs[row], dtype=np.uint8)
+    if target == 0 or raw.size == n:
+        _raise_first(blobs, target, np.flatnonzero(lengths > target))
+        return out
+    encoded = np.flatnonzero(lengths < target)
+    suspects = [np.flatnonzero(lengths > target)]
+    sub_lengths = lengths[encoded]
+    flat = np.frombuffer(b"".join(blobs[i] for i in encoded.tolist()), dtype=np.uint8)
+    offsets = np.cumsum(sub_lengths) - sub_lengths
+    m = encoded.size
+    bad = np.zeros(m, dtype=np.bool_)
+    # Innermost level (one byte): the first input byte, used only when non-zero.
+    widths = _level_widths(target)
+    first = np.zeros(m, dtype=np.uint8)
+    has_data = sub_lengths > 0
+    first[has_data] = flat[offsets[has_data]]
+    level = first.reshape(m, 1)
+    used = (first != 0).astype(np.int64)
+    for width in reversed(widths[:-1]):
+        bits = np.unpackbits(level, axis=1)
+        counts = bits.sum(axis=1, dtype=np.int64)
+        bad |= counts > sub_lengths - used  # missing data
+        bad |= bits[:, width:].any(axis=1)  # bits beyond the target
+        counts[bad] = 0
+        bits[bad] = 0
+        rows, positions = np.nonzero(bits)
+        _, ranks = _row_ranks(counts)
+        values = flat[offsets[rows] + used[rows] + ranks]
+        zero_rows = rows[values == 0]
+        bad[zero_rows] = True  # zero content
+        level = np.zeros((m, width), dtype=np.uint8)
+        level[rows, positions] = values
+        used += counts
+    bad |= used != sub_lengths  # unreferenced data
+    level[bad] = 0
+    out[encoded] = level
+    suspects.append(encoded[bad])
+    _raise_first(blobs, target, np.concatenate(suspects))
+    return out
+
+
+def _raise_first(blobs: Sequence[bytes], target: int, suspects: npt.NDArray[np.int64]) -> None:
+    """Raise the exact error of the lowest-numbered malformed blob among ``suspects``."""
+    if suspects.size == 0:
+        return
+    row = int(suspects.min())
+    try:
+        decompress_bytes(blobs[row], target)
+    except CompressionError as err:
+        raise _with_position(err, row) from None
+    raise AssertionError(f"blob {row} was flagged malformed but decodes")  # pragma: no cover
+
+
+def _with_position(err: CompressionError, row: int) -> CompressionError:
+    err.args = (f"{err.args[0]} (blob {row})",)
+    return err
+
+
+# --- vector operations ---------------------------------------------------------------------
+
+
+def and_all(vectors: U8) -> U8:
+    """Bitwise AND of the rows of a ``(k, m)`` array (all ones for ``k == 0``)."""
+    if vectors.shape[0] == 0:
+        return np.full(vectors.shape[1:], 0xFF, dtype=np.uint8)
+    out: U8 = np.bitwise_and.reduce(vectors, axis=0)
+    return out
+
+
+def or_all(vectors: U8) -> U8:
+    """Bitwise OR of the rows of a ``(k, m)`` array (all zeros for ``k == 0``)."""
+    if vectors.shape[0] == 0:
+        return np.zeros(vectors.shape[1:], dtype=np.uint8)
+    out: U8 = np.bitwise_or.reduce(vectors, axis=0)
+    return out
+
+
+def any_set(vectors: U8) -> npt.NDArray[np.bool_]:
+    """Per vector (the last axis), whether any bit is set."""
+    return np.asarray(vectors.any(axis=-1))
+
+
+def popcount(vectors: U8) -> npt.NDArray[np.int64]:
+    """Per vector (the last axis), the number of bits set."""
+    counts: npt.NDArray[np.int64] = np.bitwise_count(vectors).sum(axis=-1, dtype=np.int64)
+    return counts

@@ -1,0 +1,53 @@
+"""The project's error hierarchy.
+
+Every error the project raises on purpose derives from :class:`LogfilterError`, so a caller
+can tell "the input or the data was bad, and we said so" from a bug. The root lives in the
+lowest package (``bloombits``) because dependencies point one way: ``chainindex`` and ``rpc``
+subclass it for their own failures.
+"""
+
+from __future__ import annotations
+
+
+class LogfilterError(Exception):
+    """Root of every deliberate error raised by logfilter."""
+
+
+class CompressionError(LogfilterError, ValueError):
+    """Malformed input to :func:`bloombits.bitutil.decompress_bytes`.
+
+    The subclasses mirror go-ethereum's ``common/bitutil`` error values one to one, so a
+    vector that geth rejects is rejected here for the same reason.
+    """
+
+
+class MissingDataError(CompressionError):
+    """A byte referenced by the bitset header lies past the end of the input."""
+
+    def __init__(self) -> None:
+        super().__init__("missing bytes on input")
+
+
+class UnreferencedDataError(CompressionError):
+    """Decompression finished before consuming all of the input."""
+
+    def __init__(self) -> None:
+        super().__init__("extra bytes on input")
+
+
+class ExceededTargetError(CompressionError):
+    """The input describes more bytes than the target size allows."""
+
+    def __init__(self) -> None:
+        super().__init__("target data size exceeded")
+
+
+class ZeroContentError(CompressionError):
+    """A data byte referenced by the bitset header is zero (a non-canonical encoding)."""
+
+    def __init__(self) -> None:
+        super().__init__("zero byte in input content")
+
+
+class GeneratorError(LogfilterError, ValueError):
+    """Misuse of :class:`bloombits.generator.Generator` (bad size, index or bit)."""

@@ -1,0 +1,1 @@
+"""Chain indexing: sources, the LevelDB store, the section indexer and the query path."""

@@ -1,0 +1,37 @@
+"""The store: a key-value protocol, its LevelDB and in-memory implementations, the schema
+(every key layout) and the bloom section store built on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chainindex.errors import StoreError
+from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
+from chainindex.store.leveldb import LevelDBStore
+from chainindex.store.memory import MemoryStore
+from chainindex.store.schema import check_schema
+from chainindex.store.sections import SectionStore
+
+__all__ = [
+    "KeyValueReader",
+    "KeyValueStore",
+    "LevelDBStore",
+    "MemoryStore",
+    "SectionStore",
+    "WriteBatch",
+    "open_datadir",
+]
+
+
+def open_datadir(path: str | Path) -> LevelDBStore:
+    """Open (creating if needed) the LevelDB of a data directory and check its schema."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"data directory {path} is not a directory")
+    store = LevelDBStore(path)
+    try:
+        check_schema(store, str(path))
+    except BaseException:
+        store.close()
+        raise
+    return store

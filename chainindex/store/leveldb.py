@@ -1,0 +1,88 @@
+"""The LevelDB (plyvel) :class:`~chainindex.store.kv.KeyValueStore` the service runs on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import plyvel
+
+from chainindex.errors import CorruptDataError, DataDirLockedError, StoreError
+
+__all__ = ["LevelDBStore"]
+
+
+class _SnapshotReader:
+    """Reads through a plyvel snapshot."""
+
+    def __init__(self, snapshot: Any) -> None:
+        self._snapshot = snapshot
+
+    def get(self, key: bytes) -> bytes | None:
+        value: bytes | None = self._snapshot.get(key)
+        return value
+
+    def iterate(
+        self, start: bytes, stop: bytes | None = None, *, reverse: bool = False
+    ) -> Iterator[tuple[bytes, bytes]]:
+        with self._snapshot.iterator(start=start, stop=stop, reverse=reverse) as it:
+            yield from it
+
+
+class LevelDBStore:
+    """One LevelDB database in a directory (created if missing).
+
+    Opening fails with :class:`~chainindex.errors.DataDirLockedError` when another process
+    holds the directory, and :class:`~chainindex.errors.CorruptDataError` when LevelDB finds
+    it damaged. Batches are applied with ``sync`` so a commit survives power loss and
+    ``kill -9`` alike.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        """The data directory."""
+        try:
+            self._db = plyvel.DB(str(self.path), create_if_missing=create)
+        except plyvel.IOError as err:
+            if "lock" in str(err).lower():
+                raise DataDirLockedError(
+                    f"data directory {self.path} is in use by another process"
+                ) from None
+            raise StoreError(f"cannot open data directory {self.path}: {err}") from None
+        except plyvel.CorruptionError as err:
+            raise CorruptDataError(f"data directory {self.path} is corrupt: {err}") from None
+        except plyvel.Error as err:
+            raise StoreError(f"cannot open data directory {self.path}: {err}") from None
+
+    def get(self, key: bytes) -> bytes | None:
+        value: bytes | None = self._db.get(key)
+        return value
+
+    def iterate(
+        self, start: bytes, stop: bytes | None = None, *, reverse: bool = False
+    ) -> Iterator[tuple[bytes, bytes]]:
+        with self._db.iterator(start=start, stop=stop, reverse=reverse) as it:
+            yield from it
+
+    @contextmanager
+    def batch(self) -> Iterator[Any]:
+        with self._db.write_batch(transaction=True, sync=True) as batch:
+            yield batch
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_SnapshotReader]:
+        snapshot = self._db.snapshot()
+        try:
+            yield _SnapshotReader(snapshot)
+        finally:
+            snapshot.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return bool(self._db.closed)

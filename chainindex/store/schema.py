@@ -1,0 +1,159 @@
+"""Every key layout of the data directory, and its schema version.
+
+One LevelDB per data directory; each kind of record has its own key prefix. Integers in keys
+are big-endian so that keys sort in numeric order and runs are single range scans.
+
+=========================================  ==============================================
+key                                        value
+=========================================  ==============================================
+``meta/schema``                            schema version, u32 BE
+``meta/<name>``                            settings fixed at creation (chain id, section
+                                           size, ...) and progress markers, see ``META_*``
+``B`` bit u16 · section u64 · head hash    compressed bit-vector (geth's layout and format)
+``S`` section u64                          head hash of a stored section (its last block)
+``h`` number u64 · hash                    header record
+``c`` number u64                           canonical block hash at that height
+``n`` hash                                 block number, u64 BE
+``l`` number u64 · hash                    the block's logs, encoded
+=========================================  ==============================================
+
+Opening a directory checks ``meta/schema``: an empty database is stamped with the current
+version; another version, or keys without a version (a foreign database), is refused with a
+clear error.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from eth_typing import BlockNumber, Hash32
+
+from chainindex.errors import CorruptDataError, ForeignDataError, IncompatibleSchemaError
+from chainindex.store.kv import KeyValueStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "bloom_bits_key",
+    "bloom_bits_range",
+    "canonical_hash_key",
+    "check_schema",
+    "decode_u64",
+    "encode_u64",
+    "hash_to_number_key",
+    "header_key",
+    "logs_key",
+    "meta_key",
+    "parse_bloom_bits_key",
+    "section_head_key",
+]
+
+SCHEMA_VERSION = 1
+"""Bumped whenever a layout or an encoding changes incompatibly."""
+
+SCHEMA_KEY = b"meta/schema"
+"""Where the schema version is kept."""
+
+BLOOM_BITS_PREFIX = b"B"
+SECTION_HEAD_PREFIX = b"S"
+HEADER_PREFIX = b"h"
+CANONICAL_PREFIX = b"c"
+HASH_TO_NUMBER_PREFIX = b"n"
+LOGS_PREFIX = b"l"
+META_PREFIX = b"meta/"
+
+META_SECTION_COUNT = "sections"
+"""Number of bloom sections stored (u64)."""
+META_SECTION_SIZE = "section-size"
+"""Blocks per section, fixed when the directory is created (u64)."""
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+_BLOOM_BITS_KEY = struct.Struct(">cHQ32s")
+
+
+def encode_u64(value: int) -> bytes:
+    """Big-endian 8 bytes."""
+    return _U64.pack(value)
+
+
+def decode_u64(data: bytes) -> int:
+    """Inverse of :func:`encode_u64`; a value of the wrong size is corrupt data."""
+    if len(data) != 8:
+        raise CorruptDataError(f"expected an 8-byte integer, found {len(data)} bytes")
+    value: int = _U64.unpack(data)[0]
+    return value
+
+
+def meta_key(name: str) -> bytes:
+    """Key of a setting or progress marker."""
+    return META_PREFIX + name.encode()
+
+
+def bloom_bits_key(bit: int, section: int, head: Hash32) -> bytes:
+    """Key of the compressed vector of bloom bit ``bit`` in ``section`` with head ``head``."""
+    return _BLOOM_BITS_KEY.pack(BLOOM_BITS_PREFIX, bit, section, head)
+
+
+def bloom_bits_range(bit: int, first: int, last: int) -> tuple[bytes, bytes]:
+    """``[start, stop)`` keys covering bit ``bit`` of sections ``first..last`` (inclusive)."""
+    prefix = BLOOM_BITS_PREFIX + _U16.pack(bit)
+    return prefix + _U64.pack(first), prefix + _U64.pack(last + 1)
+
+
+def parse_bloom_bits_key(key: bytes) -> tuple[int, int, Hash32]:
+    """``(bit, section, head)`` of a bloom-bits key."""
+    if len(key) != _BLOOM_BITS_KEY.size or key[:1] != BLOOM_BITS_PREFIX:
+        raise CorruptDataError(f"malformed bloom-bits key {key.hex()}")
+    _, bit, section, head = _BLOOM_BITS_KEY.unpack(key)
+    return bit, section, Hash32(head)
+
+
+def section_head_key(section: int) -> bytes:
+    """Key of the head hash of a stored section."""
+    return SECTION_HEAD_PREFIX + _U64.pack(section)
+
+
+def header_key(number: BlockNumber, block_hash: Hash32) -> bytes:
+    """Key of a header record."""
+    return HEADER_PREFIX + _U64.pack(number) + block_hash
+
+
+def canonical_hash_key(number: BlockNumber) -> bytes:
+    """Key of the canonical hash at a height."""
+    return CANONICAL_PREFIX + _U64.pack(number)
+
+
+def hash_to_number_key(block_hash: Hash32) -> bytes:
+    """Key of the number of a block, by hash."""
+    return HASH_TO_NUMBER_PREFIX + block_hash
+
+
+def logs_key(number: BlockNumber, block_hash: Hash32) -> bytes:
+    """Key of a block's encoded logs."""
+    return LOGS_PREFIX + _U64.pack(number) + block_hash
+
+
+def check_schema(store: KeyValueStore, where: str) -> None:
+    """Stamp an empty store with :data:`SCHEMA_VERSION`, or check the version it has.
+
+    ``where`` names the store in error messages (usually the data directory).
+    """
+    raw = store.get(SCHEMA_KEY)
+    if raw is None:
+        if next(iter(store.iterate(b"")), None) is not None:
+            raise ForeignDataError(
+                f"{where} holds a database that logfilter did not write (no schema version); "
+                "point --datadir at an empty or logfilter directory"
+            )
+        with store.batch() as batch:
+            batch.put(SCHEMA_KEY, _U32.pack(SCHEMA_VERSION))
+        return
+    if len(raw) != _U32.size:
+        raise CorruptDataError(f"{where}: malformed schema version record {raw.hex()}")
+    (version,) = _U32.unpack(raw)
+    if version != SCHEMA_VERSION:
+        raise IncompatibleSchemaError(
+            f"{where} was written by schema version {version}; this logfilter reads version "
+            f"{SCHEMA_VERSION}: rebuild it with `logfilter sync` into a new data directory"
+        )

@@ -1,0 +1,119 @@
+"""Bloom sections on disk: compressed bit-vectors, section heads and the section count.
+
+Sections are stored in order, each in the caller's atomic batch together with whatever else
+that commit writes, so that the count, the heads and the vectors can never disagree. Vectors
+are keyed by the section's head hash (geth's layout): a vector whose head is not the stored
+head of its section belongs to a block range since reorganised away and is never returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from eth_typing import Hash32
+
+from bloombits.bitutil import compress_many
+from bloombits.bloom import BLOOM_BIT_LENGTH
+from chainindex.errors import ConfigMismatchError, CorruptDataError
+from chainindex.store import schema
+from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
+
+__all__ = ["SectionStore"]
+
+_HASH_LENGTH = 32
+
+
+class SectionStore:
+    """Reads and writes bloom sections of a fixed size in a key-value store."""
+
+    def __init__(self, kv: KeyValueStore, section_size: int) -> None:
+        """Bind to ``kv``, fixing its section size on first use and checking it afterwards."""
+        if section_size <= 0 or section_size % 8:
+            raise ValueError(f"section size {section_size} is not a positive multiple of 8")
+        self.kv = kv
+        """The underlying store."""
+        self.section_size = section_size
+        """Blocks per section."""
+        key = schema.meta_key(schema.META_SECTION_SIZE)
+        stored = kv.get(key)
+        if stored is None:
+            with kv.batch() as batch:
+                batch.put(key, schema.encode_u64(section_size))
+        elif (existing := schema.decode_u64(stored)) != section_size:
+            raise ConfigMismatchError(
+                f"the data directory was built with section size {existing}, not {section_size}"
+            )
+
+    def count(self, reader: KeyValueReader | None = None) -> int:
+        """Number of sections stored (sections ``0 .. count - 1``)."""
+        raw = (reader or self.kv).get(schema.meta_key(schema.META_SECTION_COUNT))
+        return 0 if raw is None else schema.decode_u64(raw)
+
+    def heads(
+        self, first: int, last: int, reader: KeyValueReader | None = None
+    ) -> list[Hash32 | None]:
+        """Head hashes of sections ``first..last`` (None where not stored), one range scan."""
+        heads: list[Hash32 | None] = [None] * (last - first + 1)
+        start, stop = schema.section_head_key(first), schema.section_head_key(last + 1)
+        for key, value in (reader or self.kv).iterate(start, stop):
+            if len(value) != _HASH_LENGTH:
+                raise CorruptDataError(f"malformed section head record under {key.hex()}")
+            heads[schema.decode_u64(key[1:]) - first] = Hash32(value)
+        return heads
+
+    def head(self, section: int, reader: KeyValueReader | None = None) -> Hash32 | None:
+        """Head hash of one stored section, or None."""
+        return self.heads(section, section, reader)[0]
+
+    def write_section(
+        self, batch: WriteBatch, section: int, head: Hash32, vectors: npt.NDArray[np.uint8]
+    ) -> None:
+        """Add the next section to ``batch``: its 2048 vectors (compressed), head and count.
+
+        ``section`` must be the current count: sections are stored in order.
+        """
+        if vectors.shape != (BLOOM_BIT_LENGTH, self.section_size // 8):
+            raise ValueError(f"expected vectors of shape (2048, {self.section_size // 8})")
+        if len(head) != _HASH_LENGTH:
+            raise ValueError("a section head is a 32-byte hash")
+        if section != (count := self.count()):
+            raise ValueError(f"section {section} written out of order: {count} stored")
+        for bit, blob in enumerate(compress_many(vectors)):
+            batch.put(schema.bloom_bits_key(bit, section, head), blob)
+        batch.put(schema.section_head_key(section), head)
+        batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(section + 1))
+
+    def truncate(self, batch: WriteBatch, count: int) -> None:
+        """Add to ``batch`` the removal of every section from ``count`` on."""
+        stored = self.count()
+        if count >= stored:
+            return
+        for section, head in enumerate(self.heads(count, stored - 1), start=count):
+            if head is None:
+                raise CorruptDataError(f"section {section} is counted but has no head")
+            for bit in range(BLOOM_BIT_LENGTH):
+                batch.delete(schema.bloom_bits_key(bit, section, head))
+            batch.delete(schema.section_head_key(section))
+        batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(count))
+
+    def read_bit_vectors(
+        self, bit: int, first: int, last: int, reader: KeyValueReader | None = None
+    ) -> list[bytes | None]:
+        """Compressed vectors of bloom bit ``bit`` for sections ``first..last``.
+
+        One range scan over the vectors (and one over the heads). A section not stored, or
+        whose only vector is under a stale head, gives None.
+        """
+        if not 0 <= bit < BLOOM_BIT_LENGTH:
+            raise ValueError(f"bloom bit {bit} out of range")
+        if last < first:
+            return []
+        reader = reader or self.kv
+        heads = self.heads(first, last, reader)
+        out: list[bytes | None] = [None] * (last - first + 1)
+        start, stop = schema.bloom_bits_range(bit, first, last)
+        for key, value in reader.iterate(start, stop):
+            _, section, head = schema.parse_bloom_bits_key(key)
+            if heads[section - first] == head:
+                out[section - first] = value
+        return out

@@ -1,0 +1,55 @@
+"""The chain's data as the index holds it: frozen dataclasses of bytes and ints.
+
+Hex strings never appear here; they exist only at the JSON-RPC edges (the upstream source and
+the server's codec). Scalars use eth-typing's ``NewType`` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_typing import Address, BlockNumber, Hash32
+
+__all__ = ["Address", "BlockNumber", "Hash32", "Header", "Log"]
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The parts of a block header the index needs."""
+
+    number: BlockNumber
+    """Height of the block."""
+    hash: Hash32
+    """keccak256 of the RLP header, as reported by the upstream."""
+    parent_hash: Hash32
+    """Hash of the block this one extends."""
+    timestamp: int
+    """Unix time of the block, seconds."""
+    logs_bloom: bytes
+    """The 256-byte bloom of every log in the block."""
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    """One log (event) emitted by a transaction, with its position in the chain."""
+
+    address: Address
+    """The 20-byte address of the emitting contract."""
+    topics: tuple[Hash32, ...]
+    """Zero to four 32-byte topics; topic 0 is usually the event signature hash."""
+    data: bytes
+    """The non-indexed event arguments, ABI-encoded."""
+    block_number: BlockNumber
+    """Height of the block holding the log."""
+    block_hash: Hash32
+    """Hash of the block holding the log."""
+    block_timestamp: int
+    """Timestamp of the block holding the log."""
+    transaction_hash: Hash32
+    """Hash of the transaction that emitted the log."""
+    transaction_index: int
+    """Position of that transaction in the block."""
+    log_index: int
+    """Position of the log in the block (counted across all its transactions)."""
+    removed: bool = False
+    """True when the log was undone by a reorg (only in notifications)."""
