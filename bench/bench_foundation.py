@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import tempfile
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from eth_typing import Hash32
@@ -21,6 +22,7 @@ from bench.common import Table, machine, median_seconds
 from bloombits import bloom
 from bloombits.bitutil import compress_many, decompress_many
 from bloombits.generator import Generator, rotate
+from bloombits.keccak import keccak256
 from chainindex.store import SectionStore, open_datadir
 
 SECTION = 4096
@@ -35,28 +37,40 @@ def random_blooms(fill: float, seed: int = 1) -> np.ndarray:
 def bench_hashing(repeats: int) -> None:
     table = Table("keccak256 and bloom indexes (32-byte values)", ["what", "rate (M/s)"])
     values = [os.urandom(32) for _ in range(100_000)]
-    backends = {"keccak256 (pysha3, in use)": bloom.keccak256}
+    backends: dict[str, Callable[[bytes], bytes]] = {"keccak256 (pysha3, in use)": keccak256}
     try:
         from Crypto.Hash import keccak as cryptodome_keccak
 
-        backends["keccak256 (pycryptodome, eth-hash's default)"] = lambda v: (
-            cryptodome_keccak.new(digest_bits=256, data=v).digest()
-        )
+        def cryptodome(value: bytes) -> bytes:
+            digest: bytes = cryptodome_keccak.new(digest_bits=256, data=value).digest()
+            return digest
+
+        backends["keccak256 (pycryptodome, eth-hash's default)"] = cryptodome
     except ImportError:  # pragma: no cover
         pass
+
+    def hash_all(fn: Callable[[bytes], object]) -> None:
+        for value in values:
+            fn(value)
+
     for name, fn in backends.items():
-        seconds = median_seconds(lambda fn=fn: [fn(v) for v in values], repeats=repeats)
-        table.add(name, len(values) / seconds / 1e6)
-
-    def uncached() -> None:
-        bloom.bloom_indexes.cache_clear()
-        for v in values:
-            bloom.bloom_indexes(v)
-
-    table.add("bloom_indexes, distinct values", len(values) / median_seconds(uncached) / 1e6)
-    seconds = median_seconds(lambda: [bloom.bloom_indexes(v) for v in values], repeats=repeats)
+        table.add(name, len(values) / median_seconds(partial(hash_all, fn), repeats=repeats) / 1e6)
+    clear = bloom.bloom_indexes.cache_clear
+    seconds = median_seconds(partial(hash_all, bloom.bloom_indexes), setup=clear, repeats=repeats)
+    table.add("bloom_indexes, distinct values", len(values) / seconds / 1e6)
+    seconds = median_seconds(partial(hash_all, bloom.bloom_indexes), repeats=repeats)
     table.add("bloom_indexes, repeated values (cached)", len(values) / seconds / 1e6)
     table.print()
+
+
+def build_and_store(blooms: np.ndarray, sections: SectionStore) -> None:
+    """One section end to end: add blooms, rotate, compress, write in one synced batch."""
+    section = sections.count()
+    gen = Generator(SECTION)
+    gen.add_blooms(0, blooms)
+    with sections.kv.batch() as batch:
+        head = Hash32(section.to_bytes(32, "big"))
+        sections.write_section(batch, section, head, gen.vectors())
 
 
 def bench_sections(repeats: int) -> None:
@@ -68,26 +82,14 @@ def bench_sections(repeats: int) -> None:
         blooms = random_blooms(fill)
         vectors = rotate(blooms)
         blobs = compress_many(vectors)
-        t_rotate = median_seconds(lambda b=blooms: rotate(b), repeats=repeats)
-        t_compress = median_seconds(lambda v=vectors: compress_many(v), repeats=repeats)
-        t_decompress = median_seconds(lambda c=blobs: decompress_many(c, 512), repeats=repeats)
-        tmp = tempfile.mkdtemp(prefix="lf-bench-")
-        store = open_datadir(tmp)
-        sections = SectionStore(store, SECTION)
-        counter = iter(range(10**9))
-
-        def end_to_end(blooms: np.ndarray = blooms) -> None:
-            section = next(counter)
-            gen = Generator(SECTION)
-            gen.add_blooms(0, blooms)
-            with store.batch() as batch:
-                sections.write_section(
-                    batch, section, Hash32(section.to_bytes(32, "big")), gen.vectors()
-                )
-
-        t_e2e = median_seconds(end_to_end, repeats=repeats)
-        store.close()
-        shutil.rmtree(tmp)
+        t_rotate = median_seconds(partial(rotate, blooms), repeats=repeats)
+        t_compress = median_seconds(partial(compress_many, vectors), repeats=repeats)
+        t_decompress = median_seconds(partial(decompress_many, blobs, 512), repeats=repeats)
+        with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp:
+            store = open_datadir(tmp)
+            sections = SectionStore(store, SECTION)
+            t_e2e = median_seconds(partial(build_and_store, blooms, sections), repeats=repeats)
+            store.close()
         size = sum(map(len, blobs)) / 1024
         table.add(name, t_rotate * 1e3, t_compress * 1e3, t_decompress * 1e3, t_e2e * 1e3, size)
     table.print()
