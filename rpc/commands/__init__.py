@@ -1,0 +1,12 @@
+"""The ``logfilter`` subcommands, one module each.
+
+A command module exposes ``register(subparsers)``, which adds its parser and sets
+``run=<function(args) -> exit status>`` as its default. :data:`COMMANDS` lists them in the
+order ``logfilter --help`` shows them.
+"""
+
+from __future__ import annotations
+
+from rpc.commands import build_sections
+
+COMMANDS = [build_sections]
