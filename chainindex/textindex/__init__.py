@@ -1,0 +1,1 @@
+"""A Lucene-style inverted index over decoded logs (filled in layer by layer)."""
