@@ -7,6 +7,7 @@ A segment never changes once written; its deletions live beside it (see
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from chainindex.textindex.fieldreader import FieldReader
 from chainindex.textindex.segmentwriter import FORMAT
 
 __all__ = ["SegmentReader"]
+
+_SERIAL = itertools.count(1)
 
 
 class SegmentReader:
@@ -45,6 +48,8 @@ class SegmentReader:
             raise IndexCorruptError(f"{path}: unreadable segment metadata") from None
         self.name = name
         """Segment name."""
+        self.core_key = next(_SERIAL)
+        """Unique in the process: keys caches of this segment's data."""
         self._field_index = {f: i for i, f in enumerate(sorted(self._field_meta))}
         self._point_index = {f: i for i, f in enumerate(sorted(self._points_meta))}
         self._dv_index = {f: i for i, f in enumerate(sorted(self._dv_meta))}
@@ -57,6 +62,11 @@ class SegmentReader:
     def field_names(self) -> list[str]:
         """Term fields, sorted."""
         return list(self._field_index)
+
+    @property
+    def doc_value_names(self) -> list[str]:
+        """Doc-value columns, sorted."""
+        return list(self._dv_index)
 
     @property
     def point_names(self) -> list[str]:

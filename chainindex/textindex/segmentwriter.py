@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from chainindex.textindex.codec.compound import CompoundWriter
 from chainindex.textindex.codec.docvalues import encode_doc_values
@@ -67,20 +68,31 @@ def _write_field(out: CompoundWriter, i: int, field: FieldInput) -> dict[str, An
     }
 
 
-def write_segment(path: Path, name: str, inputs: SegmentInputs) -> dict[str, Any]:
-    """Write the segment file durably; returns its metadata (also in its table of contents)."""
+EncodedPoints = dict[str, tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int32]]]
+
+
+def write_segment(
+    path: Path, name: str, inputs: SegmentInputs, encoded_points: EncodedPoints | None = None
+) -> dict[str, Any]:
+    """Write the segment file durably; returns its metadata (also in its table of contents).
+
+    ``encoded_points`` gives point fields already sorted and encoded (a merge has them so),
+    in addition to the raw ``inputs.points``.
+    """
     out = CompoundWriter(path)
     try:
         fields_meta: dict[str, Any] = {}
         for i, field_name in enumerate(sorted(inputs.fields)):
             fields_meta[field_name] = _write_field(out, i, inputs.fields[field_name])
+        points = dict(encoded_points or {})
+        for field_name, (values, docs) in inputs.points.items():
+            points[field_name] = encode_points(values, docs)
         points_meta: dict[str, Any] = {}
-        for j, field_name in enumerate(sorted(inputs.points)):
-            values, docs = inputs.points[field_name]
-            encoding, sorted_values, sorted_docs = encode_points(values, docs)
+        for j, field_name in enumerate(sorted(points)):
+            encoding, sorted_values, sorted_docs = points[field_name]
             out.add(f"p.{j}.v", sorted_values.astype("<i8") if encoding == "i64" else sorted_values)
             out.add(f"p.{j}.d", sorted_docs.astype("<i4"))
-            points_meta[field_name] = {"encoding": encoding, "count": len(values)}
+            points_meta[field_name] = {"encoding": encoding, "count": len(sorted_values)}
         dv_meta: dict[str, Any] = {}
         for k, field_name in enumerate(sorted(inputs.doc_values)):
             meta, raw = encode_doc_values(inputs.doc_values[field_name])

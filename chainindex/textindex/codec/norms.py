@@ -53,6 +53,19 @@ class NormsReader:
             return self._lengths[docs]
         return np.ones(len(docs), dtype=np.int64)
 
+    def all_lengths(self) -> I64:
+        """The length of every document (0 where the field is absent)."""
+        if self._lengths is None:
+            return np.ones(self._max_doc, dtype=np.int64)
+        return self._lengths
+
+    def present(self) -> npt.NDArray[np.bool_]:
+        """Per document: whether it has the field."""
+        if self._lengths is None:
+            return np.ones(self._max_doc, dtype=bool)
+        mask: npt.NDArray[np.bool_] = self._lengths > 0
+        return mask
+
     def stats(self, live: npt.NDArray[np.bool_] | None) -> tuple[int, int]:
         """``(documents with the field, sum of their lengths)`` over the live documents."""
         if self._kind == "all":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["KEY_BYTES", "PointsReader", "encode_points", "point_key"]
+__all__ = ["KEY_BYTES", "PointsReader", "encode_points", "i64_to_keys", "merge_points", "point_key"]
 
 KEY_BYTES = 33
 """Width of the sortable key of a value that does not fit in int64."""
@@ -26,6 +26,33 @@ _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 def point_key(value: int) -> bytes:
     """The sortable 33-byte key of any point value."""
     return (value + _OFFSET).to_bytes(KEY_BYTES, "big")
+
+
+def i64_to_keys(values: npt.NDArray[np.int64]) -> npt.NDArray[np.generic]:
+    """The 33-byte keys of int64 values (vectorized :func:`point_key`)."""
+    keys = np.zeros((len(values), KEY_BYTES), dtype=np.uint8)
+    negative = values < 0
+    keys[:, 0] = np.where(negative, 0, 1)
+    keys[:, 1:25] = np.where(negative, 0xFF, 0)[:, None]
+    keys[:, 25:] = values.astype(">i8").view(np.uint8).reshape(-1, 8)
+    return keys.reshape(-1).view(f"S{KEY_BYTES}")
+
+
+def merge_points(
+    parts: list[tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int64]]],
+) -> tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int32]]:
+    """Combine already-encoded ``(encoding, values, docs)`` parts into one sorted field."""
+    if all(encoding == "i64" for encoding, _, _ in parts):
+        values: npt.NDArray[np.generic] = np.concatenate([v.astype(np.int64) for _, v, _ in parts])
+        encoding = "i64"
+    else:
+        values = np.concatenate(
+            [i64_to_keys(v.astype(np.int64)) if e == "i64" else v for e, v, _ in parts]
+        )
+        encoding = "key"
+    docs = np.concatenate([d for _, _, d in parts])
+    order = np.argsort(values, kind="stable")
+    return encoding, values[order], docs[order].astype(np.int32)
 
 
 def encode_points(

@@ -76,12 +76,12 @@ class StoredFieldsReader:
         self._first_docs = first_docs
         self._offsets = offsets
         self._max_doc = max_doc
-        self._chunk = -1
-        self._records: list[bytes] = []
+        self._last: tuple[int, list[bytes]] = (-1, [])
 
     def _load(self, chunk: int) -> list[bytes]:
-        if chunk == self._chunk:
-            return self._records
+        last_chunk, last_records = self._last
+        if chunk == last_chunk:
+            return last_records
         raw = self._data[int(self._offsets[chunk]) : int(self._offsets[chunk + 1])].tobytes()
         try:
             payload = zlib.decompress(raw)
@@ -94,7 +94,7 @@ class StoredFieldsReader:
         if body + ends[-1] != len(payload):
             raise IndexCorruptError("damaged stored-fields chunk")
         records = [payload[body + ends[i] : body + ends[i + 1]] for i in range(count)]
-        self._chunk, self._records = chunk, records
+        self._last = (chunk, records)  # one assignment: safe for concurrent readers
         return records
 
     def get(self, doc: int) -> bytes:

@@ -21,6 +21,7 @@ whole subtrees of terms (the fuzzy walk prunes prefixes that cannot match).
 from __future__ import annotations
 
 import struct
+import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -141,6 +142,7 @@ class TermDictionary:
             blob[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)
         ]
         self._cache: OrderedDict[int, list[bytes]] = OrderedDict()
+        self._lock = threading.Lock()
         self.size = int(first_ords[-1]) if len(first_ords) else 0
         """Number of terms."""
         if len(offsets) != len(self._first_terms) + 1 or len(first_ords) != len(offsets):
@@ -153,10 +155,11 @@ class TermDictionary:
 
     def block(self, index: int) -> list[bytes]:
         """The terms of block ``index`` (decoded once, then cached)."""
-        cached = self._cache.get(index)
-        if cached is not None:
-            self._cache.move_to_end(index)
-            return cached
+        with self._lock:
+            cached = self._cache.get(index)
+            if cached is not None:
+                self._cache.move_to_end(index)
+                return cached
         at = int(self._offsets[index])
         raw = self._blocks[at : int(self._offsets[index + 1])].tobytes()
         try:
@@ -173,9 +176,10 @@ class TermDictionary:
             cursor += length
         if cursor != len(raw):
             raise IndexCorruptError("damaged terms block")
-        self._cache[index] = terms
-        if len(self._cache) > _CACHE_BLOCKS:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[index] = terms
+            if len(self._cache) > _CACHE_BLOCKS:
+                self._cache.popitem(last=False)
         return terms
 
     def first_ord(self, block: int) -> int:

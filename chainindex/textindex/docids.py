@@ -1,0 +1,33 @@
+"""Operations on sorted arrays of distinct document ids (the set algebra of the scorers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EMPTY_DOCS", "contains", "docs_from_mask", "positions_in"]
+
+I64 = npt.NDArray[np.int64]
+
+EMPTY_DOCS: I64 = np.zeros(0, dtype=np.int64)
+"""No documents."""
+
+
+def contains(sorted_set: I64, values: I64) -> npt.NDArray[np.bool_]:
+    """For each of ``values``, whether it is in ``sorted_set``."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_set, values)
+    at[at == len(sorted_set)] = 0
+    result: npt.NDArray[np.bool_] = sorted_set[at] == values
+    return result
+
+
+def positions_in(sorted_set: I64, subset: I64) -> I64:
+    """Index in ``sorted_set`` of each element of ``subset`` (which must be contained)."""
+    return np.searchsorted(sorted_set, subset).astype(np.int64)
+
+
+def docs_from_mask(mask: npt.NDArray[np.bool_]) -> I64:
+    """The documents whose entry in a per-document mask is set."""
+    return np.flatnonzero(mask).astype(np.int64)

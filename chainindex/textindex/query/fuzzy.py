@@ -1,0 +1,240 @@
+"""FuzzyQuery: terms within an edit distance of a term (``field:vitalk~2``), scored.
+
+Distance is Damerau–Levenshtein in its restricted form (optimal string alignment: insert,
+delete, substitute, or swap two adjacent characters, each costing one; Lucene's default with
+``transpositions``), over Unicode code points, at most 2. A term must start with the first
+``prefix_length`` characters of the query term (all of it when shorter), as in Lucene.
+
+Expansion walks the sorted terms of each segment keeping one row of the edit-distance table
+per character of the current term; rows are shared with the previous term's common prefix,
+and as soon as every entry of a row exceeds ``max_edits`` no term with that prefix can match,
+so the walk seeks past all of them (the pruning that Lucene gets from intersecting a
+Levenshtein automaton with the terms index).
+
+Rewrite keeps the ``max_expansions`` best terms over the whole index (terms found only in
+deleted documents do not count) (smaller distance first,
+then term order) and scores like Lucene's blended rewrite: each term's BM25 with its boost
+``1 - distance / min(len(term), len(query))`` and, for every term, the largest document
+frequency among them (so a rare misspelling does not outrank the term itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chainindex.errors import QueryError
+from chainindex.textindex.codec.termdict import TermDictionary
+from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.matchall import MatchNoDocsQuery
+from chainindex.textindex.query.syntax import escape, field_prefix
+from chainindex.textindex.query.term import TermScorer, term_bytes
+from chainindex.textindex.scoring import BM25, idf
+
+if TYPE_CHECKING:
+    from chainindex.textindex.reader import IndexReader, LeafReader
+    from chainindex.textindex.searcher import IndexSearcher
+
+__all__ = ["FuzzyQuery", "ScoredTermsQuery", "edit_distance", "fuzzy_expand"]
+
+MAX_EDITS = 2
+"""The largest distance a fuzzy query accepts (Lucene's limit)."""
+
+
+def _next_row(
+    row: list[int], prev: list[int] | None, query: str, char: str, before: str | None
+) -> list[int]:
+    """Row ``i`` of the OSA table from row ``i - 1`` (``row``) and ``i - 2`` (``prev``)."""
+    new = [row[0] + 1]
+    for j in range(1, len(query) + 1):
+        cost = 0 if query[j - 1] == char else 1
+        value = min(new[j - 1] + 1, row[j] + 1, row[j - 1] + cost)
+        if (
+            prev is not None
+            and before is not None
+            and j > 1
+            and query[j - 1] == before
+            and query[j - 2] == char
+        ):
+            value = min(value, prev[j - 2] + 1)
+        new.append(value)
+    return new
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance between two strings."""
+    row = list(range(len(b) + 1))
+    prev: list[int] | None = None
+    for i, char in enumerate(a):
+        row, prev = _next_row(row, prev, b, char, a[i - 1] if i else None), row
+    return row[-1]
+
+
+def fuzzy_expand(
+    terms: TermDictionary, query: str, max_edits: int, prefix_length: int
+) -> dict[str, int]:
+    """Every term of the dictionary within ``max_edits`` of ``query`` (term → distance)."""
+    found: dict[str, int] = {}
+    head = query[:prefix_length]
+    head_bytes = term_bytes(head)
+    tail = query[prefix_length:]
+    cursor = terms.enum()
+    term = cursor.seek_ceil(head_bytes)
+    rows: list[list[int]] = [list(range(len(tail) + 1))]
+    previous = ""
+    while term is not None and term.startswith(head_bytes):
+        text = term.decode("utf-8", "surrogatepass")[len(head) :]
+        common = 0
+        limit = min(len(text), len(previous), len(rows) - 1)
+        while common < limit and text[common] == previous[common]:
+            common += 1
+        del rows[common + 1 :]
+        dead_at = -1
+        for i in range(common, len(text)):
+            prev = rows[i - 1] if i >= 1 else None
+            row = _next_row(rows[i], prev, tail, text[i], text[i - 1] if i else None)
+            rows.append(row)
+            if min(row) > max_edits:
+                dead_at = i
+                break
+        previous = text
+        if dead_at >= 0:
+            dead_prefix = term_bytes(head + text[: dead_at + 1])
+            term = cursor.seek_ceil(dead_prefix + b"\xff")
+            continue
+        distance = rows[len(text)][len(tail)]
+        if distance <= max_edits:
+            found[head + text] = distance
+        term = cursor.next()
+    return found
+
+
+def _boost(term: str, query: str, distance: int) -> float:
+    shortest = min(len(term), len(query))
+    return max(0.0, 1.0 - distance / shortest) if shortest else 0.0
+
+
+@dataclass(frozen=True)
+class FuzzyQuery(Query):
+    """Documents with a term close to ``term`` (see the module docstring)."""
+
+    field: str
+    term: str
+    max_edits: int = MAX_EDITS
+    prefix_length: int = 0
+    max_expansions: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_edits <= MAX_EDITS:
+            raise QueryError(f"fuzzy edit distance must be 0, 1 or 2, not {self.max_edits}")
+        if self.prefix_length < 0 or self.max_expansions < 1:
+            raise QueryError("fuzzy prefix length must be >= 0 and expansions >= 1")
+
+    def expand(self, reader: IndexReader) -> list[tuple[str, int]]:
+        """The terms this query rewrites to, with their distances, best first."""
+        found: dict[str, int] = {}
+        for leaf in reader.leaves:
+            field = leaf.segment.field(self.field)
+            if field is None:
+                continue
+            near = fuzzy_expand(field.terms, self.term, self.max_edits, self.prefix_length)
+            for term, distance in near.items():
+                if term in found:
+                    continue
+                if leaf.live is not None:
+                    docs = field.postings(field.lookup(term_bytes(term))).read().docs
+                    if not leaf.live[docs].any():
+                        continue  # only in deleted documents: not a term of the index
+                found[term] = distance
+        ranked = sorted(found.items(), key=lambda pair: (pair[1], pair[0]))
+        return ranked[: self.max_expansions]
+
+    def rewrite(self, reader: IndexReader) -> Query:
+        ranked = self.expand(reader)
+        if not ranked:
+            return MatchNoDocsQuery()
+        return ScoredTermsQuery(self.field, tuple((t, _boost(t, self.term, d)) for t, d in ranked))
+
+    def create_weight(self, searcher: IndexSearcher, scoring: bool, boost: float) -> Weight:
+        raise QueryError("a fuzzy query must be rewritten before it is searched")
+
+    def to_string(self, default_field: str = "") -> str:
+        return f"{field_prefix(self.field, default_field)}{escape(self.term)}~{self.max_edits}"
+
+    def term_matchers(self) -> dict[str, list[Callable[[str], bool]]]:
+        def near(term: str) -> bool:
+            return (
+                term.startswith(self.term[: self.prefix_length])
+                and edit_distance(term, self.term) <= self.max_edits
+            )
+
+        return {self.field: [near]}
+
+
+@dataclass(frozen=True)
+class ScoredTermsQuery(Query):
+    """Documents with any of the terms, each scored with its boost and a blended frequency
+    (what a fuzzy query rewrites to)."""
+
+    field: str
+    weighted: tuple[tuple[str, float], ...]
+
+    def create_weight(self, searcher: IndexSearcher, scoring: bool, boost: float) -> Weight:
+        return _ScoredTermsWeight(self, searcher, scoring, boost)
+
+    def to_string(self, default_field: str = "") -> str:
+        prefix = field_prefix(self.field, default_field)
+        return " ".join(f"{prefix}{escape(t)}^{b:g}" for t, b in self.weighted)
+
+    def terms(self) -> dict[str, set[str]]:
+        return {self.field: {t for t, _ in self.weighted}}
+
+
+class _ScoredTermsWeight(Weight):
+    def __init__(
+        self, query: ScoredTermsQuery, searcher: IndexSearcher, scoring: bool, boost: float
+    ) -> None:
+        super().__init__(query, scoring)
+        self._field = query.field
+        self._terms = [(term_bytes(t), b) for t, b in query.weighted]
+        self._sims: list[BM25 | None] = [None] * len(self._terms)
+        if scoring:
+            doc_count, total = searcher.field_stats(self._field)
+            blended = max(searcher.doc_freq(self._field, t) for t, _ in self._terms)
+            self._sims = [
+                BM25(idf(blended, doc_count), doc_count, total, boost * b) for _, b in self._terms
+            ]
+
+    def scorer(self, leaf: LeafReader) -> Scorer | None:
+        field = leaf.segment.field(self._field)
+        if field is None:
+            return None
+        scorers = []
+        for (term, _), sim in zip(self._terms, self._sims, strict=True):
+            ordinal = field.lookup(term)
+            if ordinal >= 0:
+                scorers.append(TermScorer(field, field.postings(ordinal), sim))
+        return _SumScorer(scorers, self.scoring) if scorers else None
+
+
+class _SumScorer(Scorer):
+    """Union of term scorers, scores summed."""
+
+    def __init__(self, scorers: list[TermScorer], scoring: bool) -> None:
+        self._scorers = scorers
+        self._scoring = scoring
+
+    def cost(self) -> int:
+        return sum(s.cost() for s in self._scorers)
+
+    def evaluate(self, candidates: I64 | None = None) -> Matches:
+        parts = [s.evaluate(candidates) for s in self._scorers]
+        docs, inverse = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+        if not self._scoring:
+            return Matches(docs.astype(np.int64), None)
+        weights = np.concatenate([p.scores for p in parts if p.scores is not None])
+        scores = np.bincount(inverse, weights, minlength=len(docs)).astype(np.float64)
+        return Matches(docs.astype(np.int64), scores)

@@ -1,0 +1,467 @@
+"""IndexWriter: add, delete, flush, merge and commit (seed 002, 四、Lucene的增删改操作).
+
+- **Add**: documents are inverted into an in-memory buffer; when it holds
+  ``max_buffered_docs`` documents or ``ram_buffer_bytes`` of memory it is **flushed** into a
+  new immutable segment file (Lucene's FlushByRamOrCountsPolicy).
+- **Delete** (``delete_documents(query)``; a chain reorganisation deletes every log above a
+  block): the buffer is flushed first, then the matching documents are cleared in each
+  segment's live-docs bitset (copy on write: snapshots already handed out do not change).
+- **Merge**: after flushes and commits the merge policy picks segments to merge; merges run
+  on a background thread (or inline) and are swapped in atomically, carrying over deletions
+  that happened while they ran.
+- **Commit**: flush, write the changed live-docs generations, then the commit point
+  atomically (see :mod:`.commit`); files no commit or live state needs are deleted after.
+  Nothing becomes durable before :meth:`IndexWriter.commit`; :meth:`IndexWriter.close`
+  without a commit discards what was not committed (Lucene's rollback).
+
+One writer per index (an exclusive lock file); any number of readers, in this process
+(:meth:`IndexWriter.reader`, near real time) or in others (``IndexReader.open``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from chainindex.errors import TextIndexError
+from chainindex.textindex.buffer import SegmentBuffer
+from chainindex.textindex.codec.livedocs import write_live_docs
+from chainindex.textindex.commit import (
+    CommitPoint,
+    SegmentCommitInfo,
+    read_latest_commit,
+    write_commit,
+)
+from chainindex.textindex.directory import Directory
+from chainindex.textindex.document import Document
+from chainindex.textindex.merge.merger import MergeAbortedError, merge_segments
+from chainindex.textindex.merge.policy import MergePolicy, SegmentSize, TieredMergePolicy
+from chainindex.textindex.merge.scheduler import MergeScheduler
+from chainindex.textindex.query.base import Query
+from chainindex.textindex.reader import IndexReader, LeafReader, open_leaves
+from chainindex.textindex.segmentreader import SegmentReader
+from chainindex.textindex.segmentwriter import write_segment
+
+__all__ = ["IndexWriter", "WriterConfig"]
+
+Live = npt.NDArray[np.bool_]
+_RAM_CHECK_EVERY = 1024
+
+
+@dataclass
+class WriterConfig:
+    """Settings of an :class:`IndexWriter`."""
+
+    max_buffered_docs: int = 100_000
+    """Flush once the buffer holds this many documents."""
+    ram_buffer_bytes: int = 256 << 20
+    """Flush once the buffer holds about this much memory."""
+    merge_policy: MergePolicy = field(default_factory=TieredMergePolicy)
+    """Which segments to merge."""
+    background_merges: bool = True
+    """Merge on a background thread (else inline, after flushes and commits)."""
+
+
+@dataclass(eq=False)
+class _Segment:
+    """The writer's state of one segment."""
+
+    reader: SegmentReader
+    live: Live | None
+    del_gen: int
+    del_count: int
+    dirty: bool = False
+    """Deletions not yet written to a live-docs file."""
+    merging: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.reader.name
+
+
+@dataclass(eq=False)
+class _OneMerge:
+    """A registered merge."""
+
+    segments: list[_Segment]
+    snapshots: list[Live | None]
+    """Each source's live docs when the merge was registered."""
+    name: str
+
+
+def _base36(n: int) -> str:
+    return np.base_repr(n, 36).lower()
+
+
+class IndexWriter:
+    """The single writer of a text index folder."""
+
+    def __init__(self, path: str | Path, config: WriterConfig | None = None) -> None:
+        self.config = config or WriterConfig()
+        """Settings."""
+        self.directory = Directory(path)
+        """The index folder."""
+        self._lock_file = self.directory.lock()
+        try:
+            committed = read_latest_commit(self.directory) or CommitPoint(0, 0)
+            leaves = open_leaves(self.directory, committed)
+        except BaseException:
+            self._lock_file.release()
+            raise
+        self._committed = committed
+        self._segments = [
+            _Segment(leaf.segment, leaf.live, info.del_gen, info.del_count)
+            for leaf, info in zip(leaves, committed.segments, strict=True)
+        ]
+        self._counter = committed.counter
+        self._mutex = threading.RLock()
+        self._buffer = SegmentBuffer()
+        self._pending_merges: list[_OneMerge] = []
+        self._pending_files: set[str] = set()
+        self._closed = False
+        self._changed = False
+        self.version = 0
+        """Incremented by every change visible to a new reader."""
+        self.dropped_segment_listeners: list[Callable[[int], None]] = []
+        """Called with a segment's ``core_key`` when the segment leaves the index."""
+        self._scheduler = (
+            MergeScheduler(self._run_pending_merges) if self.config.background_merges else None
+        )
+        self._delete_unreferenced()
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def committed(self) -> CommitPoint:
+        """The last commit point (as read at open, or as written by :meth:`commit`)."""
+        return self._committed
+
+    @property
+    def has_uncommitted_changes(self) -> bool:
+        """True when adds, deletes or merges happened since the last commit."""
+        return self._changed or self._buffer.num_docs > 0
+
+    @property
+    def buffered_docs(self) -> int:
+        """Documents added but not yet flushed."""
+        return self._buffer.num_docs
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TextIndexError("the index writer is closed")
+
+    def _new_name(self) -> str:
+        name = "_" + _base36(self._counter)
+        self._counter += 1
+        return name
+
+    # -- adding -----------------------------------------------------------------------
+
+    def add_document(self, doc: Document) -> None:
+        """Add one document (searchable after the next flush)."""
+        self.add_documents((doc,))
+
+    def add_documents(self, docs: Iterable[Document]) -> int:
+        """Add documents; returns how many."""
+        count = 0
+        flushed = False
+        with self._mutex:
+            self._check_open()
+            buffer_limit = self.config.max_buffered_docs
+            for doc in docs:
+                self._buffer.add(doc)
+                count += 1
+                n = self._buffer.num_docs
+                if n >= buffer_limit or (
+                    n % _RAM_CHECK_EVERY == 0
+                    and self._buffer.ram_bytes() >= self.config.ram_buffer_bytes
+                ):
+                    self._flush_locked()
+                    flushed = True
+            if count:
+                self._changed = True
+        if flushed:
+            self.maybe_merge()
+        return count
+
+    def _flush_locked(self) -> None:
+        if self._buffer.num_docs == 0:
+            return
+        name = self._new_name()
+        file_name = self.directory.segment_file(name)
+        path = self.directory.file(file_name)
+        write_segment(path, name, self._buffer.to_inputs())
+        self._segments.append(_Segment(SegmentReader(path, name), None, 0, 0))
+        self._buffer = SegmentBuffer()
+        self.version += 1
+
+    def flush(self) -> None:
+        """Write the buffered documents into a new segment (not yet committed)."""
+        with self._mutex:
+            self._check_open()
+            self._flush_locked()
+        self.maybe_merge()
+
+    # -- deleting ---------------------------------------------------------------------
+
+    def delete_documents(self, query: Query) -> int:
+        """Delete every document matching ``query``; returns how many were live."""
+        from chainindex.textindex.searcher import IndexSearcher
+
+        with self._mutex:
+            self._check_open()
+            self._flush_locked()
+            searcher = IndexSearcher(self._snapshot())
+            deleted = 0
+            for segment, docs in zip(self._segments, searcher.matching_docs(query), strict=True):
+                if len(docs) == 0:
+                    continue
+                live = (
+                    np.ones(segment.reader.max_doc, dtype=bool)
+                    if segment.live is None
+                    else segment.live.copy()
+                )
+                live[docs] = False
+                segment.live = live
+                segment.del_count += len(docs)
+                segment.dirty = True
+                deleted += len(docs)
+            if deleted:
+                self._changed = True
+                self.version += 1
+            return deleted
+
+    # -- readers ----------------------------------------------------------------------
+
+    def _snapshot(self) -> IndexReader:
+        leaves = []
+        base = 0
+        for i, segment in enumerate(self._segments):
+            leaves.append(LeafReader(segment.reader, segment.live, i, base))
+            base += segment.reader.max_doc
+        return IndexReader(leaves, self._committed)
+
+    def reader(self) -> IndexReader:
+        """A snapshot of every flushed segment with the current deletions (near real time)."""
+        with self._mutex:
+            self._check_open()
+            return self._snapshot()
+
+    # -- committing -------------------------------------------------------------------
+
+    def commit(self, user_data: dict[str, str] | None = None) -> CommitPoint:
+        """Make every change durable, with ``user_data``, atomically."""
+        with self._mutex:
+            self._check_open()
+            self._flush_locked()
+            dropped = [
+                s for s in self._segments if s.del_count >= s.reader.max_doc and not s.merging
+            ]
+            keep = [s for s in self._segments if s not in dropped]
+            new_gens: dict[int, int] = {}
+            for segment in keep:
+                if segment.dirty:
+                    gen = segment.del_gen + 1
+                    assert segment.live is not None
+                    name = self.directory.live_docs_file(segment.name, gen)
+                    write_live_docs(self.directory.file(name), segment.live)
+                    new_gens[id(segment)] = gen
+            commit = CommitPoint(
+                self._committed.generation + 1,
+                self._counter,
+                tuple(
+                    SegmentCommitInfo(
+                        s.name,
+                        s.reader.max_doc,
+                        new_gens.get(id(s), s.del_gen),
+                        s.del_count,
+                    )
+                    for s in keep
+                ),
+                dict(user_data or {}),
+            )
+            write_commit(self.directory, commit)
+            # Durable: now bring the in-memory state in line.
+            for segment in keep:
+                if id(segment) in new_gens:
+                    segment.del_gen = new_gens[id(segment)]
+                    segment.dirty = False
+            if dropped:
+                self._segments = keep
+                self.version += 1
+                for segment in dropped:
+                    self._notify_dropped(segment)
+            self._committed = commit
+            self._changed = False
+            self._delete_unreferenced()
+        self.maybe_merge()
+        return commit
+
+    def _live_files(self) -> set[str]:
+        names = set(self._committed.files(self.directory))
+        for segment in self._segments:
+            names.add(self.directory.segment_file(segment.name))
+            if segment.del_gen:
+                names.add(self.directory.live_docs_file(segment.name, segment.del_gen))
+        return names | self._pending_files
+
+    def _delete_unreferenced(self) -> None:
+        keep = self._live_files()
+        self.directory.delete([n for n in self.directory.index_files() if n not in keep])
+
+    def _notify_dropped(self, segment: _Segment) -> None:
+        for listener in self.dropped_segment_listeners:
+            listener(segment.reader.core_key)
+
+    # -- merging ----------------------------------------------------------------------
+
+    def _register_merges(self) -> int:
+        idle = [s for s in self._segments if not s.merging]
+        sizes = [
+            SegmentSize(s.name, s.reader.max_doc, s.del_count, s.reader.size_bytes()) for s in idle
+        ]
+        by_name = {s.name: s for s in idle}
+        registered = 0
+        for group in self.config.merge_policy(sizes):
+            members = [by_name[n] for n in group if n in by_name and not by_name[n].merging]
+            if len(members) < 2:
+                continue
+            for member in members:
+                member.merging = True
+            merge = _OneMerge(members, [m.live for m in members], self._new_name())
+            self._pending_files.add(self.directory.segment_file(merge.name))
+            self._pending_merges.append(merge)
+            registered += 1
+        return registered
+
+    def maybe_merge(self) -> None:
+        """Register the merges the policy asks for and get them run."""
+        with self._mutex:
+            if self._closed or not self._register_merges():
+                return
+        if self._scheduler is not None:
+            self._scheduler.trigger()
+        else:
+            self._run_pending_merges(threading.Event())
+
+    def _run_pending_merges(self, abort: threading.Event) -> None:
+        while not abort.is_set():
+            with self._mutex:
+                if not self._pending_merges or self._closed:
+                    return
+                merge = self._pending_merges.pop(0)
+            self._execute(merge, abort)
+
+    def _abandon(self, merge: _OneMerge) -> None:
+        for segment in merge.segments:
+            segment.merging = False
+        file_name = self.directory.segment_file(merge.name)
+        self._pending_files.discard(file_name)
+        self.directory.delete([file_name])
+
+    def _execute(self, merge: _OneMerge, abort: threading.Event) -> None:
+        path = self.directory.file(self.directory.segment_file(merge.name))
+        sources = [
+            (s.reader, snap) for s, snap in zip(merge.segments, merge.snapshots, strict=True)
+        ]
+        total_live = sum(
+            s.max_doc if snap is None else int(np.count_nonzero(snap)) for s, snap in sources
+        )
+        try:
+            maps = merge_segments(sources, path, merge.name, abort)[1] if total_live else []
+        except MergeAbortedError:
+            with self._mutex:
+                self._abandon(merge)
+            return
+        except BaseException:
+            with self._mutex:
+                self._abandon(merge)
+            raise
+        with self._mutex:
+            if self._closed or abort.is_set():
+                self._abandon(merge)
+                return
+            self._swap_in(merge, path, maps)
+
+    def _swap_in(self, merge: _OneMerge, path: Path, maps: list[npt.NDArray[np.int64]]) -> None:
+        at = self._segments.index(merge.segments[0])
+        remaining = [s for s in self._segments if s not in merge.segments]
+        replacement: list[_Segment] = []
+        if maps:
+            reader = SegmentReader(path, merge.name)
+            live = np.ones(reader.max_doc, dtype=bool)
+            for segment, snapshot, doc_map in zip(
+                merge.segments, merge.snapshots, maps, strict=True
+            ):
+                if segment.live is None:
+                    continue
+                before = (
+                    np.ones(segment.reader.max_doc, dtype=bool) if snapshot is None else snapshot
+                )
+                since = before & ~segment.live
+                live[doc_map[since]] = False
+            deleted = int(reader.max_doc - np.count_nonzero(live))
+            replacement = [
+                _Segment(reader, live if deleted else None, 0, deleted, dirty=deleted > 0)
+            ]
+        else:
+            self._pending_files.discard(self.directory.segment_file(merge.name))
+        before_count = sum(1 for s in self._segments[:at] if s not in merge.segments)
+        self._segments = remaining[:before_count] + replacement + remaining[before_count:]
+        self._pending_files.discard(self.directory.segment_file(merge.name))
+        self._changed = True
+        self.version += 1
+        for segment in merge.segments:
+            self._notify_dropped(segment)
+
+    def wait_for_merges(self, timeout: float | None = None) -> bool:
+        """Wait until background merges are done; True if they are."""
+        if self._scheduler is None:
+            return True
+        return self._scheduler.wait_idle(timeout)
+
+    def force_merge(self) -> None:
+        """Merge every segment into one, now, in this thread."""
+        with self._mutex:
+            self._check_open()
+            self._flush_locked()
+            idle = [s for s in self._segments if not s.merging]
+            if len(idle) < 2 and not any(s.del_count for s in idle):
+                return
+            for s in idle:
+                s.merging = True
+            merge = _OneMerge(idle, [s.live for s in idle], self._new_name())
+            self._pending_files.add(self.directory.segment_file(merge.name))
+        self._execute(merge, threading.Event())
+
+    @property
+    def merge_errors(self) -> list[BaseException]:
+        """Errors of background merges that failed (their segments stayed unmerged)."""
+        return [] if self._scheduler is None else list(self._scheduler.errors)
+
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop merges, discard what was not committed, release the index."""
+        if self._closed:
+            return
+        if self._scheduler is not None:
+            self._scheduler.close()
+        with self._mutex:
+            self._closed = True
+            self._pending_merges.clear()
+            self._pending_files.clear()
+            keep = self._committed.files(self.directory)
+            self.directory.delete([n for n in self.directory.index_files() if n not in keep])
+            self._lock_file.release()
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
