@@ -34,11 +34,11 @@ def decode_cursor(cursor: str, sort: str, size: int) -> tuple[float | int, ...]:
         data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(data, dict) or data.get("v") != _VERSION:
             raise ValueError
+        if data.get("s") != sort:
+            raise QueryError(f"cursor was made for sort {data.get('s')!r}, not {sort!r}")
         values = data["k"]
         if not isinstance(values, list) or len(values) != size:
             raise ValueError
-        if data.get("s") != sort:
-            raise QueryError(f"cursor was made for sort {data.get('s')!r}, not {sort!r}")
         out: list[float | int] = []
         for v in values:
             if isinstance(v, bool) or not isinstance(v, int | float):

@@ -285,22 +285,38 @@ class IndexWriter:
                 ),
                 dict(user_data or {}),
             )
-            write_commit(self.directory, commit)
-            # Durable: now bring the in-memory state in line.
-            for segment in keep:
-                if id(segment) in new_gens:
-                    segment.del_gen = new_gens[id(segment)]
-                    segment.dirty = False
-            if dropped:
-                self._segments = keep
-                self.version += 1
-                for segment in dropped:
-                    self._notify_dropped(segment)
-            self._committed = commit
-            self._changed = False
+            try:
+                write_commit(self.directory, commit)
+            except BaseException:
+                # A failure after the rename (the folder's fsync) leaves the new commit point
+                # in place: it is the index's state now, whatever the error says.
+                if self.directory.file(commit.file_name()).exists():
+                    self._adopt(commit, keep, dropped, new_gens)
+                raise
+            self._adopt(commit, keep, dropped, new_gens)
             self._delete_unreferenced()
         self.maybe_merge()
         return commit
+
+    def _adopt(
+        self,
+        commit: CommitPoint,
+        keep: list[_Segment],
+        dropped: list[_Segment],
+        new_gens: dict[int, int],
+    ) -> None:
+        """Bring the in-memory state in line with a commit point now on disk."""
+        for segment in keep:
+            if id(segment) in new_gens:
+                segment.del_gen = new_gens[id(segment)]
+                segment.dirty = False
+        if dropped:
+            self._segments = keep
+            self.version += 1
+            for segment in dropped:
+                self._notify_dropped(segment)
+        self._committed = commit
+        self._changed = False
 
     def _live_files(self) -> set[str]:
         names = set(self._committed.files(self.directory))
@@ -311,8 +327,14 @@ class IndexWriter:
         return names | self._pending_files
 
     def _delete_unreferenced(self) -> None:
-        keep = self._live_files()
-        self.directory.delete([n for n in self.directory.index_files() if n not in keep])
+        self._delete_all_but(self._live_files())
+
+    def _delete_all_but(self, keep: set[str]) -> None:
+        """Delete the index files not in ``keep``: stale commit points first, so that a crash
+        midway never leaves a commit point whose files are gone."""
+        stale = [n for n in self.directory.index_files() if n not in keep]
+        stale.sort(key=lambda n: (not n.startswith("segments_"), n))
+        self.directory.delete(stale)
 
     def _notify_dropped(self, segment: _Segment) -> None:
         for listener in self.dropped_segment_listeners:
@@ -456,8 +478,7 @@ class IndexWriter:
             self._closed = True
             self._pending_merges.clear()
             self._pending_files.clear()
-            keep = self._committed.files(self.directory)
-            self.directory.delete([n for n in self.directory.index_files() if n not in keep])
+            self._delete_all_but(self._committed.files(self.directory))
             self._lock_file.release()
 
     def __enter__(self) -> IndexWriter:
