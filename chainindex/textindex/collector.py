@@ -179,26 +179,30 @@ def merge(tops: list[LeafTop], sort: Sort, k: int) -> list[ScoreDoc]:
     tops = [t for t in tops if len(t.docs)]
     if not tops or k <= 0:
         return []
-    width = len(tops[0].columns)
-    columns = [np.concatenate([t.columns[i] for t in tops]) for i in range(width)]
-    docs = np.concatenate([t.docs for t in tops])
-    scores = np.concatenate([t.scores for t in tops])
-    leaves = np.concatenate([np.full(len(t.docs), t.leaf) for t in tops])
-    order = np.lexsort(columns[::-1])[:k]
+    if len(tops) == 1:  # already in order
+        top = tops[0]
+        columns, docs, scores = top.columns, top.docs, top.scores
+        leaves = [top.leaf] * len(docs)
+        order = list(range(min(k, len(docs))))
+    else:
+        width = len(tops[0].columns)
+        columns = [np.concatenate([t.columns[i] for t in tops]) for i in range(width)]
+        docs = np.concatenate([t.docs for t in tops])
+        scores = np.concatenate([t.scores for t in tops])
+        leaves = np.concatenate([np.full(len(t.docs), t.leaf) for t in tops]).tolist()
+        order = np.lexsort(columns[::-1])[:k].tolist()
+    score_list = scores.tolist()
+    doc_list = docs.tolist()
+    value_lists = [c.tolist() for c in columns]
+    signs = [-1 if f.reverse else 1 for f in sort.fields]
+    first = 1 if sort.by_score else 0
     hits = []
-    for i in order.tolist():
-        values: list[float | int] = []
-        c = 0
-        if sort.by_score:
-            values.append(float(scores[i]))
-            c = 1
-        for field in sort.fields:
-            raw = int(columns[c][i])
-            values.append(-raw if field.reverse else raw)
-            c += 1
+    for i in order:
+        values: list[float | int] = [score_list[i]] if sort.by_score else []
+        values.extend(
+            sign * int(column[i]) for sign, column in zip(signs, value_lists[first:-1], strict=True)
+        )
         hits.append(
-            ScoreDoc(
-                float(scores[i]), int(leaves[i]), int(docs[i]), int(columns[-1][i]), tuple(values)
-            )
+            ScoreDoc(score_list[i], leaves[i], doc_list[i], int(value_lists[-1][i]), tuple(values))
         )
     return hits

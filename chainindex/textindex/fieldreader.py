@@ -139,6 +139,63 @@ class FieldReader:
         return decode_positions(self.pos_data, self.pos_width, starts, counts)
 
 
+_VIEW = {1: "<u1", 2: "<u2", 4: "<u4"}
+
+
+def _run(
+    data: npt.NDArray[np.uint8], start: int, count: int, width: int
+) -> npt.NDArray[np.int64] | None:
+    """``count`` values of ``width`` bytes at ``start`` (``None`` for width 3)."""
+    if width == 0:
+        return np.zeros(count, dtype=np.int64)
+    dtype = _VIEW.get(width)
+    if dtype is None:
+        return None
+    return data[start : start + count * width].view(dtype).astype(np.int64)
+
+
+def _contiguous(
+    table: npt.NDArray[np.void], data: npt.NDArray[np.uint8], first: int, n: int
+) -> tuple[I64, I64] | None:
+    """Docs and frequencies of ``n`` consecutive blocks of one term whose widths are all the
+    same, decoded as whole runs (every block but the last holds 128 documents, so the blocks'
+    bytes form a matrix): the common case, a few numpy calls whatever the length. ``None``
+    when the blocks do not have that shape (the general decoder handles them)."""
+    rows = table[first : first + n]
+    dw, fw = int(rows["dw"][0]), int(rows["fw"][0])
+    if n > 1 and ((rows["dw"] != dw).any() or (rows["fw"] != fw).any()):
+        return None
+    last = int(rows["count"][-1])
+    start = int(rows["offset"][0])
+    full = BLOCK_SIZE * (dw + fw)
+    head = n - 1
+    parts_d = []
+    parts_f = []
+    if head:
+        matrix = data[start : start + head * full].reshape(head, full)
+        d = _run(
+            np.ascontiguousarray(matrix[:, : BLOCK_SIZE * dw]).reshape(-1), 0, head * BLOCK_SIZE, dw
+        )
+        f = _run(
+            np.ascontiguousarray(matrix[:, BLOCK_SIZE * dw :]).reshape(-1), 0, head * BLOCK_SIZE, fw
+        )
+        if d is None or f is None:
+            return None
+        parts_d.append(d)
+        parts_f.append(f)
+    tail = start + head * full
+    d = _run(data, tail, last, dw)
+    f = _run(data, tail + last * dw, last, fw)
+    if d is None or f is None:
+        return None
+    parts_d.append(d)
+    parts_f.append(f)
+    deltas = parts_d[0] if len(parts_d) == 1 else np.concatenate(parts_d)
+    freqs = parts_f[0] if len(parts_f) == 1 else np.concatenate(parts_f)
+    docs = int(rows["base"][0]) + np.cumsum(deltas + 1)
+    return docs, freqs + 1
+
+
 class TermPostings:
     """One term's postings in one segment."""
 
@@ -181,8 +238,16 @@ class TermPostings:
             one = np.array([self.first], dtype=np.int64)
             return Postings(one, np.ones(1, dtype=np.int64), np.array([self.pos], dtype=np.int64))
         ids = self.first + local
-        docs, freqs = decode_blocks(self.field.blocks, self.field.doc_data, ids)
-        counts = self.field.blocks["count"][ids].astype(np.int64)
+        table = self.field.blocks
+        if len(ids) and ids[-1] - ids[0] == len(ids) - 1:
+            fast = _contiguous(table, self.field.doc_data, int(ids[0]), len(ids))
+            if fast is not None:
+                docs, freqs = fast
+                before = int(table["fbase"][ids[0]])
+                starts = self.pos + before + np.cumsum(freqs) - freqs
+                return Postings(docs, freqs, starts)
+        docs, freqs = decode_blocks(table, self.field.doc_data, ids)
+        counts = table["count"][ids].astype(np.int64)
         fbase = self.field.blocks["fbase"][ids].astype(np.int64)
         within = np.cumsum(freqs) - freqs
         block_start = np.cumsum(counts) - counts

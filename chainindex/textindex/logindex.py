@@ -66,7 +66,10 @@ from chainindex.textindex.searcher import IndexSearcher
 from chainindex.textindex.writer import IndexWriter, WriterConfig
 from chainindex.types import Log
 
-__all__ = ["SORTS", "IndexStats", "SearchHit", "SearchResult", "TextIndex"]
+__all__ = ["SORTS", "TEXT_INDEX_DIR", "IndexStats", "SearchHit", "SearchResult", "TextIndex"]
+
+TEXT_INDEX_DIR = "textindex"
+"""The text index's folder inside a data directory (beside the LevelDB files)."""
 
 SortName = Literal["relevance", "block_asc", "block_desc"]
 SORTS: dict[str, Sort] = {
@@ -183,6 +186,11 @@ class TextIndex:
         folder = Path(path)
         writer = None if readonly else IndexWriter(folder, config)
         return cls(folder, registry or AbiRegistry(), writer, executor)
+
+    @classmethod
+    def in_datadir(cls, datadir: str | Path, **options: Any) -> TextIndex:
+        """:meth:`open` the text index of a data directory (``DATADIR/textindex``)."""
+        return cls.open(Path(datadir) / TEXT_INDEX_DIR, **options)
 
     # -- feeding ----------------------------------------------------------------------
 

@@ -17,11 +17,8 @@ import orjson
 
 from bloombits.errors import LogfilterError
 from chainindex.textindex.highlight import HighlightOptions
-from chainindex.textindex.logindex import SORTS, SearchHit, TextIndex
+from chainindex.textindex.logindex import SORTS, TEXT_INDEX_DIR, SearchHit, TextIndex
 from rpc.search_codec import event_json, result_json
-
-TEXT_INDEX_DIR = "textindex"
-"""Where the text index lives inside a data directory."""
 
 
 def register(commands: Any) -> None:

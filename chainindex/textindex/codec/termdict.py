@@ -235,37 +235,51 @@ class TermsEnum:
 
     def __init__(self, terms: TermDictionary) -> None:
         self._dict = terms
+        self._count = terms.block_count
         self._block = 0
         self._index = -1
-        self._terms: list[bytes] = terms.block(0) if terms.block_count else []
+        self._base = 0
+        self._terms: list[bytes] = terms.block(0) if self._count else []
         self.term: bytes | None = None
         """The current term (``None`` before the first move and after the last term)."""
         self.ordinal = -1
         """The current term's ordinal."""
 
+    def _load(self, block: int) -> None:
+        self._block = block
+        if block < self._count:
+            self._terms = self._dict.block(block)
+            self._base = self._dict.first_ord(block)
+
     def _settle(self) -> bytes | None:
-        while self._block < self._dict.block_count and self._index >= len(self._terms):
-            self._block += 1
+        while self._block < self._count and self._index >= len(self._terms):
+            self._load(self._block + 1)
             self._index = 0
-            if self._block < self._dict.block_count:
-                self._terms = self._dict.block(self._block)
-        if self._block >= self._dict.block_count:
+        if self._block >= self._count:
             self.term, self.ordinal = None, -1
             return None
         self.term = self._terms[self._index]
-        self.ordinal = self._dict.first_ord(self._block) + self._index
+        self.ordinal = self._base + self._index
         return self.term
 
     def next(self) -> bytes | None:
         """Move to the next term; ``None`` past the last."""
         self._index += 1
+        if self._index < len(self._terms):
+            self.term = self._terms[self._index]
+            self.ordinal = self._base + self._index
+            return self.term
         return self._settle()
 
     def seek_ceil(self, target: bytes) -> bytes | None:
         """Move to the first term >= ``target`` (never backwards); ``None`` if none."""
         if self.term is not None and target <= self.term:
             return self.term
-        self._block, self._index = self._dict.seek(target)
-        if self._block < self._dict.block_count:
-            self._terms = self._dict.block(self._block)
+        terms = self._terms
+        if self.term is not None and terms and target <= terms[-1]:
+            # Within the current block: a bisect, no index lookup.
+            self._index = bisect_left(terms, target, self._index)
+            return self._settle()
+        block, self._index = self._dict.seek(target)
+        self._load(block)
         return self._settle()

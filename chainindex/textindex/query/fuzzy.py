@@ -73,6 +73,59 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
+class _Automaton:
+    """A Levenshtein (OSA) automaton for one query, built lazily.
+
+    A state is the last two rows of the edit-distance table (values clamped at
+    ``max_edits + 1``, which keeps the state space finite without changing any decision) and
+    the previous character's positions in the query (for transpositions). A character enters
+    as the bitmask of the query positions holding it, so the transitions are a dict from
+    ``(state, mask)`` to the next state, filled as the walk meets them: after warm-up a
+    character costs one dict lookup.
+    """
+
+    def __init__(self, query: str, max_edits: int) -> None:
+        self.query = query
+        self.limit = max_edits + 1
+        self.masks: dict[str, int] = {}
+        for j, char in enumerate(query):
+            self.masks[char] = self.masks.get(char, 0) | (1 << j)
+        start = (None, tuple(min(j, self.limit) for j in range(len(query) + 1)), 0)
+        self._ids: dict[tuple[object, ...], int] = {}
+        self.states: list[tuple[tuple[int, ...] | None, tuple[int, ...], int]] = []
+        self.accepting: list[int] = []
+        """Per state: the distance when the term ends here, or -1 if over the limit."""
+        self.dead: list[bool] = []
+        """Per state: no continuation can come back within the limit."""
+        self.transitions: dict[tuple[int, int], int] = {}
+        self.start = self._state(start)
+
+    def _state(self, key: tuple[tuple[int, ...] | None, tuple[int, ...], int]) -> int:
+        sid = self._ids.get(key)
+        if sid is None:
+            sid = self._ids[key] = len(self.states)
+            self.states.append(key)
+            row = key[1]
+            self.accepting.append(row[-1] if row[-1] < self.limit else -1)
+            self.dead.append(min(row) >= self.limit)
+        return sid
+
+    def step(self, sid: int, mask: int) -> int:
+        """The state after reading a character (given as its query-position mask)."""
+        prev, row, prev_mask = self.states[sid]
+        limit = self.limit
+        new = [min(row[0] + 1, limit)]
+        for j in range(1, len(row)):
+            cost = 0 if (mask >> (j - 1)) & 1 else 1
+            value = min(new[j - 1] + 1, row[j] + 1, row[j - 1] + cost)
+            if prev is not None and j > 1 and (prev_mask >> (j - 1)) & 1 and (mask >> (j - 2)) & 1:
+                value = min(value, prev[j - 2] + 1)
+            new.append(min(value, limit))
+        nxt = self._state((row, tuple(new), mask))
+        self.transitions[(sid, mask)] = nxt
+        return nxt
+
+
 def fuzzy_expand(
     terms: TermDictionary, query: str, max_edits: int, prefix_length: int
 ) -> dict[str, int]:
@@ -80,33 +133,40 @@ def fuzzy_expand(
     found: dict[str, int] = {}
     head = query[:prefix_length]
     head_bytes = term_bytes(head)
-    tail = query[prefix_length:]
+    automaton = _Automaton(query[prefix_length:], max_edits)
+    masks = automaton.masks
+    transitions = automaton.transitions
+    step = automaton.step
+    dead = automaton.dead
+    accepting = automaton.accepting
     cursor = terms.enum()
     term = cursor.seek_ceil(head_bytes)
-    rows: list[list[int]] = [list(range(len(tail) + 1))]
+    path = [automaton.start]  # path[i]: the state after i characters of the current term
     previous = ""
+    skip = len(head)
     while term is not None and term.startswith(head_bytes):
-        text = term.decode("utf-8", "surrogatepass")[len(head) :]
+        text = term.decode("utf-8", "surrogatepass")[skip:]
         common = 0
-        limit = min(len(text), len(previous), len(rows) - 1)
+        limit = min(len(text), len(previous), len(path) - 1)
         while common < limit and text[common] == previous[common]:
             common += 1
-        del rows[common + 1 :]
+        del path[common + 1 :]
+        sid = path[common]
         dead_at = -1
         for i in range(common, len(text)):
-            prev = rows[i - 1] if i >= 1 else None
-            row = _next_row(rows[i], prev, tail, text[i], text[i - 1] if i else None)
-            rows.append(row)
-            if min(row) > max_edits:
+            mask = masks.get(text[i], 0)
+            nxt = transitions.get((sid, mask))
+            sid = step(sid, mask) if nxt is None else nxt
+            path.append(sid)
+            if dead[sid]:
                 dead_at = i
                 break
         previous = text
         if dead_at >= 0:
-            dead_prefix = term_bytes(head + text[: dead_at + 1])
-            term = cursor.seek_ceil(dead_prefix + b"\xff")
+            term = cursor.seek_ceil(term_bytes(head + text[: dead_at + 1]) + b"\xff")
             continue
-        distance = rows[len(text)][len(tail)]
-        if distance <= max_edits:
+        distance = accepting[sid]
+        if distance >= 0:
             found[head + text] = distance
         term = cursor.next()
     return found

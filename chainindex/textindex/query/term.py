@@ -18,8 +18,11 @@ __all__ = ["TermQuery", "TermScorer", "term_bytes"]
 
 
 def term_bytes(term: str) -> bytes:
-    """A term as the dictionary stores it (UTF-8)."""
-    return term.encode("utf-8", "surrogatepass")
+    """A term as the dictionary stores it (UTF-8; lone surrogates kept as such)."""
+    try:
+        return term.encode()
+    except UnicodeEncodeError:
+        return term.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)

@@ -276,3 +276,28 @@ def test_bad_requests_are_clear_errors(ens: TextIndex) -> None:
         ens.search("", address=b"\x01")
     with pytest.raises(QueryError, match="at most 4 topic positions"):
         ens.search("", topics=[None] * 5)
+
+
+def test_parallel_segment_search_gives_the_same_page(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chainindex.textindex.merge.policy import NoMergePolicy
+    from chainindex.textindex.writer import WriterConfig
+
+    config = WriterConfig(max_buffered_docs=1500, merge_policy=NoMergePolicy)
+    with (
+        ThreadPoolExecutor(2) as pool,
+        TextIndex.open(tmp_path / "a", config=config, executor=pool) as parallel,
+    ):
+        parallel.add_logs(mainnet_logs())
+        parallel.commit(1)
+        assert parallel.stats().segments > 5
+        serial = TextIndex.open(tmp_path / "a", readonly=True)
+        for query in ["event:Transfer", "event:Swap OR event:Sync", "value:[1 TO 1000000]"]:
+            for sort in ("relevance", "block_desc"):
+                a = parallel.search(query, limit=50, sort=sort)  # type: ignore[arg-type]
+                b = serial.search(query, limit=50, sort=sort)  # type: ignore[arg-type]
+                assert a.total == b.total
+                assert [(h.score, key(h.log)) for h in a.hits] == [
+                    (h.score, key(h.log)) for h in b.hits
+                ]
