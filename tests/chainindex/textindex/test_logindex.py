@@ -295,8 +295,8 @@ def test_parallel_segment_search_gives_the_same_page(tmp_path: Path) -> None:
         serial = TextIndex.open(tmp_path / "a", readonly=True)
         for query in ["event:Transfer", "event:Swap OR event:Sync", "value:[1 TO 1000000]"]:
             for sort in ("relevance", "block_desc"):
-                a = parallel.search(query, limit=50, sort=sort)  # type: ignore[arg-type]
-                b = serial.search(query, limit=50, sort=sort)  # type: ignore[arg-type]
+                a = parallel.search(query, limit=50, sort=sort)
+                b = serial.search(query, limit=50, sort=sort)
                 assert a.total == b.total
                 assert [(h.score, key(h.log)) for h in a.hits] == [
                     (h.score, key(h.log)) for h in b.hits
