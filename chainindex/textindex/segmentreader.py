@@ -104,6 +104,15 @@ class SegmentReader:
             reader = self._points[name] = PointsReader(encoding, values, docs)
         return reader
 
+    def point_column(self, name: str) -> npt.NDArray[np.int64] | None:
+        """The doc-values column of the same name when it mirrors the points (checked when
+        the segment was written: every document has at most one point, and the column holds
+        it): a point range can then test candidates by lookup instead of set intersection."""
+        meta = self._points_meta.get(name)
+        if meta is None or not meta.get("mirrored"):
+            return None
+        return self.doc_values(name)
+
     def doc_values(self, name: str) -> npt.NDArray[np.int64] | None:
         """A doc-values column (one int per document), or ``None``."""
         column = self._doc_values.get(name)

@@ -92,7 +92,18 @@ def write_segment(
             encoding, sorted_values, sorted_docs = points[field_name]
             out.add(f"p.{j}.v", sorted_values.astype("<i8") if encoding == "i64" else sorted_values)
             out.add(f"p.{j}.d", sorted_docs.astype("<i4"))
-            points_meta[field_name] = {"encoding": encoding, "count": len(sorted_values)}
+            column = inputs.doc_values.get(field_name)
+            mirrored = (
+                encoding == "i64"
+                and column is not None
+                and len(np.unique(sorted_docs)) == len(sorted_docs)
+                and bool(np.array_equal(column[sorted_docs], sorted_values))
+            )
+            points_meta[field_name] = {
+                "encoding": encoding,
+                "count": len(sorted_values),
+                "mirrored": mirrored,
+            }
         dv_meta: dict[str, Any] = {}
         for k, field_name in enumerate(sorted(inputs.doc_values)):
             meta, raw = encode_doc_values(inputs.doc_values[field_name])

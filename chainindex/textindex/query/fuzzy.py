@@ -127,13 +127,19 @@ class _Automaton:
 
 
 def fuzzy_expand(
-    terms: TermDictionary, query: str, max_edits: int, prefix_length: int
+    terms: TermDictionary,
+    query: str,
+    max_edits: int,
+    prefix_length: int,
+    automaton: _Automaton | None = None,
 ) -> dict[str, int]:
-    """Every term of the dictionary within ``max_edits`` of ``query`` (term → distance)."""
+    """Every term of the dictionary within ``max_edits`` of ``query`` (term → distance);
+    ``automaton`` may be shared between the segments of one search."""
     found: dict[str, int] = {}
     head = query[:prefix_length]
     head_bytes = term_bytes(head)
-    automaton = _Automaton(query[prefix_length:], max_edits)
+    if automaton is None:
+        automaton = _Automaton(query[prefix_length:], max_edits)
     masks = automaton.masks
     transitions = automaton.transitions
     step = automaton.step
@@ -196,11 +202,14 @@ class FuzzyQuery(Query):
     def expand(self, reader: IndexReader) -> list[tuple[str, int]]:
         """The terms this query rewrites to, with their distances, best first."""
         found: dict[str, int] = {}
+        automaton = _Automaton(self.term[self.prefix_length :], self.max_edits)
         for leaf in reader.leaves:
             field = leaf.segment.field(self.field)
             if field is None:
                 continue
-            near = fuzzy_expand(field.terms, self.term, self.max_edits, self.prefix_length)
+            near = fuzzy_expand(
+                field.terms, self.term, self.max_edits, self.prefix_length, automaton
+            )
             for term, distance in near.items():
                 if term in found:
                     continue

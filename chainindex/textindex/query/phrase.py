@@ -186,6 +186,8 @@ class _PhraseScorer(Scorer):
         return Matches(matched, self._sim.score(freqs, self._field.norms.lengths(matched)))
 
     def _exact(self, docs: I64, parts: list[Postings]) -> tuple[I64, np.ndarray]:
+        # (doc, position - i) keys come out sorted and distinct (documents ascending, each
+        # document's positions ascending), so each step is a sorted-membership test.
         keys: I64 | None = None
         for i, part in enumerate(parts):
             positions = self._field.positions(part.starts, part.freqs)
@@ -193,7 +195,7 @@ class _PhraseScorer(Scorer):
             start = positions - i
             ok = start >= 0
             k = (owner[ok] << 32) | start[ok]
-            keys = np.unique(k) if keys is None else np.intersect1d(keys, k, assume_unique=False)
+            keys = k if keys is None else keys[contains(k, keys)]
             if len(keys) == 0:
                 break
         assert keys is not None

@@ -7,12 +7,20 @@ matches when any of them is in range.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainindex.textindex.query.base import I64, LazyConstantScorer, Query, Scorer, Weight
+from chainindex.textindex.query.base import (
+    I64,
+    LazyConstantScorer,
+    Matches,
+    Query,
+    Scorer,
+    Weight,
+)
 from chainindex.textindex.query.syntax import field_prefix
 
 if TYPE_CHECKING:
@@ -62,4 +70,41 @@ class _PointRangeWeight(Weight):
                 return np.flatnonzero(mask).astype(np.int64)
             return np.unique(docs).astype(np.int64)
 
-        return LazyConstantScorer(compute, stop - start, self._score, self.scoring)
+        column = leaf.segment.point_column(self._q.field)
+        if column is None:
+            return LazyConstantScorer(compute, stop - start, self._score, self.scoring)
+        return _ColumnRangeScorer(
+            compute, column, self._q.lower, self._q.upper, stop - start, self._score, self.scoring
+        )
+
+
+class _ColumnRangeScorer(LazyConstantScorer):
+    """A point range over a single-valued field that also has a doc-values column: given
+    candidates it reads their values (O(candidates)) instead of building the range's set."""
+
+    def __init__(
+        self,
+        compute: Callable[[], I64],
+        column: I64,
+        lower: int | None,
+        upper: int | None,
+        cost: int,
+        score: float,
+        scoring: bool,
+    ) -> None:
+        super().__init__(compute, cost, score, scoring)
+        self._column = column
+        self._lower = lower
+        self._upper = upper
+
+    def evaluate(self, candidates: I64 | None = None) -> Matches:
+        if candidates is None or len(candidates) * 8 >= self.cost():
+            return super().evaluate(candidates)
+        values = self._column[candidates]
+        keep = np.ones(len(candidates), dtype=bool)
+        if self._lower is not None:
+            keep &= values >= self._lower
+        if self._upper is not None:
+            keep &= values <= self._upper
+        docs = candidates[keep]
+        return Matches(docs, np.full(len(docs), self._score) if self._scoring else None)

@@ -276,3 +276,48 @@ def test_concurrent_searches_and_writes(tmp_path: Path) -> None:
         w.commit()
     assert not errors
     assert len(stored_ids(IndexReader.open(tmp_path))) == 1200
+
+
+def test_point_range_through_doc_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainindex.textindex.query import pointrange
+    from chainindex.textindex.query.boolean import BooleanQuery, Occur
+
+    used = []
+    original = pointrange._ColumnRangeScorer.evaluate
+
+    def spy(self: object, candidates: object = None) -> object:
+        fast = candidates is not None and len(candidates) * 8 < self.cost()  # type: ignore[arg-type, attr-defined]
+        used.append(fast)
+        return original(self, candidates)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pointrange._ColumnRangeScorer, "evaluate", spy)
+    docs = []
+    for i in range(3000):
+        d = doc(i)
+        d.points.append(("copy", i // 10))  # the same values, without a mirroring column
+        docs.append(d)
+    with IndexWriter(tmp_path, inline(merge_policy=NoMergePolicy)) as w:
+        w.add_documents(docs)
+        w.commit()
+        searcher = IndexSearcher(w.reader())
+        for low, high in [(0, 299), (10, 20), (150, None), (None, 3), (400, 500)]:
+            for field, word in (("name", "word3"), ("name", "word0"), ("id", "id1234")):
+                mirrored = BooleanQuery.of(
+                    (Occur.MUST, TermQuery(field, word)),
+                    (Occur.FILTER, PointRangeQuery("block", low, high)),
+                )
+                plain = BooleanQuery.of(
+                    (Occur.MUST, TermQuery(field, word)),
+                    (Occur.FILTER, PointRangeQuery("copy", low, high)),
+                )
+                expected = sorted(
+                    i
+                    for i in range(3000)
+                    if (f"word{i % 7}" if field == "name" else f"id{i}") == word
+                    and (low is None or i // 10 >= low)
+                    and (high is None or i // 10 <= high)
+                )
+                for query in (mirrored, plain):
+                    top = searcher.search(query, 3000)
+                    assert sorted(int(searcher.stored(h.leaf, h.doc)) for h in top.hits) == expected
+    assert any(used)  # the column path was taken (a rare term, a wide range)
