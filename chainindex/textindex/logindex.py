@@ -39,23 +39,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from eth_abi.grammar import BasicType
 from eth_typing import Address, Hash32
 
-from chainindex.decode.abi import abi_type_of
-from chainindex.decode.decoder import DecodedEvent, decode_event, decode_log
+from chainindex.decode.decoder import DecodedEvent, decode_log
 from chainindex.decode.document import (
     TEXT_FIELD,
-    arg_field_name,
     decode_log_record,
     log_document,
 )
 from chainindex.decode.registry import AbiRegistry
-from chainindex.errors import AbiError, QueryError, TextIndexError
+from chainindex.errors import QueryError, TextIndexError
 from chainindex.textindex.cache import CacheStats, FilterCache
 from chainindex.textindex.collector import Sort, SortField
 from chainindex.textindex.cursor import decode_cursor, encode_cursor
-from chainindex.textindex.highlight import HighlightOptions, best_fragments
+from chainindex.textindex.highlight import HighlightOptions
+from chainindex.textindex.loghits import decode_hit, highlights
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import BooleanClause, BooleanQuery, Occur
 from chainindex.textindex.query.multiterm import TermInSetQuery
@@ -353,22 +351,13 @@ class TextIndex:
         hits = []
         for scored in top.hits:
             log, abi = decode_log_record(searcher.stored(scored.leaf, scored.doc))
-            event = self._decode(log, abi)
-            marks = _highlights(event, matchers, options) if highlight and event else {}
+            event = decode_hit(self.registry, log, abi)
+            marks = highlights(event, matchers, options) if highlight and event else {}
             hits.append(SearchHit(scored.score, log, event, marks))
         next_cursor = None
         if len(top.hits) == limit and top.total > limit:
             next_cursor = encode_cursor(sort, top.hits[-1].sort_values)
         return SearchResult(hits, top.total, next_cursor)
-
-    def _decode(self, log: Log, abi: str) -> DecodedEvent | None:
-        if not abi:
-            return None
-        try:
-            event = self.registry.by_human(abi)
-        except AbiError:
-            return None
-        return decode_event(event, log.topics, log.data)
 
     def stats(self) -> IndexStats:
         """Documents, segments, size on disk and cache counters."""
@@ -399,38 +388,3 @@ class TextIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _strings(value: Any, abi_type: Any) -> Iterable[str]:
-    """Every string inside a decoded value of a type (arrays and tuples walked)."""
-    if abi_type.arrlist:
-        for item in value:
-            yield from _strings(item, abi_type.item_type)
-    elif isinstance(abi_type, BasicType):
-        if abi_type.base == "string":
-            yield value
-    else:
-        for component, item in zip(abi_type.components, value, strict=True):
-            yield from _strings(item, component)
-
-
-def _highlights(
-    event: DecodedEvent,
-    matchers: dict[str, list[Any]],
-    options: HighlightOptions,
-) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    shared = matchers.get(TEXT_FIELD, [])
-    for index, arg in enumerate(event.args):
-        if arg.hashed:
-            continue
-        name = arg_field_name(arg.param, index)
-        field_matchers = [*matchers.get(name, []), *shared]
-        if not field_matchers:
-            continue
-        fragments = []
-        for text in _strings(arg.value, abi_type_of(arg.param.type)):
-            fragments.extend(best_fragments(text, field_matchers, options))
-        if fragments:
-            out[name] = fragments[: options.max_fragments]
-    return out

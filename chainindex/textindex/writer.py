@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from chainindex.errors import TextIndexError
 from chainindex.textindex.buffer import SegmentBuffer
@@ -39,17 +38,17 @@ from chainindex.textindex.commit import (
 )
 from chainindex.textindex.directory import Directory
 from chainindex.textindex.document import Document
-from chainindex.textindex.merge.merger import MergeAbortedError, merge_segments
-from chainindex.textindex.merge.policy import MergePolicy, SegmentSize, TieredMergePolicy
+from chainindex.textindex.merge.policy import MergePolicy, TieredMergePolicy
 from chainindex.textindex.merge.scheduler import MergeScheduler
+from chainindex.textindex.merge.writing import MergingWriter
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.reader import IndexReader, LeafReader, open_leaves
 from chainindex.textindex.segmentreader import SegmentReader
+from chainindex.textindex.segmentstate import OneMerge, SegmentState
 from chainindex.textindex.segmentwriter import write_segment
 
 __all__ = ["IndexWriter", "WriterConfig"]
 
-Live = npt.NDArray[np.bool_]
 _RAM_CHECK_EVERY = 1024
 
 
@@ -67,39 +66,12 @@ class WriterConfig:
     """Merge on a background thread (else inline, after flushes and commits)."""
 
 
-@dataclass(eq=False)
-class _Segment:
-    """The writer's state of one segment."""
-
-    reader: SegmentReader
-    live: Live | None
-    del_gen: int
-    del_count: int
-    dirty: bool = False
-    """Deletions not yet written to a live-docs file."""
-    merging: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.reader.name
-
-
-@dataclass(eq=False)
-class _OneMerge:
-    """A registered merge."""
-
-    segments: list[_Segment]
-    snapshots: list[Live | None]
-    """Each source's live docs when the merge was registered."""
-    name: str
-
-
 def _base36(n: int) -> str:
     return np.base_repr(n, 36).lower()
 
 
-class IndexWriter:
-    """The single writer of a text index folder."""
+class IndexWriter(MergingWriter):
+    """The single writer of a text index folder (merging: :mod:`.merge.writing`)."""
 
     def __init__(self, path: str | Path, config: WriterConfig | None = None) -> None:
         self.config = config or WriterConfig()
@@ -115,13 +87,13 @@ class IndexWriter:
             raise
         self._committed = committed
         self._segments = [
-            _Segment(leaf.segment, leaf.live, info.del_gen, info.del_count)
+            SegmentState(leaf.segment, leaf.live, info.del_gen, info.del_count)
             for leaf, info in zip(leaves, committed.segments, strict=True)
         ]
         self._counter = committed.counter
         self._mutex = threading.RLock()
         self._buffer = SegmentBuffer()
-        self._pending_merges: list[_OneMerge] = []
+        self._pending_merges: list[OneMerge] = []
         self._pending_files: set[str] = set()
         self._closed = False
         self._changed = False
@@ -196,7 +168,7 @@ class IndexWriter:
         file_name = self.directory.segment_file(name)
         path = self.directory.file(file_name)
         write_segment(path, name, self._buffer.to_inputs())
-        self._segments.append(_Segment(SegmentReader(path, name), None, 0, 0))
+        self._segments.append(SegmentState(SegmentReader(path, name), None, 0, 0))
         self._buffer = SegmentBuffer()
         self.version += 1
 
@@ -301,8 +273,8 @@ class IndexWriter:
     def _adopt(
         self,
         commit: CommitPoint,
-        keep: list[_Segment],
-        dropped: list[_Segment],
+        keep: list[SegmentState],
+        dropped: list[SegmentState],
         new_gens: dict[int, int],
     ) -> None:
         """Bring the in-memory state in line with a commit point now on disk."""
@@ -336,135 +308,8 @@ class IndexWriter:
         stale.sort(key=lambda n: (not n.startswith("segments_"), n))
         self.directory.delete(stale)
 
-    def _notify_dropped(self, segment: _Segment) -> None:
-        for listener in self.dropped_segment_listeners:
-            listener(segment.reader.core_key)
-
-    # -- merging ----------------------------------------------------------------------
-
-    def _register_merges(self) -> int:
-        idle = [s for s in self._segments if not s.merging]
-        sizes = [
-            SegmentSize(s.name, s.reader.max_doc, s.del_count, s.reader.size_bytes()) for s in idle
-        ]
-        by_name = {s.name: s for s in idle}
-        registered = 0
-        for group in self.config.merge_policy(sizes):
-            members = [by_name[n] for n in group if n in by_name and not by_name[n].merging]
-            if len(members) < 2:
-                continue
-            for member in members:
-                member.merging = True
-            merge = _OneMerge(members, [m.live for m in members], self._new_name())
-            self._pending_files.add(self.directory.segment_file(merge.name))
-            self._pending_merges.append(merge)
-            registered += 1
-        return registered
-
-    def maybe_merge(self) -> None:
-        """Register the merges the policy asks for and get them run."""
-        with self._mutex:
-            if self._closed or not self._register_merges():
-                return
-        if self._scheduler is not None:
-            self._scheduler.trigger()
-        else:
-            self._run_pending_merges(threading.Event())
-
-    def _run_pending_merges(self, abort: threading.Event) -> None:
-        while not abort.is_set():
-            with self._mutex:
-                if not self._pending_merges or self._closed:
-                    return
-                merge = self._pending_merges.pop(0)
-            self._execute(merge, abort)
-
-    def _abandon(self, merge: _OneMerge) -> None:
-        for segment in merge.segments:
-            segment.merging = False
-        file_name = self.directory.segment_file(merge.name)
-        self._pending_files.discard(file_name)
-        self.directory.delete([file_name])
-
-    def _execute(self, merge: _OneMerge, abort: threading.Event) -> None:
-        path = self.directory.file(self.directory.segment_file(merge.name))
-        sources = [
-            (s.reader, snap) for s, snap in zip(merge.segments, merge.snapshots, strict=True)
-        ]
-        total_live = sum(
-            s.max_doc if snap is None else int(np.count_nonzero(snap)) for s, snap in sources
-        )
-        try:
-            maps = merge_segments(sources, path, merge.name, abort)[1] if total_live else []
-        except MergeAbortedError:
-            with self._mutex:
-                self._abandon(merge)
-            return
-        except BaseException:
-            with self._mutex:
-                self._abandon(merge)
-            raise
-        with self._mutex:
-            if self._closed or abort.is_set():
-                self._abandon(merge)
-                return
-            self._swap_in(merge, path, maps)
-
-    def _swap_in(self, merge: _OneMerge, path: Path, maps: list[npt.NDArray[np.int64]]) -> None:
-        at = self._segments.index(merge.segments[0])
-        remaining = [s for s in self._segments if s not in merge.segments]
-        replacement: list[_Segment] = []
-        if maps:
-            reader = SegmentReader(path, merge.name)
-            live = np.ones(reader.max_doc, dtype=bool)
-            for segment, snapshot, doc_map in zip(
-                merge.segments, merge.snapshots, maps, strict=True
-            ):
-                if segment.live is None:
-                    continue
-                before = (
-                    np.ones(segment.reader.max_doc, dtype=bool) if snapshot is None else snapshot
-                )
-                since = before & ~segment.live
-                live[doc_map[since]] = False
-            deleted = int(reader.max_doc - np.count_nonzero(live))
-            replacement = [
-                _Segment(reader, live if deleted else None, 0, deleted, dirty=deleted > 0)
-            ]
-        else:
-            self._pending_files.discard(self.directory.segment_file(merge.name))
-        before_count = sum(1 for s in self._segments[:at] if s not in merge.segments)
-        self._segments = remaining[:before_count] + replacement + remaining[before_count:]
-        self._pending_files.discard(self.directory.segment_file(merge.name))
-        self._changed = True
-        self.version += 1
-        for segment in merge.segments:
-            self._notify_dropped(segment)
-
-    def wait_for_merges(self, timeout: float | None = None) -> bool:
-        """Wait until background merges are done; True if they are."""
-        if self._scheduler is None:
-            return True
-        return self._scheduler.wait_idle(timeout)
-
-    def force_merge(self) -> None:
-        """Merge every segment into one, now, in this thread."""
-        with self._mutex:
-            self._check_open()
-            self._flush_locked()
-            idle = [s for s in self._segments if not s.merging]
-            if len(idle) < 2 and not any(s.del_count for s in idle):
-                return
-            for s in idle:
-                s.merging = True
-            merge = _OneMerge(idle, [s.live for s in idle], self._new_name())
-            self._pending_files.add(self.directory.segment_file(merge.name))
-        self._execute(merge, threading.Event())
-
-    @property
-    def merge_errors(self) -> list[BaseException]:
-        """Errors of background merges that failed (their segments stayed unmerged)."""
-        return [] if self._scheduler is None else list(self._scheduler.errors)
+    def _merge_policy(self) -> MergePolicy:
+        return self.config.merge_policy
 
     # -- closing ----------------------------------------------------------------------
 

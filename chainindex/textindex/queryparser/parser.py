@@ -31,12 +31,11 @@ hex) and ranges compare numbers. Malformed input raises
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from chainindex.errors import QueryError, QueryParseError
 from chainindex.textindex.analysis import KEYWORD, STANDARD, Analyzer
 from chainindex.textindex.query.base import Query
-from chainindex.textindex.query.boolean import BooleanClause, BooleanQuery, Occur
+from chainindex.textindex.query.boolean import Occur
 from chainindex.textindex.query.fuzzy import MAX_EDITS, FuzzyQuery
 from chainindex.textindex.query.matchall import (
     BoostQuery,
@@ -51,6 +50,15 @@ from chainindex.textindex.query.regexp import RegexpQuery
 from chainindex.textindex.query.term import TermQuery
 from chainindex.textindex.query.termrange import TermRangeQuery
 from chainindex.textindex.query.wildcard import WildcardQuery
+from chainindex.textindex.queryparser.build import (
+    Clauses,
+    FieldKind,
+    combine,
+    either,
+    has_wildcard,
+    parse_int,
+    unescape,
+)
 from chainindex.textindex.queryparser.lexer import Token, tokenize
 
 __all__ = ["FieldKind", "QueryParser"]
@@ -60,32 +68,8 @@ MAX_CLAUSES = 1024
 MAX_QUERY_LENGTH = 10_000
 """Longest query string accepted."""
 
-
-@dataclass(frozen=True, slots=True)
-class FieldKind:
-    """What the index holds in a field, which decides how its terms are read."""
-
-    terms: bool = True
-    """The field has terms."""
-    tokenized: bool = True
-    """Its terms come from analyzed text (else from keywords)."""
-    points: bool = False
-    """The field has integer points."""
-
-
-Clauses = list[tuple[Occur, Query]]
 _STARTS = {"TERM", "QUOTED", "REGEXP", "LPAREN", "LBRACKET", "LBRACE", "PLUS", "MINUS"}
 _STARTS |= {"BANG", "NOT"}
-
-
-def parse_int(text: str) -> int:
-    """An integer written in decimal or ``0x`` hexadecimal (``ValueError`` otherwise)."""
-    cleaned = text.strip().lower()
-    if cleaned.startswith(("0x", "-0x")):
-        return int(cleaned, 16)
-    if not cleaned.lstrip("-").isdigit():
-        raise ValueError(text)
-    return int(cleaned, 10)
 
 
 class QueryParser:
@@ -344,8 +328,8 @@ class _Parse:
         if token.wildcard:
             pattern = analyzer.normalize(token.raw)
             body = pattern[:-1]
-            if pattern.endswith("*") and not _has_wildcard(body) and not body.endswith("\\"):
-                return PrefixQuery(field, _unescape(body))
+            if pattern.endswith("*") and not has_wildcard(body) and not body.endswith("\\"):
+                return PrefixQuery(field, unescape(body))
             return WildcardQuery(field, pattern)
         terms = analyzer.terms(token.text)
         if not terms:
@@ -410,38 +394,3 @@ class _Parse:
                 )
             )
         return queries[0] if len(queries) == 1 else either(*queries)
-
-
-def _has_wildcard(raw: str) -> bool:
-    escaped = False
-    for char in raw:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in "*?":
-            return True
-    return False
-
-
-def _unescape(raw: str) -> str:
-    out = []
-    chars = iter(raw)
-    for char in chars:
-        out.append(next(chars, "") if char == "\\" else char)
-    return "".join(out)
-
-
-def either(*queries: Query) -> Query:
-    """Documents matching any of the queries."""
-    return BooleanQuery(tuple(BooleanClause(Occur.SHOULD, q) for q in queries))
-
-
-def combine(clauses: Clauses) -> Query:
-    """One query from clauses: a lone required or optional clause is itself; prohibited
-    clauses alone are taken against every document."""
-    if len(clauses) == 1 and clauses[0][0] in (Occur.MUST, Occur.SHOULD):
-        return clauses[0][1]
-    if all(occur is Occur.MUST_NOT for occur, _ in clauses):
-        clauses = [(Occur.MUST, MatchAllDocsQuery()), *clauses]
-    return BooleanQuery(tuple(BooleanClause(o, q) for o, q in clauses))
