@@ -23,10 +23,13 @@ from chainindex.textindex.codec.storedfields import StoredFieldsWriter
 from chainindex.textindex.document import POINT_MAX, POINT_MIN, Document
 from chainindex.textindex.segmentdata import FieldInput, SegmentInputs
 
-__all__ = ["POSITION_GAP", "SegmentBuffer"]
+__all__ = ["MAX_KEYWORD_LENGTH", "POSITION_GAP", "SegmentBuffer"]
 
 POSITION_GAP = 100
 """Positions skipped between two values of the same field in one document."""
+MAX_KEYWORD_LENGTH = 4096
+"""Longer keyword values are not indexed (the terms dictionary stores suffixes of up to
+65,535 bytes; four UTF-8 bytes per character at most)."""
 _TERM_BYTES_OVERHEAD = 80
 """Approximate bytes a distinct term costs in the buffer (dict entry and string)."""
 
@@ -77,6 +80,8 @@ class SegmentBuffer:
         d = self.num_docs
         next_pos: dict[str, int] = {}
         for name, value in doc.keywords:
+            if len(value) > MAX_KEYWORD_LENGTH:
+                continue  # stored with the document, not indexed (as Lucene refuses immense terms)
             field = self._fields.get(name) or self._field(name)
             term = value.lower()
             tid = field.terms.get(term)

@@ -26,7 +26,13 @@ import orjson
 from chainindex.errors import IndexCorruptError
 from chainindex.textindex.directory import Directory
 
-__all__ = ["CommitPoint", "SegmentCommitInfo", "read_latest_commit", "write_commit"]
+__all__ = [
+    "CommitPoint",
+    "SegmentCommitInfo",
+    "commit_generations",
+    "read_latest_commit",
+    "write_commit",
+]
 
 _MAGIC = b"LFTICMT\x01"
 _CRC = struct.Struct("<I")

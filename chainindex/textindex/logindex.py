@@ -51,7 +51,9 @@ from chainindex.decode.registry import AbiRegistry
 from chainindex.errors import QueryError, TextIndexError
 from chainindex.textindex.cache import CacheStats, FilterCache
 from chainindex.textindex.collector import Sort, SortField
+from chainindex.textindex.commit import commit_generations
 from chainindex.textindex.cursor import decode_cursor, encode_cursor
+from chainindex.textindex.directory import Directory
 from chainindex.textindex.highlight import HighlightOptions
 from chainindex.textindex.loghits import decode_hit, highlights
 from chainindex.textindex.query.base import Query
@@ -243,10 +245,17 @@ class TextIndex:
     def _refresh_locked(self) -> None:
         writer = self._writer
         if writer is None:
+            # Read-only: reopen only when a newer commit point has appeared (a listing).
             current = self._reader
-            latest = IndexReader.open(self.path) if self.path.is_dir() else IndexReader([])
-            if current is None or latest.commit != current.commit:
-                self._reader = latest
+            generations = (
+                commit_generations(Directory(self.path, create=False))
+                if (self.path.is_dir())
+                else []
+            )
+            newest = generations[-1] if generations else 0
+            known = 0 if current is None or current.commit is None else current.commit.generation
+            if current is None or newest != known:
+                self._reader = IndexReader.open(self.path) if generations else IndexReader([])
             return
         if writer.buffered_docs:
             writer.flush()

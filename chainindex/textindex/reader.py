@@ -84,19 +84,32 @@ class IndexReader:
 
     def tokenized(self, name: str) -> bool:
         """True when some segment indexed analyzed text in the field."""
-        for leaf in self.leaves:
-            info = leaf.segment.field_info(name)
-            if info is not None and info["tokenized"]:
-                return True
-        return False
+        return name in self._tokenized
 
-    def term_fields(self) -> set[str]:
+    @cached_property
+    def _tokenized(self) -> frozenset[str]:
+        return frozenset(
+            n
+            for leaf in self.leaves
+            for n in leaf.segment.field_names
+            if (leaf.segment.field_info(n) or {}).get("tokenized")
+        )
+
+    @cached_property
+    def _term_fields(self) -> frozenset[str]:
+        return frozenset(n for leaf in self.leaves for n in leaf.segment.field_names)
+
+    @cached_property
+    def _point_fields(self) -> frozenset[str]:
+        return frozenset(n for leaf in self.leaves for n in leaf.segment.point_names)
+
+    def term_fields(self) -> frozenset[str]:
         """Names of the term fields of any segment."""
-        return {n for leaf in self.leaves for n in leaf.segment.field_names}
+        return self._term_fields
 
-    def point_fields(self) -> set[str]:
+    def point_fields(self) -> frozenset[str]:
         """Names of the point fields of any segment."""
-        return {n for leaf in self.leaves for n in leaf.segment.point_names}
+        return self._point_fields
 
     def field_stats(self, name: str) -> tuple[int, int]:
         """``(live docs with the field, total field length)`` over the whole index."""

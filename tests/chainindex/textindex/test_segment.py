@@ -162,3 +162,18 @@ def test_advance_skips_blocks(tmp_path: Path) -> None:
     assert it.advance(128 * 40 + 5) == 128 * 40 + 5
     assert it.advance(128 * 49) == 128 * 49
     assert it.blocks_decoded == 2  # the skip data jumped over the other 48 blocks
+
+
+def test_immense_keywords_are_stored_not_indexed(tmp_path: Path) -> None:
+    from chainindex.textindex.buffer import MAX_KEYWORD_LENGTH
+
+    long_value = "x" * (MAX_KEYWORD_LENGTH + 1)
+    docs = [
+        Document(keywords=[("k", long_value), ("k", "short")], stored=b"a"),
+        Document(keywords=[("k", "x" * MAX_KEYWORD_LENGTH)], stored=b"b"),
+    ]
+    reader = build(tmp_path, docs)
+    field = reader.field("k")
+    assert field is not None
+    assert [t for t, _ in field.terms.iterate()] == [b"short", b"x" * MAX_KEYWORD_LENGTH]
+    assert reader.stored(0) == b"a"
