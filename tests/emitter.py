@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from eth_abi import encode
+from eth_abi.abi import encode
 
 from bloombits.keccak import keccak256
 from tests.anvil import Anvil

@@ -132,8 +132,13 @@ class ArchiveSource:
 
     def _read(self, first: int, last: int) -> list[tuple[int, dict[str, Any]]]:
         """``(line number, record)`` of blocks ``first..last``."""
-        if first < self.first or last > self.last:
-            raise MissingBlockError(first if first < self.first else self.last + 1)
+        if first < self.first:
+            raise ArchiveError(
+                f"the archive {self.path} starts at block {self.first}, not {first} "
+                f"(use --from-block {self.first})"
+            )
+        if last > self.last:
+            raise MissingBlockError(self.last + 1)
         with self._lock:
             _, line_no = self._seek(first)
             out = []
