@@ -407,12 +407,12 @@ class ChainIndexer:
             self.observer.on_commit(self.status, len(blocks), logs)
 
     async def _committed(self, event: ChainEvent) -> None:
-        """After a commit: refresh the state, publish, wake waiters, build sections."""
-        self._state = await self._blocking(self.writer.state)
+        """After a commit: build the sections it completed, then publish and wake waiters
+        (so that whoever sees the event also sees the sections it completed)."""
+        await self._build_sections()
         self.events.publish(event)
         async with self._progress:
             self._progress.notify_all()
-        await self._build_sections()
 
     async def _build_sections(self) -> None:
         if self._upstream is None:

@@ -8,6 +8,7 @@ from anvil's unlocked dev accounts.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ ARTIFACT = Path(__file__).parent / "contracts" / "Emitter.json"
 NAME_REGISTERED_TOPIC = keccak256(b"NameRegistered(string,bytes32,address,uint256,uint256,uint256)")
 """topic0 of the ENS-style NameRegistered event."""
 
-_GAS = hex(8_000_000)
+_GAS = hex(2_000_000)
 
 
 def _selector(signature: str) -> bytes:
@@ -45,9 +46,13 @@ class Emitter:
         tx_hash = anvil.rpc(
             "eth_sendTransaction", {"from": self.sender, "data": artifact["bytecode"], "gas": _GAS}
         )
-        if anvil.rpc("eth_getTransactionReceipt", tx_hash) is None:
+        if not anvil.rpc("anvil_getAutomine"):
             anvil.mine()
         receipt = anvil.rpc("eth_getTransactionReceipt", tx_hash)
+        deadline = time.monotonic() + 10
+        while receipt is None and time.monotonic() < deadline:  # automine is asynchronous
+            time.sleep(0.01)
+            receipt = anvil.rpc("eth_getTransactionReceipt", tx_hash)
         self.address: str = receipt["contractAddress"]
         """The contract's address (lowercase hex)."""
 
