@@ -37,8 +37,10 @@ from bloombits.errors import LogfilterError
 from chainindex.errors import (
     ArchiveError,
     ChainMismatchError,
+    InvalidBlockError,
     MissingBlockError,
     ReorgTooDeepError,
+    SyncError,
 )
 from chainindex.events import ChainEvent, ChainEvents
 from chainindex.logstore import ChainReader, ChainState
@@ -83,6 +85,9 @@ class SyncConfig:
     """Fetches in flight ahead of the commit."""
     refresh_interval: float = 2.0
     """Seconds without news from the head watcher before the indexer asks for the head."""
+    max_inconsistent: int = 6
+    """Answers in a row that contradict the upstream's own chain (a block not extending the
+    head the upstream still reports) before sync stops with an error."""
 
     def __post_init__(self) -> None:
         if self.section_size <= 0 or self.section_size % 8:
@@ -185,6 +190,7 @@ class ChainIndexer:
         self._phase = "starting"
         self._logs_per_block = 0.0
         self._chain_id: int | None = None
+        self._inconsistent = 0
 
     # --- public ------------------------------------------------------------------------
 
@@ -379,7 +385,7 @@ class ChainIndexer:
                     log.info("block %d does not extend the synced head", result[0].header.number)
                     for task in pending:
                         task.cancel()
-                    await self._reorg()
+                    await self._reorg(result[0].header)
                     raise _ReplanError
                 await self._commit(result)
                 launch()
@@ -402,6 +408,7 @@ class ChainIndexer:
             if not self._logs_per_block
             else (0.7 * self._logs_per_block + 0.3 * per_block)
         )
+        self._inconsistent = 0
         await self._committed(ChainEvent((), tuple(blocks), blocks[-1].header))
         if self.observer is not None:
             self.observer.on_commit(self.status, len(blocks), logs)
@@ -463,12 +470,21 @@ class ChainIndexer:
             raise ReorgTooDeepError(f"stored headers {low}..{high} are incomplete")
         return headers
 
-    async def _reorg(self) -> None:
-        """Replace our blocks above the common ancestor with the upstream's."""
+    async def _reorg(self, suspect: Header | None = None) -> None:
+        """Replace our blocks above the common ancestor with the upstream's.
+
+        ``suspect`` is the fetched block that did not extend the synced head, if that is what
+        started the walk. When the upstream turns out to agree with our whole chain, there was
+        no fork but an inconsistent answer: it is logged and retried after a pause, and raised
+        once it has happened ``max_inconsistent`` times in a row.
+        """
         while True:
             ancestor = await self._find_ancestor()
             assert self._state.head is not None
             old_head = self._state.head.number
+            if ancestor.number == old_head:
+                await self._inconsistent_answer(ancestor, suspect)
+                return
             upstream = await self.source.latest()
             self._on_head(upstream)
             last = min(upstream.number, old_head)
@@ -485,6 +501,23 @@ class ChainIndexer:
         if self.observer is not None:
             self.observer.on_reorg(ancestor.number, len(removed), len(blocks))
         await self._committed(ChainEvent(tuple(removed), tuple(blocks), head))
+
+    async def _inconsistent_answer(self, head: Header, suspect: Header | None) -> None:
+        self._inconsistent += 1
+        error: LogfilterError
+        if suspect is not None:
+            error = InvalidBlockError(
+                suspect.number,
+                f"parentHash 0x{suspect.parent_hash.hex()} does not extend block {head.number} "
+                f"(0x{head.hash.hex()}), which the upstream itself still reports",
+            )
+        else:
+            error = SyncError("the upstream's head conflicts with its own blocks")
+        if self._inconsistent >= self.config.max_inconsistent:
+            raise error
+        delay = min(0.1 * 2 ** (self._inconsistent - 1), 5.0)
+        log.warning("%s (try %d, retrying in %.2fs)", error, self._inconsistent, delay)
+        await asyncio.sleep(delay)
 
     async def _fetch_branch(self, ancestor: Header, last: int) -> list[Block]:
         """The upstream's blocks ``ancestor + 1 .. last``, linked to ``ancestor``."""
