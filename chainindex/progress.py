@@ -40,7 +40,7 @@ class ProgressReporter:
         """Whether to redraw a bar in place."""
         self.interval = interval
         """Seconds between two lines when not a terminal."""
-        self._samples: deque[tuple[float, int, int]] = deque()
+        self._samples: deque[tuple[float, int, int]] = deque([(time.monotonic(), 0, 0)])
         self._blocks = 0
         self._logs = 0
         self._last_draw = 0.0

@@ -176,9 +176,35 @@ def _parse_logs(
     number = header.number
     timestamp_hex = hex(header.timestamp)
     tx_index_hex = hex(tx_index)
+    expected = {
+        "blockHash": block_hash_hex,
+        "blockNumber": number_hex,
+        "transactionHash": tx_hex,
+        "transactionIndex": tx_index_hex,
+    }
     bits = 0
     for raw in raw_logs:
         log_index = len(out)
+        fast = _fast_log(raw, expected, timestamp_hex, log_index)
+        if fast is not None:
+            address, topics, data = fast
+            bits |= bloom_mask(address)
+            for topic in topics:
+                bits |= bloom_mask(topic)
+            out.append(
+                Log(
+                    address,
+                    topics,
+                    data,
+                    number,
+                    header.hash,
+                    header.timestamp,
+                    tx_hash,
+                    tx_index,
+                    log_index,
+                )
+            )
+            continue
         where = f"log {log_index}"
         if not isinstance(raw, dict):
             raise InvalidBlockError(number, f"{where} is not an object")
@@ -229,6 +255,54 @@ def _parse_logs(
             )
         )
     return bits
+
+
+def _fast_log(
+    raw: object, expected: dict[str, str], timestamp_hex: str, log_index: int
+) -> tuple[Address, tuple[Hash32, ...], bytes] | None:
+    """A log in its canonical spelling (geth's: lowercase, minimal quantities), checked in a
+    few string comparisons; None when anything differs, for the careful path to accept it
+    or to say exactly what is wrong."""
+    if type(raw) is not dict:
+        return None
+    try:
+        if (
+            raw["logIndex"] != hex(log_index)
+            or raw["blockHash"] != expected["blockHash"]
+            or raw["blockNumber"] != expected["blockNumber"]
+            or raw["transactionHash"] != expected["transactionHash"]
+            or raw["transactionIndex"] != expected["transactionIndex"]
+            or raw.get("blockTimestamp", timestamp_hex) != timestamp_hex
+            or raw.get("removed", False) is not False
+        ):
+            return None
+        raw_topics = raw["topics"]
+        address_hex = raw["address"]
+        data_hex = raw["data"]
+        if (
+            type(raw_topics) is not list
+            or len(raw_topics) > 4
+            or len(address_hex) != 42
+            or address_hex[:2] != "0x"
+            or data_hex[:2] != "0x"
+        ):
+            return None
+        address = bytes.fromhex(address_hex[2:])
+        data = bytes.fromhex(data_hex[2:])
+        topics = []
+        for topic_hex in raw_topics:
+            if len(topic_hex) != 66 or topic_hex[:2] != "0x":
+                return None
+            topic = bytes.fromhex(topic_hex[2:])
+            if len(topic) != 32:
+                return None
+            topics.append(Hash32(topic))
+    except (KeyError, TypeError, ValueError):
+        return None
+    # bytes.fromhex skips whitespace between pairs: the lengths catch it.
+    if len(address) != 20 or 2 * len(data) + 2 != len(data_hex):
+        return None
+    return Address(address), tuple(topics), data
 
 
 def check_links(headers: Sequence[Header], parent_hash: Hash32 | None) -> None:

@@ -148,7 +148,7 @@ class HttpTransport(_BaseTransport):
         except aiohttp.ClientError as err:
             raise UpstreamError(f"cannot reach {self.url}: {err or type(err).__name__}") from None
         try:
-            decoded = orjson.loads(body)
+            decoded = await _loads(body)
         except orjson.JSONDecodeError as err:
             raise UpstreamError(f"{self.url}: malformed JSON in the answer ({err})") from None
         return self._match(requests, decoded)
@@ -204,7 +204,7 @@ class WsTransport(_BaseTransport):
             async for message in ws:
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     try:
-                        self._dispatch(orjson.loads(message.data))
+                        self._dispatch(await _loads(message.data))
                     except orjson.JSONDecodeError as err:
                         error = UpstreamError(f"{self.url}: malformed JSON in the answer ({err})")
                         break
@@ -280,6 +280,16 @@ class WsTransport(_BaseTransport):
             await self._ws.close()
         await self._stop_reader()
         await self._session.close()
+
+
+_THREAD_DECODE_BYTES = 1 << 20
+"""Answers larger than this are decoded in a worker thread, off the event loop."""
+
+
+async def _loads(body: bytes | str) -> Any:
+    if len(body) < _THREAD_DECODE_BYTES:
+        return orjson.loads(body)
+    return await asyncio.to_thread(orjson.loads, body)
 
 
 def _offer(queue: asyncio.Queue[object], item: object) -> None:

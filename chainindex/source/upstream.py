@@ -125,14 +125,8 @@ class RpcSource:
                 receipts_lists = _results(receipts_answers)
         if self.per_transaction_receipts:
             receipts_lists = await self._receipts_per_transaction(raw_blocks, headers)
-        blocks = []
-        records = []
-        for raw, receipts, header in zip(raw_blocks, receipts_lists, headers, strict=True):
-            blocks.append(parse_block(raw, receipts, header.number))
-            records.append(
-                ArchiveRecord(block=cast(RpcBlock, raw), receipts=cast(list[RpcReceipt], receipts))
-            )
-        return blocks, records
+        # Validation is the costly part of a fetch: off the event loop.
+        return await asyncio.to_thread(_parse_all, raw_blocks, receipts_lists, headers)
 
     async def _receipts_per_transaction(
         self, raw_blocks: list[Any], headers: list[Header]
@@ -203,6 +197,20 @@ async def _deliver(on_head: HeadCallback, header: Header) -> None:
     result = on_head(header)
     if result is not None:
         await result
+
+
+def _parse_all(
+    raw_blocks: list[Any], receipts_lists: list[Any], headers: list[Header]
+) -> tuple[list[Block], list[ArchiveRecord]]:
+    """Validate each block with its receipts; the blocks and their raw records."""
+    blocks = []
+    records = []
+    for raw, receipts, header in zip(raw_blocks, receipts_lists, headers, strict=True):
+        blocks.append(parse_block(raw, receipts, header.number))
+        records.append(
+            ArchiveRecord(block=cast(RpcBlock, raw), receipts=cast(list[RpcReceipt], receipts))
+        )
+    return blocks, records
 
 
 def _results(answers: list[Any]) -> list[Any]:
