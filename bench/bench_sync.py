@@ -34,6 +34,7 @@ import orjson
 from bench.archive_chain import write_synthetic_archive
 from bench.common import Table, machine
 from chainindex.indexer import ChainIndexer, SyncConfig
+from chainindex.malloc import use_single_malloc_arena
 from chainindex.source import open_source, write_archive
 from chainindex.store import open_datadir
 
@@ -89,6 +90,7 @@ def child_main(argv: list[str]) -> None:
     parser.add_argument("--section-size", type=int, default=4096)
     parser.add_argument("--no-logs", action="store_true")
     args = parser.parse_args(argv)
+    use_single_malloc_arena()  # as `logfilter sync` does
     print(orjson.dumps(asyncio.run(_child_sync(args))).decode())
 
 

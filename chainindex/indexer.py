@@ -40,7 +40,9 @@ from chainindex.errors import (
     InvalidBlockError,
     MissingBlockError,
     ReorgTooDeepError,
+    SourceError,
     SyncError,
+    UpstreamError,
 )
 from chainindex.events import ChainEvent, ChainEvents
 from chainindex.logstore import ChainReader, ChainState
@@ -53,6 +55,9 @@ from chainindex.writer import ChainWriter
 __all__ = ["ChainIndexer", "SyncConfig", "SyncObserver", "SyncStatus"]
 
 T = TypeVar("T")
+
+OUTAGE_MAX_PAUSE = 30.0
+"""Longest pause between two attempts to reach a failing upstream once caught up."""
 
 log = logging.getLogger("chainindex.indexer")
 
@@ -191,6 +196,7 @@ class ChainIndexer:
         self._logs_per_block = 0.0
         self._chain_id: int | None = None
         self._inconsistent = 0
+        self._caught_up = False
 
     # --- public ------------------------------------------------------------------------
 
@@ -295,31 +301,47 @@ class ChainIndexer:
         return at_head and (self.source.finite or not self.config.follow)
 
     async def _sync_loop(self, tasks: asyncio.TaskGroup) -> None:
-        config = self.config
+        """Steps until done. Once caught up with the head, an upstream outage (errors after
+        all retries) no longer stops sync: it is logged and waited out with a growing pause,
+        up to :data:`OUTAGE_MAX_PAUSE`; before that, it is raised (a user starting a sync
+        against an unreachable node is told at once)."""
+        pause = 0.0
         while True:
-            upstream = self._upstream
-            assert upstream is not None
-            head = self._state.head
-            if (
-                head is not None
-                and upstream.number <= head.number
-                and await self._diverged(upstream)
-            ):
-                await self._reorg()
-                continue
-            if self._done():
-                return
-            start = (config.from_block or 0) if head is None else head.number + 1
-            target = upstream.number if config.until is None else min(upstream.number, config.until)
-            if start > target:
-                self._phase = "following"
-                await self._wait_for_news()
-                continue
-            self._phase = "syncing"
             try:
-                await self._sync_range(tasks, start, target)
-            except _ReplanError:
-                await self._refresh_upstream()
+                if await self._step(tasks):
+                    return
+                pause = 0.0
+            except UpstreamError as err:
+                if not self._caught_up:
+                    raise
+                pause = min(max(2 * pause, 1.0), OUTAGE_MAX_PAUSE)
+                log.warning("the upstream is failing (%s): trying again in %.0fs", err, pause)
+                await asyncio.sleep(pause)
+
+    async def _step(self, tasks: asyncio.TaskGroup) -> bool:
+        """One round of the sync loop; True when sync is done."""
+        config = self.config
+        upstream = self._upstream
+        assert upstream is not None
+        head = self._state.head
+        if head is not None and upstream.number <= head.number and await self._diverged(upstream):
+            await self._reorg()
+            return False
+        if self._done():
+            return True
+        start = (config.from_block or 0) if head is None else head.number + 1
+        target = upstream.number if config.until is None else min(upstream.number, config.until)
+        if start > target:
+            self._phase = "following"
+            self._caught_up = True
+            await self._wait_for_news()
+            return False
+        self._phase = "syncing"
+        try:
+            await self._sync_range(tasks, start, target)
+        except _ReplanError:
+            await self._refresh_upstream()
+        return False
 
     async def _wait_for_news(self) -> None:
         self._news.clear()
@@ -344,12 +366,16 @@ class ChainIndexer:
         probe = await self.source.header_at(head.number)
         return probe is None or probe.hash != head.hash
 
-    async def _fetch(self, first: int, last: int) -> list[Block] | MissingBlockError:
+    async def _fetch(self, first: int, last: int) -> list[Block] | SourceError:
+        """The blocks, or the source's error as a value: a failed fetch must not abort the
+        task group (the commit in progress completes, then the sync loop decides)."""
         try:
             return await self.source.blocks(first, last, with_logs=not self.config.headers_only)
         except MissingBlockError as err:
             if self.source.finite:
-                raise ArchiveError(f"{self.source.name} has no block {err.number}") from None
+                return ArchiveError(f"{self.source.name} has no block {err.number}")
+            return err
+        except SourceError as err:
             return err
 
     def _fetch_size(self) -> int:
@@ -364,7 +390,7 @@ class ChainIndexer:
     async def _sync_range(self, tasks: asyncio.TaskGroup, first: int, last: int) -> None:
         """Fetch ``first..last`` ahead and commit it in order; raises _ReplanError when the
         upstream no longer fits the plan (the caller re-plans)."""
-        pending: deque[asyncio.Task[list[Block] | MissingBlockError]] = deque()
+        pending: deque[asyncio.Task[list[Block] | SourceError]] = deque()
         next_start = first
 
         def launch() -> None:
@@ -380,6 +406,8 @@ class ChainIndexer:
                 result = await pending.popleft()
                 if isinstance(result, MissingBlockError):
                     raise _ReplanError
+                if isinstance(result, SourceError):
+                    raise result
                 head = self._state.head
                 if head is not None and result[0].header.parent_hash != head.hash:
                     log.info("block %d does not extend the synced head", result[0].header.number)
@@ -409,6 +437,7 @@ class ChainIndexer:
             else (0.7 * self._logs_per_block + 0.3 * per_block)
         )
         self._inconsistent = 0
+        self._caught_up = False
         await self._committed(ChainEvent((), tuple(blocks), blocks[-1].header))
         if self.observer is not None:
             self.observer.on_commit(self.status, len(blocks), logs)
@@ -527,7 +556,11 @@ class ChainIndexer:
         while start <= last:
             end = min(last, start + self._fetch_size() - 1)
             result = await self._fetch(start, end)
-            if isinstance(result, MissingBlockError) or result[0].header.parent_hash != parent:
+            if isinstance(result, MissingBlockError):
+                raise _ReplanError
+            if isinstance(result, SourceError):
+                raise result
+            if result[0].header.parent_hash != parent:
                 raise _ReplanError
             blocks.extend(result)
             parent = result[-1].header.hash

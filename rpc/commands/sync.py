@@ -16,6 +16,7 @@ from typing import Any
 
 from bloombits.errors import LogfilterError
 from chainindex.indexer import ChainIndexer, SyncConfig
+from chainindex.malloc import use_single_malloc_arena
 from chainindex.progress import ProgressReporter
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
@@ -111,6 +112,7 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
     setup_logging(args.verbose)
+    use_single_malloc_arena()  # flat memory on long syncs (see chainindex.malloc)
     config = sync_config(args)
     try:
         return asyncio.run(_sync(args, config, source_options(args)))

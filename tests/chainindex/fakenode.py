@@ -52,11 +52,13 @@ class Fault:
 class FakeNode:
     """The recorded chain behind a JSON-RPC endpoint, with faults."""
 
-    def __init__(self, faults: list[Fault], delay: float = 1.0) -> None:
+    def __init__(self, faults: list[Fault], delay: float = 1.0, head: int = 54) -> None:
         self.faults = faults
         """Rules applied to answers."""
         self.delay = delay
         """How long a ``timeout`` fault stalls."""
+        self.head = head
+        """The highest block the node has (others are answered with null)."""
         self.records = [
             orjson.loads(line) for line in execution_apis_archive().read_bytes().splitlines()
         ]
@@ -74,11 +76,12 @@ class FakeNode:
 
     def _number(self, param: Any) -> int | None:
         if param == "latest":
-            return len(self.records) - 1
+            return self.head
         if isinstance(param, str) and len(param) == 66:
-            return self.by_hash.get(param)
-        number = int(param, 16)
-        return number if number < len(self.records) else None
+            number = self.by_hash.get(param)
+        else:
+            number = int(param, 16)
+        return number if number is not None and number <= self.head else None
 
     def _answer(self, method: str, params: list[Any]) -> tuple[Any, int | None]:
         """The result of one call, and the block it is about."""
@@ -86,7 +89,7 @@ class FakeNode:
         if method == "eth_chainId":
             return hex(CHAIN_ID), None
         if method == "eth_blockNumber":
-            return hex(len(self.records) - 1), None
+            return hex(self.head), None
         if method in ("eth_getBlockByNumber", "eth_getBlockByHash"):
             number = self._number(params[0])
             if number is None:

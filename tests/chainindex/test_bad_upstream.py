@@ -6,6 +6,7 @@ the data directory must end up identical to a sync of the same chain from its ar
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
@@ -128,3 +129,30 @@ async def test_unreachable_upstream(tmp_path: Path) -> None:
                 await ChainIndexer(store, source, CONFIG).run()
     finally:
         store.close()
+
+
+async def test_an_outage_after_catching_up_is_waited_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = FakeNode([], head=30)
+    store = open_datadir(tmp_path / "dd")
+    config = dataclasses.replace(CONFIG, follow=True, refresh_interval=0.1)
+    try:
+        async with open_source(node.url, OPTIONS) as source:
+            indexer = ChainIndexer(store, source, config)
+            async with asyncio.TaskGroup() as tasks:
+                task = tasks.create_task(indexer.run())
+                async with node.serving():
+                    await indexer.wait_synced(30)
+                    await asyncio.sleep(0.3)
+                    assert indexer.status.phase == "following"
+                await asyncio.sleep(1.5)  # the node is down
+                assert not task.done()
+                node.head = 54
+                async with node.serving():
+                    await asyncio.wait_for(indexer.wait_synced(54), 10)
+                task.cancel()
+    finally:
+        store.close()
+    assert any("the upstream is failing" in r.getMessage() for r in caplog.records)
+    assert indexer.status.synced_head == 54
