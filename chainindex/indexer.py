@@ -28,33 +28,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from contextlib import aclosing
 
-from bloombits.errors import LogfilterError
+from chainindex.aio import first_error, run_to_completion
 from chainindex.errors import (
-    ArchiveError,
     ChainMismatchError,
-    InvalidBlockError,
     MissingBlockError,
-    ReorgTooDeepError,
     SourceError,
-    SyncError,
     UpstreamError,
 )
 from chainindex.events import ChainEvent, ChainEvents
 from chainindex.logstore import ChainReader, ChainState
 from chainindex.ondemand import LogCache
+from chainindex.pipeline import FetchResult, fetch_in_order, fetch_run
+from chainindex.reorg import find_common_ancestor, inconsistent_answer
 from chainindex.source.base import ChainSource
 from chainindex.store.kv import KeyValueStore
+from chainindex.syncconfig import SyncConfig, SyncObserver, SyncStatus
 from chainindex.types import Block, Header
 from chainindex.writer import ChainWriter
 
 __all__ = ["ChainIndexer", "SyncConfig", "SyncObserver", "SyncStatus"]
-
-T = TypeVar("T")
 
 OUTAGE_MAX_PAUSE = 30.0
 """Longest pause between two attempts to reach a failing upstream once caught up."""
@@ -62,104 +56,8 @@ OUTAGE_MAX_PAUSE = 30.0
 log = logging.getLogger("chainindex.indexer")
 
 
-@dataclass(frozen=True, slots=True)
-class SyncConfig:
-    """What to sync and how."""
-
-    section_size: int = 4096
-    """Blocks per bloom section (a multiple of 8; fixed per data directory)."""
-    confirmations: int = 256
-    """Blocks on top of a section's last block before the section is built (0 allowed)."""
-    from_block: int | None = None
-    """First block to sync into a new data directory (default 0); must match on resume."""
-    until: int | None = None
-    """Stop once this block is synced (None: no limit)."""
-    follow: bool = True
-    """Keep following new heads after catching up (ignored for a finite source)."""
-    headers_only: bool = False
-    """Store headers and sections only; logs are fetched on demand (``--no-logs``)."""
-    max_reorg_depth: int = 1024
-    """Deepest reorg handled; a deeper one stops sync with an error."""
-    blocks_per_fetch: int = 32
-    """Most blocks (with logs) per upstream fetch."""
-    headers_per_fetch: int = 512
-    """Most headers per upstream fetch in headers-only mode."""
-    logs_per_fetch: int = 20_000
-    """Fetches are shrunk so that one holds about this many logs (adapted as sync goes)."""
-    fetch_ahead: int = 4
-    """Fetches in flight ahead of the commit."""
-    refresh_interval: float = 2.0
-    """Seconds without news from the head watcher before the indexer asks for the head."""
-    max_inconsistent: int = 6
-    """Answers in a row that contradict the upstream's own chain (a block not extending the
-    head the upstream still reports) before sync stops with an error."""
-
-    def __post_init__(self) -> None:
-        if self.section_size <= 0 or self.section_size % 8:
-            raise ValueError(f"section size {self.section_size} is not a positive multiple of 8")
-        for name in ("confirmations", "max_reorg_depth"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
-        for name in ("blocks_per_fetch", "headers_per_fetch", "logs_per_fetch", "fetch_ahead"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.from_block is not None and self.from_block < 0:
-            raise ValueError("from_block must not be negative")
-
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    """Where sync stands."""
-
-    phase: str
-    """``"starting"``, ``"syncing"`` (behind the head), ``"following"`` (at the head) or
-    ``"stopped"``."""
-    tail: int | None
-    """First synced block (None before the first commit)."""
-    synced_head: int | None
-    """Highest synced block (None before the first commit)."""
-    upstream_head: int | None
-    """The upstream's head as last seen."""
-    sections: int
-    """Index of the next section to build (sections below it, from the tail's, are stored)."""
-
-
-class SyncObserver(Protocol):
-    """Told about sync progress (e.g. :class:`~chainindex.progress.ProgressReporter`)."""
-
-    def on_commit(self, status: SyncStatus, blocks: int, logs: int) -> None:
-        """``blocks`` blocks with ``logs`` logs were committed."""
-        ...
-
-    def on_reorg(self, ancestor: int, removed: int, added: int) -> None:
-        """Blocks above ``ancestor`` were replaced."""
-        ...
-
-    def on_section(self, section: int) -> None:
-        """A section was built."""
-        ...
-
-
 class _ReplanError(Exception):
     """Internal: the planned fetches no longer fit the upstream (divergence, missing block)."""
-
-
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The most telling error of a task group's failure: a deliberate one first."""
-    flat: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            flat.append(exc)
-
-    walk(group)
-    for exc in flat:
-        if isinstance(exc, LogfilterError):
-            return exc
-    return flat[0]
 
 
 class ChainIndexer:
@@ -237,21 +135,9 @@ class ChainIndexer:
                 finally:
                     watcher.cancel()
         except BaseExceptionGroup as group:
-            raise _first_error(group) from None
+            raise first_error(group) from None
         finally:
             self._phase = "stopped"
-
-    # --- blocking work off the loop ----------------------------------------------------------
-
-    async def _blocking(self, fn: Callable[..., T], *args: object) -> T:
-        """Run ``fn`` in a thread; if cancelled meanwhile, let it finish first (a write batch
-        is never abandoned half way, and the store is never closed under it)."""
-        future = asyncio.get_running_loop().run_in_executor(None, fn, *args)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            await asyncio.wait([future])
-            raise
 
     # --- start ------------------------------------------------------------------------------
 
@@ -259,7 +145,7 @@ class ChainIndexer:
         config = self.config
         chain_id = await self.source.chain_id()
         self._upstream = await self.source.latest()
-        self._state = await self._blocking(self.writer.state)
+        self._state = await run_to_completion(self.writer.state)
         self.writer.check_config(
             chain_id=chain_id, headers_only=config.headers_only, tail=config.from_block
         )
@@ -267,7 +153,7 @@ class ChainIndexer:
         state = self._state
         if state.tail is not None:
             assert state.head is not None
-            stored_tail = await self._blocking(self.writer.header, state.tail)
+            stored_tail = await run_to_completion(self.writer.header, state.tail)
             theirs = await self.source.header_at(state.tail)
             if stored_tail is None or theirs is None or theirs.hash != stored_tail.hash:
                 raise ChainMismatchError(
@@ -359,24 +245,15 @@ class ChainIndexer:
         assert head is not None
         if upstream.number == head.number:
             return upstream.hash != head.hash
-        ours = await self._blocking(self.writer.header, upstream.number)
+        ours = await run_to_completion(self.writer.header, upstream.number)
         if ours is None or ours.hash != upstream.hash:
             return True
         # The upstream is behind us on the same chain: is our head still there?
         probe = await self.source.header_at(head.number)
         return probe is None or probe.hash != head.hash
 
-    async def _fetch(self, first: int, last: int) -> list[Block] | SourceError:
-        """The blocks, or the source's error as a value: a failed fetch must not abort the
-        task group (the commit in progress completes, then the sync loop decides)."""
-        try:
-            return await self.source.blocks(first, last, with_logs=not self.config.headers_only)
-        except MissingBlockError as err:
-            if self.source.finite:
-                return ArchiveError(f"{self.source.name} has no block {err.number}")
-            return err
-        except SourceError as err:
-            return err
+    async def _fetch(self, first: int, last: int) -> FetchResult:
+        return await fetch_run(self.source, first, last, with_logs=not self.config.headers_only)
 
     def _fetch_size(self) -> int:
         config = self.config
@@ -390,20 +267,16 @@ class ChainIndexer:
     async def _sync_range(self, tasks: asyncio.TaskGroup, first: int, last: int) -> None:
         """Fetch ``first..last`` ahead and commit it in order; raises _ReplanError when the
         upstream no longer fits the plan (the caller re-plans)."""
-        pending: deque[asyncio.Task[list[Block] | SourceError]] = deque()
-        next_start = first
-
-        def launch() -> None:
-            nonlocal next_start
-            while len(pending) < self.config.fetch_ahead and next_start <= last:
-                end = min(last, next_start + self._fetch_size() - 1)
-                pending.append(tasks.create_task(self._fetch(next_start, end)))
-                next_start = end + 1
-
-        try:
-            launch()
-            while pending:
-                result = await pending.popleft()
+        runs = fetch_in_order(
+            tasks,
+            self._fetch,
+            first,
+            last,
+            run_size=self._fetch_size,
+            ahead=self.config.fetch_ahead,
+        )
+        async with aclosing(runs):
+            async for result in runs:
                 if isinstance(result, MissingBlockError):
                     raise _ReplanError
                 if isinstance(result, SourceError):
@@ -411,20 +284,15 @@ class ChainIndexer:
                 head = self._state.head
                 if head is not None and result[0].header.parent_hash != head.hash:
                     log.info("block %d does not extend the synced head", result[0].header.number)
-                    for task in pending:
-                        task.cancel()
+                    await runs.aclose()  # cancel the fetches in flight before walking back
                     await self._reorg(result[0].header)
                     raise _ReplanError
                 await self._commit(result)
-                launch()
-        finally:
-            for task in pending:
-                task.cancel()
 
     # --- commits ------------------------------------------------------------------------------
 
     async def _commit(self, blocks: list[Block]) -> None:
-        await self._blocking(
+        await run_to_completion(
             lambda: self.writer.append(
                 blocks, chain_id=self._chain_id, headers_only=self.config.headers_only
             )
@@ -454,50 +322,23 @@ class ChainIndexer:
         if self._upstream is None:
             return
         confirmed = self._upstream.number - self.config.confirmations
-        while (section := await self._blocking(self.writer.build_section, confirmed)) is not None:
+        while (
+            section := await run_to_completion(self.writer.build_section, confirmed)
+        ) is not None:
             log.debug("section %d built", section)
             if self.observer is not None:
                 self.observer.on_section(section)
-        self._state = await self._blocking(self.writer.state)
+        self._state = await run_to_completion(self.writer.state)
 
     # --- reorgs -------------------------------------------------------------------------------
 
     async def _find_ancestor(self) -> Header:
-        """Walk back from the synced head to the highest block the upstream agrees with."""
         state = self._state
         assert state.head is not None
         assert state.tail is not None
-        head = state.head
-        high: int = head.number
-        step = 8
-        while True:
-            low = max(high - step + 1, state.tail)
-            ours = await self._ours(low, high)
-            theirs = await asyncio.gather(*(self.source.header_at(n) for n in range(low, high + 1)))
-            for header, their in zip(reversed(ours), reversed(theirs), strict=True):
-                if their is not None and their.hash == header.hash:
-                    if head.number - header.number > self.config.max_reorg_depth:
-                        break
-                    return header
-            depth = head.number - low + 1
-            if depth > self.config.max_reorg_depth:
-                raise ReorgTooDeepError(
-                    f"the upstream's chain leaves ours more than {self.config.max_reorg_depth} "
-                    f"blocks below the synced head {head.number}: stopping instead of guessing "
-                    "(raise --max-reorg-depth, or resync into a new data directory)"
-                )
-            if low == state.tail:
-                raise ReorgTooDeepError(
-                    f"the upstream's chain leaves ours below the first synced block {state.tail}"
-                )
-            high = low - 1
-            step *= 2
-
-    async def _ours(self, low: int, high: int) -> list[Header]:
-        headers = await self.reader.headers(low, high)
-        if len(headers) != high - low + 1:
-            raise ReorgTooDeepError(f"stored headers {low}..{high} are incomplete")
-        return headers
+        return await find_common_ancestor(
+            self.reader, self.source, state.head, state.tail, self.config.max_reorg_depth
+        )
 
     async def _reorg(self, suspect: Header | None = None) -> None:
         """Replace our blocks above the common ancestor with the upstream's.
@@ -521,7 +362,7 @@ class ChainIndexer:
                 blocks = await self._fetch_branch(ancestor, last)
             except _ReplanError:
                 continue
-            removed = await self._blocking(self.writer.reorg, ancestor, blocks)
+            removed = await run_to_completion(self.writer.reorg, ancestor, blocks)
             break
         log.info(
             "reorg: %d blocks above %d replaced by %d", len(removed), ancestor.number, len(blocks)
@@ -533,15 +374,7 @@ class ChainIndexer:
 
     async def _inconsistent_answer(self, head: Header, suspect: Header | None) -> None:
         self._inconsistent += 1
-        error: LogfilterError
-        if suspect is not None:
-            error = InvalidBlockError(
-                suspect.number,
-                f"parentHash 0x{suspect.parent_hash.hex()} does not extend block {head.number} "
-                f"(0x{head.hash.hex()}), which the upstream itself still reports",
-            )
-        else:
-            error = SyncError("the upstream's head conflicts with its own blocks")
+        error = inconsistent_answer(head, suspect)
         if self._inconsistent >= self.config.max_inconsistent:
             raise error
         delay = min(0.1 * 2 ** (self._inconsistent - 1), 5.0)
