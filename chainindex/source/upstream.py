@@ -36,6 +36,11 @@ _METHOD_NOT_FOUND = -32601
 _UNSUPPORTED_MESSAGES = ("not supported", "not available", "does not exist", "unsupported")
 
 
+def _too_large(err: RpcCallError) -> bool:
+    """Whether an error answer means "the answer would be too large" (geth: -32003)."""
+    return "too large" in err.rpc_message.lower() or "limit exceeded" in err.rpc_message.lower()
+
+
 def _is_unsupported(err: RpcCallError) -> bool:
     """Whether an error answer means "this node has no such method"."""
     message = err.rpc_message.lower()
@@ -85,15 +90,32 @@ class RpcSource:
 
     async def blocks(self, first: int, last: int, *, with_logs: bool) -> list[Block]:
         async def fetch() -> list[Block]:
-            return (await self._fetch(first, last, with_logs))[0]
+            return (await self._fetch_fitting(first, last, with_logs))[0]
 
         return await retrying(fetch, self.options, _span(first, last))
 
     async def records(self, first: int, last: int, *, with_logs: bool) -> list[ArchiveRecord]:
         async def fetch() -> list[ArchiveRecord]:
-            return (await self._fetch(first, last, with_logs))[1]
+            return (await self._fetch_fitting(first, last, with_logs))[1]
 
         return await retrying(fetch, self.options, _span(first, last))
+
+    async def _fetch_fitting(
+        self, first: int, last: int, with_logs: bool
+    ) -> tuple[list[Block], list[ArchiveRecord]]:
+        """:meth:`_fetch`, halving the run while the node says the answer is too large (geth
+        caps a batch answer at 25 MB by default)."""
+        try:
+            return await self._fetch(first, last, with_logs)
+        except RpcCallError as err:
+            if last == first or not _too_large(err):
+                raise
+        middle = (first + last) // 2
+        log.info("%s: answer too large for %s, halving", self.name, _span(first, last))
+        low = await self._fetch_fitting(first, middle, with_logs)
+        high = await self._fetch_fitting(middle + 1, last, with_logs)
+        check_links([low[0][-1].header, high[0][0].header], None)
+        return low[0] + high[0], low[1] + high[1]
 
     async def _fetch(
         self, first: int, last: int, with_logs: bool

@@ -34,7 +34,8 @@ class Fault:
 
     kind: str
     """``parent``, ``bloom``, ``truncate``, ``http500``, ``timeout``, ``malformed``,
-    ``no-block-receipts``."""
+    ``no-block-receipts``, ``too-large`` (a batch asking for more than ``block`` blocks'
+    receipts gets geth's "response too large" for them)."""
     block: int = -1
     """The block whose answers are spoiled."""
     times: int = 1
@@ -120,7 +121,13 @@ class FakeNode:
         batch = body if isinstance(body, list) else [body]
         responses = []
         blocks = set()
+        receipts_calls = sum(c["method"] == "eth_getBlockReceipts" for c in batch)
+        too_large = any(f.kind == "too-large" and receipts_calls > f.block for f in self.faults)
         for call in batch:
+            if too_large and call["method"] == "eth_getBlockReceipts":
+                error = {"code": -32003, "message": "response too large"}
+                responses.append({"jsonrpc": "2.0", "id": call["id"], "error": error})
+                continue
             try:
                 result, number = self._answer(call["method"], call.get("params", []))
                 responses.append({"jsonrpc": "2.0", "id": call["id"], "result": result})

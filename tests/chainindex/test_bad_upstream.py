@@ -120,6 +120,14 @@ async def test_receipts_per_transaction_when_the_node_lacks_block_receipts(
     assert dump(tmp_path / "dd") == clean_dump
 
 
+async def test_answers_too_large_for_the_node_are_fetched_in_halves(
+    tmp_path: Path, clean_dump: dict[bytes, bytes]
+) -> None:
+    node = FakeNode([Fault("too-large", 3)])  # at most 3 blocks' receipts per batch
+    await sync_from(node, tmp_path / "dd")
+    assert dump(tmp_path / "dd") == clean_dump
+
+
 async def test_unreachable_upstream(tmp_path: Path) -> None:
     node = FakeNode([])  # never served
     store = open_datadir(tmp_path / "dd")

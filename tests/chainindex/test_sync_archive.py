@@ -14,7 +14,7 @@ from bloombits.bitutil import decompress_bytes
 from chainindex.errors import ArchiveError, ChainMismatchError, ConfigMismatchError
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.logstore import ChainReader, ChainView
-from chainindex.source import ArchiveSource
+from chainindex.source import ArchiveSource, write_archive
 from chainindex.store import LevelDBStore, open_datadir, schema
 from tests.chainindex.reference import assert_stored_chain, dump, reference_header, reference_logs
 from tests.fixtures import execution_apis_archive, hexbytes, mainnet_block_files
@@ -184,4 +184,27 @@ async def test_another_chain_with_the_same_numbers_is_refused(tmp_path: Path) ->
         ChainMismatchError, match="does not have the data directory's first block 0"
     ):
         await sync(store, other, section_size=8)
+    store.close()
+
+
+async def test_a_headers_only_archive_needs_no_logs_mode(tmp_path: Path) -> None:
+    source = ArchiveSource(execution_apis_archive())
+    headers_only = tmp_path / "headers.jsonl"
+    try:
+        await write_archive(source, 0, 54, headers_only, with_logs=False)
+    finally:
+        await source.aclose()
+    assert all(
+        set(orjson.loads(line)) == {"block"} for line in headers_only.read_bytes().splitlines()
+    )
+    store = open_datadir(tmp_path / "dd")
+    with pytest.raises(
+        ArchiveError, match=r"headers.jsonl:1: block 0 has no receipts .* --no-logs"
+    ):
+        await sync(store, headers_only, section_size=8, confirmations=0)
+    indexer = await sync(store, headers_only, section_size=8, confirmations=0, headers_only=True)
+    all_records = records()
+    assert assert_stored_chain(indexer.reader, all_records, with_logs=False) == 55
+    blooms = {n: hexbytes(r["block"]["logsBloom"]) for n, r in enumerate(all_records)}
+    check_sections(indexer.reader, blooms, 8, 6)
     store.close()
