@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from chainindex.errors import UpstreamError
 from chainindex.source.archive import ArchiveSource, write_archive
 from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
 from chainindex.source.transport import open_transport
@@ -44,8 +45,6 @@ async def open_source(
         source = RpcSource(open_transport(target, options), options)
     elif "://" in target:
         scheme = target.split("://", 1)[0]
-        from chainindex.errors import UpstreamError
-
         raise UpstreamError(f"unsupported upstream URL scheme {scheme!r}: use http(s) or ws(s)")
     else:
         source = ArchiveSource(target)

@@ -48,6 +48,7 @@ class ArchiveSource:
     """Blocks read from a chain archive file (see the module docstring)."""
 
     finite = True
+    """An archive holds what it holds: sync stops at its last block."""
 
     def __init__(self, path: str | Path) -> None:
         """Open the archive and read its first and last records."""

@@ -75,7 +75,9 @@ class _BaseTransport:
 
     def __init__(self, url: str, options: SourceOptions) -> None:
         self.url = url
+        """Where the upstream is."""
         self.options = options
+        """Timeouts, batch size, concurrency."""
         self._ids = itertools.count(1)
         self._limit = asyncio.Semaphore(options.max_concurrency)
 

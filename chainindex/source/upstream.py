@@ -51,6 +51,7 @@ class RpcSource:
     """Blocks and logs from a node over a :class:`JsonRpcTransport`."""
 
     finite = False
+    """A node keeps producing blocks."""
 
     def __init__(self, transport: JsonRpcTransport, options: SourceOptions) -> None:
         self.transport = transport
