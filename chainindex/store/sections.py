@@ -8,6 +8,8 @@ head of its section belongs to a block range since reorganised away and is never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
@@ -21,6 +23,8 @@ from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 __all__ = ["SectionStore"]
 
 _HASH_LENGTH = 32
+_NO_HEAD = bytes(_HASH_LENGTH)
+"""Stands in for the head of a section not stored (such a section's vectors are ignored)."""
 
 
 class SectionStore:
@@ -97,23 +101,48 @@ class SectionStore:
         batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(count))
 
     def read_bit_vectors(
-        self, bit: int, first: int, last: int, reader: KeyValueReader | None = None
+        self,
+        bit: int,
+        first: int,
+        last: int,
+        reader: KeyValueReader | None = None,
+        *,
+        heads: Sequence[Hash32 | None] | None = None,
     ) -> list[bytes | None]:
         """Compressed vectors of bloom bit ``bit`` for sections ``first..last``.
 
-        One range scan over the vectors (and one over the heads). A section not stored, or
-        whose only vector is under a stale head, gives None.
+        One range scan over the vectors (and one over the heads, unless the caller passes
+        ``heads``: the heads of ``first..last`` as :meth:`heads` returns them, read from the
+        same state of the store). A section not stored, or whose only vector is under a stale
+        head, gives None.
         """
         if not 0 <= bit < BLOOM_BIT_LENGTH:
             raise ValueError(f"bloom bit {bit} out of range")
         if last < first:
             return []
         reader = reader or self.kv
-        heads = self.heads(first, last, reader)
+        if heads is None:
+            heads = self.heads(first, last, reader)
+        elif len(heads) != last - first + 1:
+            raise ValueError(f"expected {last - first + 1} heads, got {len(heads)}")
         out: list[bytes | None] = [None] * (last - first + 1)
         start, stop = schema.bloom_bits_range(bit, first, last)
-        for key, value in reader.iterate(start, stop):
-            _, section, head = schema.parse_bloom_bits_key(key)
-            if heads[section - first] == head:
-                out[section - first] = value
+        items = list(reader.iterate(start, stop))
+        if not items:
+            return out
+        _, found, found_heads = schema.parse_bloom_bits_keys([key for key, _ in items])
+        offsets = found - first
+        stored = [h is not None for h in heads]
+        expected = np.frombuffer(
+            b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
+        ).reshape(-1, _HASH_LENGTH)
+        current = (found_heads == expected[offsets]).all(axis=1)
+        if not all(stored):
+            current &= np.asarray(stored)[offsets]
+        if len(items) == len(out) and current.all():
+            # Every section stored, each once, under its head: keys came in section order.
+            return [value for _, value in items]
+        indexes = np.flatnonzero(current).tolist()
+        for index, offset in zip(indexes, offsets[current].tolist(), strict=True):
+            out[offset] = items[index][1]
         return out

@@ -1,0 +1,213 @@
+"""``Scheduler``: retrieval scheduling, deduplication and caching for one bloom bit.
+
+go-ethereum's ``scheduler`` (core/bloombits/scheduler.go) takes the section numbers the
+sub-matchers want for its bit, sends each distinct one to the distributor once, caches the
+delivered vectors and hands them back in request order. This one does the same, with the
+unit of work a *batch* of consecutive sections (one row per section) instead of a single
+section, so that the cost per request is a few numpy operations whatever the batch size:
+
+* sections are grouped in *chunks* of ``batch_sections`` consecutive sections, aligned on
+  multiples of it; a request never spans two chunks (the matcher cuts its batches so);
+* each chunk keeps, per section, a state (unknown, pending, cached), the distributor that
+  owns the pending retrieval, and the cached vector, in arrays that cover only the sections
+  ever asked for (a one-section query does not allocate a whole chunk);
+* ``request`` marks the unknown sections of a batch pending and hands them to the
+  requesting session's distributor in one call, and returns a future that resolves with the
+  batch's rows once every wanted section is cached; a section already pending for another
+  session is not asked for twice (deduplication across sub-matchers and sessions);
+* ``deliver`` stores vectors and resolves the futures they complete;
+* ``release`` is called when a session ends: its futures are dropped and the sections its
+  distributor still owed are handed to another waiting session, or forgotten, so that no
+  session ever waits for a retrieval nobody will make (go-ethereum's ``reset``, made safe
+  for sessions that overlap in time).
+
+Cached vectors live as long as the scheduler (that is, the :class:`~bloombits.matcher.Matcher`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from bloombits.distributor import Distributor
+
+__all__ = ["CACHED", "PENDING", "UNKNOWN", "Scheduler"]
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+UNKNOWN = 0
+"""Never asked for, or asked for by a session that ended before it arrived."""
+PENDING = 1
+"""Queued at (or being retrieved by) the distributor that owns it."""
+CACHED = 2
+"""Delivered; the vector is in the cache."""
+
+
+class _Waiter:
+    """A batch request waiting for its sections to arrive."""
+
+    __slots__ = ("first", "future", "live", "owner")
+
+    def __init__(
+        self, first: int, live: Mask, future: asyncio.Future[U8], owner: Distributor
+    ) -> None:
+        self.first = first
+        """First section of the batch."""
+        self.live = live
+        """Which sections of the batch are wanted (the others' rows are left as they are)."""
+        self.future = future
+        """Resolved with the batch's rows once every wanted section is cached."""
+        self.owner = owner
+        """The distributor of the session that asked."""
+
+
+class _Span:
+    """One chunk of one bit: the sections asked for so far, as a run, and their state."""
+
+    __slots__ = ("first", "owners", "rows", "state", "waiters")
+
+    def __init__(self, first: int, count: int, width: int) -> None:
+        self.first = first
+        """First section held."""
+        self.rows: U8 = np.zeros((count, width), dtype=np.uint8)
+        """The vectors, valid where ``state`` is CACHED."""
+        self.state = np.zeros(count, dtype=np.uint8)
+        """UNKNOWN, PENDING or CACHED per section."""
+        self.owners = np.zeros(count, dtype=np.int64)
+        """Id of the distributor that owns each PENDING section (0 otherwise)."""
+        self.waiters: list[_Waiter] = []
+        """Batch requests not yet complete."""
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.state) - 1
+
+    def grown(self, first: int, last: int, width: int) -> _Span:
+        """A span covering this one and ``first..last``, with this one's contents."""
+        lo, hi = min(first, self.first), max(last, self.last)
+        span = _Span(lo, hi - lo + 1, width)
+        at = self.first - lo
+        span.rows[at : at + len(self.state)] = self.rows
+        span.state[at : at + len(self.state)] = self.state
+        span.owners[at : at + len(self.state)] = self.owners
+        span.waiters = self.waiters
+        return span
+
+
+class Scheduler:
+    """Schedules, deduplicates and caches the retrievals of one bloom bit."""
+
+    def __init__(self, bit: int, batch_sections: int, width: int) -> None:
+        self.bit = bit
+        """The bloom bit (0..2047) this scheduler serves."""
+        self.batch_sections = batch_sections
+        """Sections per chunk; requests never cross a chunk boundary."""
+        self.width = width
+        """Bytes per vector (``section_size // 8``)."""
+        self._spans: dict[int, _Span] = {}
+        """Chunk index -> the sections of that chunk known to this scheduler."""
+
+    def _span(self, first: int, last: int) -> _Span:
+        chunk = first // self.batch_sections
+        if last // self.batch_sections != chunk:
+            raise ValueError(f"sections {first}..{last} cross a chunk boundary")
+        span = self._spans.get(chunk)
+        if span is None:
+            span = self._spans[chunk] = _Span(first, last - first + 1, self.width)
+        elif first < span.first or last > span.last:
+            span = self._spans[chunk] = span.grown(first, last, self.width)
+        return span
+
+    def request(self, first: int, live: Mask, owner: Distributor) -> asyncio.Future[U8]:
+        """Ask for the vectors of the ``live`` sections among ``first .. first + len(live) - 1``.
+
+        Sections nobody has asked for yet go to ``owner`` (the session's distributor). The
+        future resolves with a ``(len(live), width)`` array, read-only: the rows of the live
+        sections are their vectors, the other rows are unspecified.
+        """
+        future: asyncio.Future[U8] = asyncio.get_running_loop().create_future()
+        count = len(live)
+        span = self._span(first, first + count - 1)
+        lo = first - span.first
+        state = span.state[lo : lo + count]
+        new = np.flatnonzero(live & (state == UNKNOWN))
+        if new.size:
+            state[new] = PENDING
+            span.owners[lo + new] = owner.id
+            owner.enqueue(self.bit, new + first)
+        if (state[live] == CACHED).all():
+            future.set_result(_view(span.rows[lo : lo + count]))
+        else:
+            span.waiters.append(_Waiter(first, live, future, owner))
+        return future
+
+    def deliver(self, sections: I64, vectors: U8) -> None:
+        """Cache the vectors of ``sections`` (ascending) and wake the requests they complete."""
+        if not sections.size:
+            return
+        chunks = sections // self.batch_sections
+        bounds = [0, *(np.flatnonzero(np.diff(chunks)) + 1).tolist(), len(sections)]
+        for start, stop in itertools.pairwise(bounds):
+            part = sections[start:stop]
+            span = self._span(int(part[0]), int(part[-1]))
+            at = part - span.first
+            span.rows[at] = vectors[start:stop]
+            span.state[at] = CACHED
+            span.owners[at] = 0
+            _wake(span)
+
+    def release(self, owner: Distributor) -> None:
+        """Forget ``owner``'s requests and hand the retrievals it owed to other waiters."""
+        for span in self._spans.values():
+            waiters = []
+            for waiter in span.waiters:
+                if waiter.owner is owner:
+                    waiter.future.cancel()
+                else:
+                    waiters.append(waiter)
+            span.waiters = waiters
+            owed = (span.state == PENDING) & (span.owners == owner.id)
+            if not owed.any():
+                continue
+            for waiter in waiters:
+                lo = waiter.first - span.first
+                window = owed[lo : lo + len(waiter.live)]
+                adopt = np.flatnonzero(window & waiter.live)
+                if adopt.size:
+                    span.owners[lo + adopt] = waiter.owner.id
+                    waiter.owner.enqueue(self.bit, adopt + waiter.first)
+                    window[adopt] = False
+            span.state[owed] = UNKNOWN
+            span.owners[owed] = 0
+
+    def cached_sections(self) -> int:
+        """Number of sections whose vector is cached (for tests and statistics)."""
+        return sum(int((span.state == CACHED).sum()) for span in self._spans.values())
+
+
+def _view(rows: U8) -> U8:
+    view = rows.view()
+    view.flags.writeable = False
+    return view
+
+
+def _wake(span: _Span) -> None:
+    """Resolve the waiters of ``span`` whose wanted sections are all cached."""
+    waiting = []
+    for waiter in span.waiters:
+        if waiter.future.done():
+            continue
+        lo = waiter.first - span.first
+        count = len(waiter.live)
+        if (span.state[lo : lo + count][waiter.live] == CACHED).all():
+            waiter.future.set_result(_view(span.rows[lo : lo + count]))
+        else:
+            waiting.append(waiter)
+    span.waiters = waiting

@@ -1,0 +1,135 @@
+"""``SectionRetriever``: serves the matcher's bit-vector retrievals from the section store.
+
+The go-ethereum role of ``startBloomHandlers``: a fixed set of workers, shared by every
+matcher session, that read requested bit-vectors from the database and hand them back. A
+``retrieve(bit, sections)`` call runs on a thread pool (never on the event loop) and does:
+
+* one consistent snapshot of the store for the whole call;
+* one range scan per run of requested sections (sections closer than ``max_gap`` apart share
+  a scan; a later group's scattered sections do not drag in everything between them);
+* the head check of :meth:`SectionStore.read_bit_vectors` against section heads cached
+  across calls: the heads are re-read only when the last stored section's head changes (a
+  block hash commits to all its ancestors, so an unchanged last head means unchanged heads
+  below it; a store that only grew is read for its new sections only);
+* one :func:`~bloombits.bitutil.decompress_many` for all the vectors found, answered as a
+  :class:`~bloombits.retrieval.VectorBatch`, with sections not stored yet marked absent (the
+  matcher asks again later). A stored section always has all its vectors (it is written in
+  one batch), so a missing or malformed one is reported as
+  :class:`~chainindex.errors.CorruptDataError`, never waited for.
+
+The pool has one thread by default: LevelDB iteration in plyvel drops and retakes the GIL for
+every entry, and two threads reading at once were measured slower than one (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+
+import numpy as np
+from eth_typing import Hash32
+
+from bloombits.bitutil import decompress_many
+from bloombits.errors import CompressionError
+from bloombits.retrieval import VectorBatch
+from chainindex.errors import CorruptDataError
+from chainindex.store.kv import KeyValueReader
+from chainindex.store.sections import SectionStore
+
+__all__ = ["SectionRetriever"]
+
+
+class SectionRetriever:
+    """A :class:`bloombits.Retriever` over a :class:`SectionStore`, reading off the loop."""
+
+    def __init__(
+        self, sections: SectionStore, *, executor: Executor | None = None, max_gap: int = 16
+    ) -> None:
+        """``executor`` runs the reads (default: a private one-thread pool, shut down by
+        :meth:`close`); ``max_gap`` is the widest gap between requested sections that one
+        range scan reads through."""
+        if max_gap < 1:
+            raise ValueError(f"max_gap must be at least 1, got {max_gap}")
+        self.sections = sections
+        """The store read from."""
+        self.width = sections.section_size // 8
+        """Bytes per vector."""
+        self.max_gap = max_gap
+        """Requested sections at most this far apart are read in one scan."""
+        self._own_executor = executor is None
+        self._executor: Executor = executor or ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="section-retriever"
+        )
+        """Where the blocking reads run."""
+        self._heads: list[Hash32 | None] = []
+        """Heads of sections ``0 .. len - 1`` as last read."""
+        self._lock = threading.Lock()
+        """Guards ``_heads`` when the executor has several threads."""
+
+    async def retrieve(self, bit: int, sections: list[int]) -> VectorBatch:
+        """The vectors of ``bit`` for ``sections`` (ascending); absent where not stored."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.read, bit, sections)
+
+    def read(self, bit: int, sections: list[int]) -> VectorBatch:
+        """The blocking body of :meth:`retrieve`."""
+        wanted = np.asarray(sections, dtype=np.int64)
+        count = len(wanted)
+        present = np.zeros(count, dtype=np.bool_)
+        if count and (np.diff(wanted) <= 0).any():
+            raise ValueError("sections must be ascending and distinct")
+        blobs: list[bytes] = []
+        with self.sections.kv.snapshot() as snapshot:
+            heads = self._current_heads(snapshot)
+            stored = int(np.searchsorted(wanted, len(heads)))  # sections below the count
+            breaks = np.flatnonzero(np.diff(wanted[:stored]) > self.max_gap) + 1
+            for run in np.split(np.arange(stored), breaks):
+                if not run.size:
+                    continue
+                first, last = int(wanted[run[0]]), int(wanted[run[-1]])
+                found = self.sections.read_bit_vectors(
+                    bit, first, last, snapshot, heads=heads[first : last + 1]
+                )
+                for section in wanted[run].tolist():
+                    blob = found[section - first]
+                    if blob is None:  # sections are written whole: this one is damaged
+                        raise CorruptDataError(
+                            f"section {section} is stored but has no vector for bloom bit {bit}"
+                        )
+                    blobs.append(blob)
+            present[:stored] = True
+        vectors = np.zeros((count, self.width), dtype=np.uint8)
+        try:
+            vectors[present] = decompress_many(blobs, self.width)
+        except CompressionError as err:
+            raise CorruptDataError(
+                f"a stored vector of bloom bit {bit} is malformed ({err}); sections "
+                f"{sections[0]}..{sections[-1]} cannot be matched"
+            ) from None
+        return VectorBatch(vectors, present)
+
+    def _current_heads(self, reader: KeyValueReader) -> list[Hash32 | None]:
+        """Heads of every stored section, cached while the last stored head is unchanged."""
+        count = self.sections.count(reader)
+        with self._lock:
+            heads = self._heads
+            if len(heads) == count and (
+                not count or heads[-1] == self.sections.head(count - 1, reader)
+            ):
+                return heads
+            known = len(heads)
+            if 0 < known < count and heads[-1] == self.sections.head(known - 1, reader):
+                heads = heads + self.sections.heads(known, count - 1, reader)
+            else:
+                heads = self.sections.heads(0, count - 1, reader) if count else []
+            if None in heads:
+                raise CorruptDataError(f"section {heads.index(None)} is counted but has no head")
+            self._heads = heads
+            return heads
+
+    def close(self) -> None:
+        """Wait for reads in progress and release the thread pool (if this retriever made
+        it); call before closing the store."""
+        if self._own_executor:
+            self._executor.shutdown(wait=True)
