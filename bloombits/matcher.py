@@ -147,6 +147,7 @@ def _compile(filters: Sequence[Sequence[bytes]]) -> tuple[Group, ...]:
     if isinstance(filters, bytes | str) or not isinstance(filters, Sequence):
         raise MatcherError("filters must be a list of lists of bytes values")
     groups: list[Group] = []
+    seen: set[frozenset[ValueKey]] = set()
     for position, clause in enumerate(filters):
         if isinstance(clause, bytes | str) or not isinstance(clause, Sequence):
             raise MatcherError(f"filter group {position} must be a list of bytes values")
@@ -158,7 +159,8 @@ def _compile(filters: Sequence[Sequence[bytes]]) -> tuple[Group, ...]:
                 )
             values[tuple(sorted(set(bloom_indexes(bytes(value)))))] = None
         group = tuple(values)
-        if group and group not in groups:
+        if group and frozenset(group) not in seen:  # the same group twice ANDs to itself
+            seen.add(frozenset(group))
             groups.append(group)
     return tuple(groups)
 

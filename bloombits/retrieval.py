@@ -67,9 +67,15 @@ def as_vector_batch(
         raise RetrievalError(f"retriever answered {len(answer)} vectors for {count} sections")
     present = np.fromiter((v is not None for v in answer), dtype=np.bool_, count=count)
     found = [v for v in answer if v is not None]
-    if any(len(v) != width for v in found):
-        size = next(len(v) for v in found if len(v) != width)
-        raise RetrievalError(f"retriever answered a {size}-byte vector, expected {width} bytes")
+    for vector in found:
+        if not isinstance(vector, bytes | bytearray | memoryview):
+            raise RetrievalError(
+                f"retriever answered a {type(vector).__name__}, expected bytes or None"
+            )
+        if len(vector) != width:
+            raise RetrievalError(
+                f"retriever answered a {len(vector)}-byte vector, expected {width} bytes"
+            )
     vectors = np.zeros((count, width), dtype=np.uint8)
     if found:
         vectors[present] = np.frombuffer(b"".join(found), dtype=np.uint8).reshape(-1, width)
