@@ -157,7 +157,8 @@ class Scheduler:
         for start, stop in itertools.pairwise(bounds):
             part = sections[start:stop]
             span = self._span(int(part[0]), int(part[-1]))
-            at = part - span.first
+            lo, hi = int(part[0]) - span.first, int(part[-1]) - span.first + 1
+            at: slice | I64 = slice(lo, hi) if hi - lo == len(part) else part - span.first
             span.rows[at] = vectors[start:stop]
             span.state[at] = CACHED
             span.owners[at] = 0

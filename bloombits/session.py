@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -42,21 +42,55 @@ if TYPE_CHECKING:
 __all__ = ["MatchBatch", "MatcherSession", "SessionClosedError"]
 
 I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
 
 
 class SessionClosedError(MatcherError):
     """The session was closed before its results were all read."""
 
 
-class MatchBatch(NamedTuple):
-    """Candidate blocks of one batch of sections."""
+class MatchBatch:
+    """Candidate blocks of one batch of consecutive sections.
 
-    first_block: int
-    """First block of the range this batch covers (within the session's range)."""
-    last_block: int
-    """Last block of the range this batch covers; no candidate at or below it comes later."""
-    numbers: I64
-    """Candidate block numbers in ``first_block..last_block``, ascending (never empty)."""
+    ``bitsets`` is what the matcher computed (one row per section, a set bit per candidate
+    block, bits outside the session's range clear); ``numbers`` lists the same candidates as
+    block numbers, computed on first use (at saturated fill, millions of them).
+    """
+
+    __slots__ = ("_numbers", "bitsets", "first_block", "first_section", "last_block", "size")
+
+    def __init__(
+        self, first_section: int, bitsets: U8, section_size: int, begin: int, end: int
+    ) -> None:
+        self.first_section = first_section
+        """Section of the first row of ``bitsets``."""
+        self.bitsets = bitsets
+        """``(sections, section_size // 8)``, read-only: block ``k`` of a section is bit
+        ``7 - k % 8`` of byte ``k // 8`` of its row."""
+        self.size = section_size
+        """Blocks per section."""
+        self.first_block = max(begin, first_section * section_size)
+        """First block of the range this batch covers (within the session's range)."""
+        self.last_block = min(end, (first_section + len(bitsets)) * section_size - 1)
+        """Last block this batch covers; no candidate at or below it comes later."""
+        self._numbers: I64 | None = None
+
+    @property
+    def numbers(self) -> I64:
+        """Candidate block numbers in ``first_block..last_block``, ascending (never empty)."""
+        if self._numbers is None:
+            numbers = _set_bits(self.bitsets.reshape(-1))
+            numbers += self.first_section * self.size
+            numbers.flags.writeable = False
+            self._numbers = numbers
+        return self._numbers
+
+    def __len__(self) -> int:
+        """Number of candidate blocks (a popcount, without listing them)."""
+        return int(np.bitwise_count(self.bitsets).sum())
+
+    def __repr__(self) -> str:
+        return f"MatchBatch(blocks {self.first_block}..{self.last_block}, {len(self)} candidates)"
 
 
 class MatcherSession:
@@ -226,12 +260,9 @@ class MatcherSession:
         return self._to_batch(matches)
 
     def _to_batch(self, matches: PartialMatches) -> MatchBatch:
-        size = self.matcher.section_size
-        first_block = max(self.begin, matches.first * size)
-        last_block = min(self.end, (matches.first + len(matches.bitsets)) * size - 1)
-        numbers = _set_bits(matches.bitsets.reshape(-1))
-        numbers += matches.first * size
-        return MatchBatch(first_block, last_block, numbers)
+        bitsets = matches.bitsets
+        bitsets.flags.writeable = False
+        return MatchBatch(matches.first, bitsets, self.matcher.section_size, self.begin, self.end)
 
     def __aiter__(self) -> AsyncIterator[int]:
         return _NumberIterator(self)
@@ -311,11 +342,12 @@ async def _forward(source: Channel[PartialMatches], results: Channel[PartialMatc
     results.close()
 
 
-def _set_bits(flat: npt.NDArray[np.uint8]) -> I64:
+def _set_bits(flat: U8) -> I64:
     """Positions of the set bits of a byte string read most significant bit first."""
-    nonzero = np.flatnonzero(flat)
-    if nonzero.size * 4 > flat.size:
-        return np.flatnonzero(np.unpackbits(flat).view(np.bool_)).astype(np.int64)
+    if np.count_nonzero(flat) * 4 > flat.size:  # dense: unpack everything
+        dense: I64 = np.nonzero(np.unpackbits(flat).view(np.bool_))[0].astype(np.int64, copy=False)
+        return dense
+    nonzero = np.nonzero(flat)[0]
     rows, bits = np.nonzero(np.unpackbits(flat[nonzero].reshape(-1, 1), axis=1))
     positions: I64 = nonzero[rows] * 8 + bits
     return positions

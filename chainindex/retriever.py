@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import cast
 
 import numpy as np
 from eth_typing import Hash32
@@ -76,7 +77,6 @@ class SectionRetriever:
         """The blocking body of :meth:`retrieve`."""
         wanted = np.asarray(sections, dtype=np.int64)
         count = len(wanted)
-        present = np.zeros(count, dtype=np.bool_)
         if count and (np.diff(wanted) <= 0).any():
             raise ValueError("sections must be ascending and distinct")
         blobs: list[bytes] = []
@@ -91,22 +91,28 @@ class SectionRetriever:
                 found = self.sections.read_bit_vectors(
                     bit, first, last, snapshot, heads=heads[first : last + 1]
                 )
-                for section in wanted[run].tolist():
-                    blob = found[section - first]
-                    if blob is None:  # sections are written whole: this one is damaged
-                        raise CorruptDataError(
-                            f"section {section} is stored but has no vector for bloom bit {bit}"
-                        )
-                    blobs.append(blob)
-            present[:stored] = True
-        vectors = np.zeros((count, self.width), dtype=np.uint8)
+                if None in found:  # sections are written whole: this one is damaged
+                    raise CorruptDataError(
+                        f"section {first + found.index(None)} is stored but has no vector for "
+                        f"bloom bit {bit}"
+                    )
+                run_blobs = cast(list[bytes], found)  # no None, checked above
+                if last - first + 1 == run.size:
+                    blobs.extend(run_blobs)  # the run is contiguous
+                else:
+                    blobs.extend(run_blobs[s - first] for s in wanted[run].tolist())
         try:
-            vectors[present] = decompress_many(blobs, self.width)
+            decoded = decompress_many(blobs, self.width)
         except CompressionError as err:
             raise CorruptDataError(
                 f"a stored vector of bloom bit {bit} is malformed ({err}); sections "
                 f"{sections[0]}..{sections[-1]} cannot be matched"
             ) from None
+        present = np.arange(count) < stored  # the stored ones are a prefix
+        if stored == count:
+            return VectorBatch(decoded, present)
+        vectors = np.zeros((count, self.width), dtype=np.uint8)
+        vectors[:stored] = decoded
         return VectorBatch(vectors, present)
 
     def _current_heads(self, reader: KeyValueReader) -> list[Hash32 | None]:

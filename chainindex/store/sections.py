@@ -130,7 +130,8 @@ class SectionStore:
         items = list(reader.iterate(start, stop))
         if not items:
             return out
-        _, found, found_heads = schema.parse_bloom_bits_keys([key for key, _ in items])
+        keys, values = zip(*items, strict=True)
+        _, found, found_heads = schema.parse_bloom_bits_keys(keys)
         offsets = found - first
         stored = [h is not None for h in heads]
         expected = np.frombuffer(
@@ -141,8 +142,8 @@ class SectionStore:
             current &= np.asarray(stored)[offsets]
         if len(items) == len(out) and current.all():
             # Every section stored, each once, under its head: keys came in section order.
-            return [value for _, value in items]
+            return list(values)
         indexes = np.flatnonzero(current).tolist()
         for index, offset in zip(indexes, offsets[current].tolist(), strict=True):
-            out[offset] = items[index][1]
+            out[offset] = values[index]
         return out

@@ -95,6 +95,13 @@ async def test_batches_hold_the_same_numbers_with_honest_bounds(
         async for batch in session.batches():
             assert batch.numbers.dtype == np.int64
             assert batch.numbers.size > 0
+            assert len(batch) == batch.numbers.size
+            bits = [
+                batch.first_section * chain.section_size + i
+                for i, bit in enumerate(np.unpackbits(batch.bitsets.reshape(-1)).tolist())
+                if bit
+            ]
+            assert batch.numbers.tolist() == bits
             assert previous_last < batch.first_block <= batch.last_block <= end
             assert batch.numbers[0] >= batch.first_block
             assert batch.numbers[-1] <= batch.last_block
