@@ -205,11 +205,13 @@ def compress_many(vectors: U8) -> list[bytes]:
     return out
 
 
-def decompress_many(blobs: Sequence[bytes], target: int) -> U8:
+def decompress_many(blobs: Sequence[bytes], target: int, *, copy: bool = True) -> U8:
     """:func:`decompress_bytes` of many blobs into a ``(len(blobs), target)`` array.
 
     Raises the error :func:`decompress_bytes` raises for the first malformed blob, with the
-    blob's position added to the message.
+    blob's position added to the message. With ``copy=False`` the result may be a read-only
+    view of a temporary buffer (when every blob is stored raw), which saves allocating and
+    filling a second array of the same size.
 
     Raw blobs (``len == target``) are copied in one join. Encoded blobs are decoded together,
     innermost level first: a level's set bits say where the next level's non-zero bytes go
@@ -217,10 +219,11 @@ def decompress_many(blobs: Sequence[bytes], target: int) -> U8:
     blob (one ragged gather), so every step is a whole-array numpy operation.
     """
     n = len(blobs)
+    if n and target and min(map(len, blobs)) == target == max(map(len, blobs)):
+        rows = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(n, target)
+        return rows.copy() if copy else rows
     lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=n)
     raw = lengths == target
-    if n and target and raw.all():
-        return np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(n, target).copy()
     out = np.zeros((n, target), dtype=np.uint8)
     suspects = [np.flatnonzero(lengths > target)]
     raw_rows = np.flatnonzero(raw).tolist()

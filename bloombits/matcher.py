@@ -50,9 +50,9 @@ Mask = npt.NDArray[np.bool_]
 Group = tuple[ValueKey, ...]
 """A filter group as the matcher sees it: its distinct values, each as its bloom bits."""
 
-_BATCH_BYTES = 128 << 10
+_BATCH_BYTES = 512 << 10
 """Default size of one bit's vectors in a batch: sets ``batch_sections`` from the vector
-size (256 sections of 4096 blocks)."""
+size (1024 sections of 4096 blocks)."""
 
 
 @dataclass(slots=True)
@@ -82,7 +82,7 @@ class Matcher:
         an empty inner list is a wildcard (no filters at all: every block matches).
 
         ``batch_sections`` is the number of consecutive sections that move through the
-        pipeline together (default: 128 KiB of vectors per bit, 256 sections of 4096 blocks).
+        pipeline together (default: 512 KiB of vectors per bit, 1024 sections of 4096 blocks).
         ``cache`` is shared by all matchers over the same chain index.
         """
         if section_size <= 0 or section_size % 8:
@@ -116,7 +116,7 @@ class Matcher:
         retriever: Retriever,
         *,
         retrievers: int = 16,
-        batch: int = 512,
+        batch: int = 1024,
         wait: float = 0.0,
         buffer: int = 16,
         retry_delay: float = 0.05,
@@ -220,15 +220,19 @@ async def resolve_group(ctx: SessionContext, request: _GroupRequest) -> U8:
     """The group's matches for the batch (OR over values of the AND of their bits), ANDed
     with the batch's running bitsets. Rows of sections that were not live come out zero."""
     batch = request.batch
-    result: U8 | None = None
     cache = ctx.matcher.cache
+    result: U8 | None = None  # a fresh array: it travels down the chain
+    scratch: U8 | None = None  # where a value's AND is computed once ``result`` exists
     for value, part in request.parts:
-        fresh = False
         if isinstance(part, list):
             rows = [await future for future in part]
             vector = rows[0]
             if len(rows) > 1:
-                vector, fresh = np.bitwise_and(rows[0], rows[1]), True
+                if result is None:
+                    vector = result = np.empty_like(rows[0])
+                else:
+                    vector = scratch = np.empty_like(rows[0]) if scratch is None else scratch
+                np.bitwise_and(rows[0], rows[1], out=vector)
                 for more in rows[2:]:
                     np.bitwise_and(vector, more, out=vector)
             if cache is not None and value in ctx.cacheable:
@@ -239,8 +243,8 @@ async def resolve_group(ctx: SessionContext, request: _GroupRequest) -> U8:
         else:
             vector = part
         if result is None:
-            result = vector if fresh else vector.copy()
-        else:
+            result = vector.copy()
+        elif vector is not result:
             np.bitwise_or(result, vector, out=result)
     assert result is not None  # a group has at least one value
     np.bitwise_and(result, batch.bitsets, out=result)

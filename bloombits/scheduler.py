@@ -8,9 +8,11 @@ section, so that the cost per request is a few numpy operations whatever the bat
 
 * sections are grouped in *chunks* of ``batch_sections`` consecutive sections, aligned on
   multiples of it; a request never spans two chunks (the matcher cuts its batches so);
-* each chunk keeps, per section, a state (unknown, pending, cached), the distributor that
-  owns the pending retrieval, and the cached vector, in arrays that cover only the sections
-  ever asked for (a one-section query does not allocate a whole chunk);
+* each chunk keeps, per section, a state (unknown, pending, cached) and the distributor that
+  owns the pending retrieval, in arrays that cover only the sections ever asked for (a
+  one-section query does not allocate a whole chunk); the delivered vectors are kept as the
+  arrays the retriever returned (runs of consecutive sections), not copied: a batch served
+  by one delivery is handed out as a view of it;
 * ``request`` marks the unknown sections of a batch pending and hands them to the
   requesting session's distributor in one call, and returns a future that resolves with the
   batch's rows once every wanted section is cached; a section already pending for another
@@ -71,17 +73,17 @@ class _Waiter:
 class _Span:
     """One chunk of one bit: the sections asked for so far, as a run, and their state."""
 
-    __slots__ = ("first", "owners", "rows", "state", "waiters")
+    __slots__ = ("first", "owners", "pieces", "state", "waiters")
 
-    def __init__(self, first: int, count: int, width: int) -> None:
+    def __init__(self, first: int, count: int) -> None:
         self.first = first
         """First section held."""
-        self.rows: U8 = np.zeros((count, width), dtype=np.uint8)
-        """The vectors, valid where ``state`` is CACHED."""
         self.state = np.zeros(count, dtype=np.uint8)
         """UNKNOWN, PENDING or CACHED per section."""
         self.owners = np.zeros(count, dtype=np.int64)
         """Id of the distributor that owns each PENDING section (0 otherwise)."""
+        self.pieces: list[tuple[int, U8]] = []
+        """Delivered vectors: (first section, rows of consecutive sections), oldest first."""
         self.waiters: list[_Waiter] = []
         """Batch requests not yet complete."""
 
@@ -89,16 +91,29 @@ class _Span:
     def last(self) -> int:
         return self.first + len(self.state) - 1
 
-    def grown(self, first: int, last: int, width: int) -> _Span:
+    def grown(self, first: int, last: int) -> _Span:
         """A span covering this one and ``first..last``, with this one's contents."""
         lo, hi = min(first, self.first), max(last, self.last)
-        span = _Span(lo, hi - lo + 1, width)
+        span = _Span(lo, hi - lo + 1)
         at = self.first - lo
-        span.rows[at : at + len(self.state)] = self.rows
         span.state[at : at + len(self.state)] = self.state
         span.owners[at : at + len(self.state)] = self.owners
+        span.pieces = self.pieces
         span.waiters = self.waiters
         return span
+
+    def rows(self, first: int, count: int, width: int) -> U8:
+        """The vectors of sections ``first .. first + count - 1`` (rows of sections not
+        delivered are unspecified), without copying when one delivery covers them all."""
+        for start, rows in reversed(self.pieces):
+            if start <= first and first + count <= start + len(rows):
+                return _view(rows[first - start : first - start + count])
+        out = np.zeros((count, width), dtype=np.uint8)
+        for start, rows in self.pieces:
+            lo, hi = max(first, start), min(first + count, start + len(rows))
+            if lo < hi:
+                out[lo - first : hi - first] = rows[lo - start : hi - start]
+        return _view(out)
 
 
 class Scheduler:
@@ -120,9 +135,9 @@ class Scheduler:
             raise ValueError(f"sections {first}..{last} cross a chunk boundary")
         span = self._spans.get(chunk)
         if span is None:
-            span = self._spans[chunk] = _Span(first, last - first + 1, self.width)
+            span = self._spans[chunk] = _Span(first, last - first + 1)
         elif first < span.first or last > span.last:
-            span = self._spans[chunk] = span.grown(first, last, self.width)
+            span = self._spans[chunk] = span.grown(first, last)
         return span
 
     def request(self, first: int, live: Mask, owner: Distributor) -> asyncio.Future[U8]:
@@ -143,7 +158,7 @@ class Scheduler:
             span.owners[lo + new] = owner.id
             owner.enqueue(self.bit, new + first)
         if (state[live] == CACHED).all():
-            future.set_result(_view(span.rows[lo : lo + count]))
+            future.set_result(span.rows(first, count, self.width))
         else:
             span.waiters.append(_Waiter(first, live, future, owner))
         return future
@@ -157,12 +172,14 @@ class Scheduler:
         for start, stop in itertools.pairwise(bounds):
             part = sections[start:stop]
             span = self._span(int(part[0]), int(part[-1]))
-            lo, hi = int(part[0]) - span.first, int(part[-1]) - span.first + 1
-            at: slice | I64 = slice(lo, hi) if hi - lo == len(part) else part - span.first
-            span.rows[at] = vectors[start:stop]
+            runs = [0, *(np.flatnonzero(np.diff(part) != 1) + 1).tolist(), len(part)]
+            for run_start, run_stop in itertools.pairwise(runs):
+                piece = vectors[start + run_start : start + run_stop]
+                span.pieces.append((int(part[run_start]), piece))
+            at = part - span.first
             span.state[at] = CACHED
             span.owners[at] = 0
-            _wake(span)
+            _wake(span, self.width)
 
     def release(self, owner: Distributor) -> None:
         """Forget ``owner``'s requests and hand the retrievals it owed to other waiters."""
@@ -199,7 +216,7 @@ def _view(rows: U8) -> U8:
     return view
 
 
-def _wake(span: _Span) -> None:
+def _wake(span: _Span, width: int) -> None:
     """Resolve the waiters of ``span`` whose wanted sections are all cached."""
     waiting = []
     for waiter in span.waiters:
@@ -208,7 +225,7 @@ def _wake(span: _Span) -> None:
         lo = waiter.first - span.first
         count = len(waiter.live)
         if (span.state[lo : lo + count][waiter.live] == CACHED).all():
-            waiter.future.set_result(_view(span.rows[lo : lo + count]))
+            waiter.future.set_result(span.rows(waiter.first, count, width))
         else:
             waiting.append(waiter)
     span.waiters = waiting

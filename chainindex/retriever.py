@@ -17,8 +17,9 @@ matcher session, that read requested bit-vectors from the database and hand them
   one batch), so a missing or malformed one is reported as
   :class:`~chainindex.errors.CorruptDataError`, never waited for.
 
-The pool has one thread by default: LevelDB iteration in plyvel drops and retakes the GIL for
-every entry, and two threads reading at once were measured slower than one (BENCHMARKS.md).
+The pool has one thread by default: the reads are bound by the GIL (plyvel builds a Python
+tuple per entry), two threads reading at once were measured slower than one, and two threads
+decompressing at once no faster. With a larger pool, the reads take turns under a lock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 from eth_typing import Hash32
 
 from bloombits.bitutil import decompress_many
@@ -45,11 +47,16 @@ class SectionRetriever:
     """A :class:`bloombits.Retriever` over a :class:`SectionStore`, reading off the loop."""
 
     def __init__(
-        self, sections: SectionStore, *, executor: Executor | None = None, max_gap: int = 16
+        self,
+        sections: SectionStore,
+        *,
+        executor: Executor | None = None,
+        workers: int = 1,
+        max_gap: int = 16,
     ) -> None:
-        """``executor`` runs the reads (default: a private one-thread pool, shut down by
-        :meth:`close`); ``max_gap`` is the widest gap between requested sections that one
-        range scan reads through."""
+        """``executor`` runs the reads (default: a private pool of ``workers`` threads, shut
+        down by :meth:`close`); ``max_gap`` is the widest gap between requested sections
+        that one range scan reads through."""
         if max_gap < 1:
             raise ValueError(f"max_gap must be at least 1, got {max_gap}")
         self.sections = sections
@@ -60,13 +67,17 @@ class SectionRetriever:
         """Requested sections at most this far apart are read in one scan."""
         self._own_executor = executor is None
         self._executor: Executor = executor or ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="section-retriever"
+            max_workers=workers, thread_name_prefix="section-retriever"
         )
         """Where the blocking reads run."""
         self._heads: list[Hash32 | None] = []
         """Heads of sections ``0 .. len - 1`` as last read."""
+        self._head_matrix: npt.NDArray[np.uint8] = np.zeros((0, 32), dtype=np.uint8)
+        """The same heads as a ``(len, 32)`` byte matrix, what the range reads compare with."""
         self._lock = threading.Lock()
         """Guards ``_heads`` when the executor has several threads."""
+        self._read_lock = threading.Lock()
+        """One thread reads the store at a time; the others decompress meanwhile."""
 
     async def retrieve(self, bit: int, sections: list[int]) -> VectorBatch:
         """The vectors of ``bit`` for ``sections`` (ascending); absent where not stored."""
@@ -80,7 +91,7 @@ class SectionRetriever:
         if count and (np.diff(wanted) <= 0).any():
             raise ValueError("sections must be ascending and distinct")
         blobs: list[bytes] = []
-        with self.sections.kv.snapshot() as snapshot:
+        with self._read_lock, self.sections.kv.snapshot() as snapshot:
             heads = self._current_heads(snapshot)
             stored = int(np.searchsorted(wanted, len(heads)))  # sections below the count
             breaks = np.flatnonzero(np.diff(wanted[:stored]) > self.max_gap) + 1
@@ -102,7 +113,7 @@ class SectionRetriever:
                 else:
                     blobs.extend(run_blobs[s - first] for s in wanted[run].tolist())
         try:
-            decoded = decompress_many(blobs, self.width)
+            decoded = decompress_many(blobs, self.width, copy=False)
         except CompressionError as err:
             raise CorruptDataError(
                 f"a stored vector of bloom bit {bit} is malformed ({err}); sections "
@@ -115,15 +126,16 @@ class SectionRetriever:
         vectors[:stored] = decoded
         return VectorBatch(vectors, present)
 
-    def _current_heads(self, reader: KeyValueReader) -> list[Hash32 | None]:
-        """Heads of every stored section, cached while the last stored head is unchanged."""
+    def _current_heads(self, reader: KeyValueReader) -> npt.NDArray[np.uint8]:
+        """Heads of every stored section as a byte matrix, cached while the last stored head
+        is unchanged."""
         count = self.sections.count(reader)
         with self._lock:
             heads = self._heads
             if len(heads) == count and (
                 not count or heads[-1] == self.sections.head(count - 1, reader)
             ):
-                return heads
+                return self._head_matrix
             known = len(heads)
             if 0 < known < count and heads[-1] == self.sections.head(known - 1, reader):
                 heads = heads + self.sections.heads(known, count - 1, reader)
@@ -132,7 +144,9 @@ class SectionRetriever:
             if None in heads:
                 raise CorruptDataError(f"section {heads.index(None)} is counted but has no head")
             self._heads = heads
-            return heads
+            joined = b"".join(cast(list[bytes], heads))
+            self._head_matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 32)
+            return self._head_matrix
 
     def close(self) -> None:
         """Wait for reads in progress and release the thread pool (if this retriever made

@@ -107,14 +107,15 @@ class SectionStore:
         last: int,
         reader: KeyValueReader | None = None,
         *,
-        heads: Sequence[Hash32 | None] | None = None,
+        heads: Sequence[Hash32 | None] | npt.NDArray[np.uint8] | None = None,
     ) -> list[bytes | None]:
         """Compressed vectors of bloom bit ``bit`` for sections ``first..last``.
 
         One range scan over the vectors (and one over the heads, unless the caller passes
-        ``heads``: the heads of ``first..last`` as :meth:`heads` returns them, read from the
-        same state of the store). A section not stored, or whose only vector is under a stale
-        head, gives None.
+        ``heads``: the heads of ``first..last`` read from the same state of the store, as
+        :meth:`heads` returns them or, when all those sections are stored, as a
+        ``(count, 32)`` byte matrix). A section not stored, or whose only vector is under a
+        stale head, gives None.
         """
         if not 0 <= bit < BLOOM_BIT_LENGTH:
             raise ValueError(f"bloom bit {bit} out of range")
@@ -130,19 +131,20 @@ class SectionStore:
         items = list(reader.iterate(start, stop))
         if not items:
             return out
-        keys, values = zip(*items, strict=True)
-        _, found, found_heads = schema.parse_bloom_bits_keys(keys)
+        values: list[bytes | None] = [value for _, value in items]
+        _, found, found_heads = schema.parse_bloom_bits_keys([key for key, _ in items])
         offsets = found - first
-        stored = [h is not None for h in heads]
-        expected = np.frombuffer(
-            b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
-        ).reshape(-1, _HASH_LENGTH)
-        current = (found_heads == expected[offsets]).all(axis=1)
-        if not all(stored):
-            current &= np.asarray(stored)[offsets]
+        if isinstance(heads, np.ndarray):
+            current = (found_heads == heads[offsets]).all(axis=1)
+        else:
+            expected = np.frombuffer(
+                b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
+            ).reshape(-1, _HASH_LENGTH)
+            stored = np.array([h is not None for h in heads], dtype=np.bool_)
+            current = (found_heads == expected[offsets]).all(axis=1) & stored[offsets]
         if len(items) == len(out) and current.all():
             # Every section stored, each once, under its head: keys came in section order.
-            return list(values)
+            return values
         indexes = np.flatnonzero(current).tolist()
         for index, offset in zip(indexes, offsets[current].tolist(), strict=True):
             out[offset] = values[index]
