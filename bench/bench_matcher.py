@@ -299,7 +299,7 @@ def main() -> None:
             try:
                 asyncio.run(bench_fill(name, chain, args.repeats))
                 if index == 0:
-                    sizes = [16, 64, 256, 512, 2048]
+                    sizes = [16, 64, 256, 1024, 4096]
                     asyncio.run(bench_batch_sizes(chain, sizes, args.repeats))
                 bench_python_naive(chain, args.python_sections)
             finally:

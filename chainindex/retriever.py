@@ -86,38 +86,44 @@ class SectionRetriever:
 
     def read(self, bit: int, sections: list[int]) -> VectorBatch:
         """The blocking body of :meth:`retrieve`."""
-        wanted = np.asarray(sections, dtype=np.int64)
-        count = len(wanted)
-        if count and (np.diff(wanted) <= 0).any():
+        count = len(sections)
+        if not count:
+            return VectorBatch(np.zeros((0, self.width), dtype=np.uint8), np.zeros(0, np.bool_))
+        first, last = sections[0], sections[-1]
+        contiguous = last - first + 1 == count and sections == list(range(first, last + 1))
+        if not contiguous and (np.diff(sections) <= 0).any():
             raise ValueError("sections must be ascending and distinct")
         blobs: list[bytes] = []
         with self._read_lock, self.sections.kv.snapshot() as snapshot:
             heads = self._current_heads(snapshot)
-            stored = int(np.searchsorted(wanted, len(heads)))  # sections below the count
-            breaks = np.flatnonzero(np.diff(wanted[:stored]) > self.max_gap) + 1
-            for run in np.split(np.arange(stored), breaks):
-                if not run.size:
-                    continue
-                first, last = int(wanted[run[0]]), int(wanted[run[-1]])
+            if contiguous:  # the usual case: one scan
+                stored = max(0, min(count, len(heads) - first))
+                runs = [(first, first + stored - 1)] if stored else []
+            else:
+                wanted = np.asarray(sections, dtype=np.int64)
+                stored = int(np.searchsorted(wanted, len(heads)))  # below the count
+                runs = _runs(wanted[:stored], self.max_gap)
+            for run_first, run_last in runs:
                 found = self.sections.read_bit_vectors(
-                    bit, first, last, snapshot, heads=heads[first : last + 1]
+                    bit, run_first, run_last, snapshot, heads=heads[run_first : run_last + 1]
                 )
                 if None in found:  # sections are written whole: this one is damaged
                     raise CorruptDataError(
-                        f"section {first + found.index(None)} is stored but has no vector for "
-                        f"bloom bit {bit}"
+                        f"section {run_first + found.index(None)} is stored but has no vector "
+                        f"for bloom bit {bit}"
                     )
                 run_blobs = cast(list[bytes], found)  # no None, checked above
-                if last - first + 1 == run.size:
-                    blobs.extend(run_blobs)  # the run is contiguous
+                if contiguous:
+                    blobs.extend(run_blobs)
                 else:
-                    blobs.extend(run_blobs[s - first] for s in wanted[run].tolist())
+                    picked = wanted[(wanted >= run_first) & (wanted <= run_last)] - run_first
+                    blobs.extend(run_blobs[i] for i in picked.tolist())
         try:
             decoded = decompress_many(blobs, self.width, copy=False)
         except CompressionError as err:
             raise CorruptDataError(
                 f"a stored vector of bloom bit {bit} is malformed ({err}); sections "
-                f"{sections[0]}..{sections[-1]} cannot be matched"
+                f"{first}..{last} cannot be matched"
             ) from None
         present = np.arange(count) < stored  # the stored ones are a prefix
         if stored == count:
@@ -153,3 +159,14 @@ class SectionRetriever:
         it); call before closing the store."""
         if self._own_executor:
             self._executor.shutdown(wait=True)
+
+
+def _runs(sections: npt.NDArray[np.int64], max_gap: int) -> list[tuple[int, int]]:
+    """``(first, last)`` of the runs of ascending ``sections`` with gaps of at most
+    ``max_gap`` inside a run."""
+    if not sections.size:
+        return []
+    breaks = np.flatnonzero(np.diff(sections) > max_gap) + 1
+    starts = [0, *breaks.tolist()]
+    stops = [*(breaks - 1).tolist(), len(sections) - 1]
+    return [(int(sections[a]), int(sections[b])) for a, b in zip(starts, stops, strict=True)]

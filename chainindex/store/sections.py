@@ -9,6 +9,7 @@ head of its section belongs to a block range since reorganised away and is never
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +24,7 @@ from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 __all__ = ["SectionStore"]
 
 _HASH_LENGTH = 32
+_first, _second = itemgetter(0), itemgetter(1)
 _NO_HEAD = bytes(_HASH_LENGTH)
 """Stands in for the head of a section not stored (such a section's vectors are ignored)."""
 
@@ -66,8 +68,14 @@ class SectionStore:
         return heads
 
     def head(self, section: int, reader: KeyValueReader | None = None) -> Hash32 | None:
-        """Head hash of one stored section, or None."""
-        return self.heads(section, section, reader)[0]
+        """Head hash of one stored section, or None (a point read)."""
+        key = schema.section_head_key(section)
+        value = (reader or self.kv).get(key)
+        if value is None:
+            return None
+        if len(value) != _HASH_LENGTH:
+            raise CorruptDataError(f"malformed section head record under {key.hex()}")
+        return Hash32(value)
 
     def write_section(
         self, batch: WriteBatch, section: int, head: Hash32, vectors: npt.NDArray[np.uint8]
@@ -131,8 +139,8 @@ class SectionStore:
         items = list(reader.iterate(start, stop))
         if not items:
             return out
-        values: list[bytes | None] = [value for _, value in items]
-        _, found, found_heads = schema.parse_bloom_bits_keys([key for key, _ in items])
+        values: list[bytes | None] = list(map(_second, items))
+        _, found, found_heads = schema.parse_bloom_bits_keys(list(map(_first, items)))
         offsets = found - first
         if isinstance(heads, np.ndarray):
             current = (found_heads == heads[offsets]).all(axis=1)
