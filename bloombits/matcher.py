@@ -173,7 +173,9 @@ class SessionContext:
     """What the stages of one session share."""
 
     matcher: Matcher
+    """The matcher run (its schedulers, layout and cache)."""
     distributor: Distributor
+    """The session's queue of retrievals, owner of what it asks the schedulers for."""
     buffer: int
     """Capacity of the channels between stages, in batches."""
     cacheable: frozenset[ValueKey] = frozenset()
@@ -183,6 +185,7 @@ class SessionContext:
 
     @property
     def layout(self) -> tuple[int, int]:
+        """``(section_size, batch_sections)``: what value-cache entries are keyed by."""
         return (self.matcher.section_size, self.matcher.batch_sections)
 
 
@@ -191,6 +194,7 @@ class _GroupRequest:
     """One group's retrievals for one batch, in flight."""
 
     batch: PartialMatches
+    """The batch as the group received it."""
     live: Mask
     """Rows of the batch still alive (any bit set)."""
     parts: list[tuple[ValueKey, U8 | list[asyncio.Future[U8]]]] = field(default_factory=list)

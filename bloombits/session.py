@@ -74,6 +74,7 @@ class MatchBatch:
         self.last_block = min(end, (first_section + len(bitsets)) * section_size - 1)
         """Last block this batch covers; no candidate at or below it comes later."""
         self._numbers: I64 | None = None
+        """``numbers`` once computed."""
 
     @property
     def numbers(self) -> I64:
@@ -135,6 +136,7 @@ class MatcherSession:
         self.distributor = Distributor(matcher.schedulers, retry_delay=retry_delay)
         """This session's queue of pending retrievals."""
         self._ctx = SessionContext(matcher, self.distributor, buffer)
+        """What the session's stages share."""
         self._results: Channel[PartialMatches] = Channel(buffer)
         """What the last sub-matcher produces, read by the consumer."""
         self._runner: asyncio.Task[None] | None = None
@@ -273,11 +275,17 @@ class _BatchIterator:
 
     def __init__(self, matcher: Matcher, begin: int, end: int) -> None:
         self.size = matcher.section_size
+        """Blocks per section."""
         self.per_batch = matcher.batch_sections
+        """Sections per batch (batches are aligned on multiples of it)."""
         self.width = matcher.width
+        """Bytes per vector."""
         self.begin, self.end = begin, end
+        """The block range."""
         self.next_section = begin // self.size
+        """First section of the next batch."""
         self.last_section = end // self.size
+        """Section of the last block."""
 
     def __iter__(self) -> _BatchIterator:
         return self
@@ -302,6 +310,7 @@ class _MatchBatchIterator:
 
     def __init__(self, session: MatcherSession) -> None:
         self._session = session
+        """The session read from."""
 
     def __aiter__(self) -> _MatchBatchIterator:
         return self
@@ -318,8 +327,11 @@ class _NumberIterator:
 
     def __init__(self, session: MatcherSession) -> None:
         self._session = session
+        """The session read from."""
         self._numbers: list[int] = []
+        """The current batch's candidates."""
         self._index = 0
+        """Next position in ``_numbers``."""
 
     def __aiter__(self) -> _NumberIterator:
         return self

@@ -129,9 +129,13 @@ class ValueCache:
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         """Cached chunks, least recently used first."""
         self._bytes = 0
+        """Bytes held by the entries."""
         self._hits = 0
+        """Lookups answered."""
         self._misses = 0
+        """Lookups not answered."""
         self._evictions = 0
+        """Entries dropped for room."""
 
     def stats(self) -> CacheStats:
         """The current counters."""

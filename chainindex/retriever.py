@@ -66,6 +66,7 @@ class SectionRetriever:
         self.max_gap = max_gap
         """Requested sections at most this far apart are read in one scan."""
         self._own_executor = executor is None
+        """Whether :meth:`close` shuts the executor down."""
         self._executor: Executor = executor or ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="section-retriever"
         )
@@ -153,6 +154,12 @@ class SectionRetriever:
             joined = b"".join(cast(list[bytes], heads))
             self._head_matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 32)
             return self._head_matrix
+
+    def __enter__(self) -> SectionRetriever:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Wait for reads in progress and release the thread pool (if this retriever made

@@ -112,13 +112,10 @@ async def test_a_growing_store_is_seen(
 ) -> None:
     sections = SectionStore(leveldb, SIZE)
     store_chain(sections, Chain(SIZE, chain.blooms[: 4 * SIZE]))
-    retriever = SectionRetriever(sections)
-    try:
+    with SectionRetriever(sections) as retriever:
         assert (await retriever.retrieve(3, [3, 4])).present.tolist() == [True, False]
         store_chain(sections, chain, start=4)
         assert (await retriever.retrieve(3, [3, 4, 9])).present.all()
-    finally:
-        retriever.close()
 
 
 async def test_a_missing_vector_of_a_stored_section_is_corruption(
