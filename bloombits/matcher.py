@@ -34,7 +34,7 @@ import numpy.typing as npt
 from bloombits.bloom import bloom_indexes
 from bloombits.channel import Channel
 from bloombits.errors import MatcherError
-from bloombits.scheduler import Scheduler
+from bloombits.scheduler import CacheBudget, Scheduler
 from bloombits.valuecache import ValueCache, ValueKey
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class PartialMatches:
     bitsets: U8
     """``(sections, section_size // 8)``: row ``i`` is section ``first + i``; a set bit is a
     block that every group so far may contain."""
+    complete: bool = False
+    """Already matched by every group (the probe batch): the sub-matchers pass it on."""
 
 
 class Matcher:
@@ -77,13 +79,16 @@ class Matcher:
         *,
         batch_sections: int | None = None,
         cache: ValueCache | None = None,
+        cache_bytes: int = 32 << 20,
     ) -> None:
         """``filters`` has geth's semantics: the outer list is ANDed, each inner list ORed,
         an empty inner list is a wildcard (no filters at all: every block matches).
 
         ``batch_sections`` is the number of consecutive sections that move through the
         pipeline together (default: 512 KiB of vectors per bit, 1024 sections of 4096 blocks).
-        ``cache`` is shared by all matchers over the same chain index.
+        ``cache`` is shared by all matchers over the same chain index. ``cache_bytes``
+        bounds the delivered vectors the schedulers keep for reuse once no request waits for
+        them (what is being waited for is always kept).
         """
         if section_size <= 0 or section_size % 8:
             raise MatcherError(f"section size {section_size} is not a positive multiple of 8")
@@ -91,6 +96,8 @@ class Matcher:
             batch_sections = max(1, _BATCH_BYTES // (section_size // 8))
         if batch_sections < 1:
             raise MatcherError(f"batch_sections must be at least 1, got {batch_sections}")
+        if cache_bytes < 0:
+            raise MatcherError(f"cache_bytes must be >= 0, got {cache_bytes}")
         self.section_size = section_size
         """Blocks per section."""
         self.width = section_size // 8
@@ -101,8 +108,10 @@ class Matcher:
         """The shared per-value vector cache, if any."""
         self.groups: tuple[Group, ...] = _compile(filters)
         """The non-wildcard groups, duplicates removed, in the order given."""
+        self.budget = CacheBudget(cache_bytes)
+        """Bounds the vectors the schedulers keep."""
         self.schedulers: dict[int, Scheduler] = {
-            bit: Scheduler(bit, batch_sections, self.width)
+            bit: Scheduler(bit, batch_sections, self.width, self.budget)
             for group in self.groups
             for value in group
             for bit in value
@@ -272,11 +281,17 @@ def sub_match(
     # cancelled leaves it open, so that no consumer mistakes a failure for the end.
     async def schedule() -> None:
         async for batch in source:
-            await process.put(request_group(ctx, group, batch))
+            if batch.complete:
+                await process.put(_GroupRequest(batch, np.zeros(0, dtype=np.bool_)))
+            else:
+                await process.put(request_group(ctx, group, batch))
         process.close()
 
     async def collect() -> None:
         async for request in process:
+            if request.batch.complete:
+                await out.put(request.batch)
+                continue
             matches = await resolve_group(ctx, request)
             if matches.any():
                 await out.put(PartialMatches(request.batch.first, matches))
@@ -288,9 +303,14 @@ def sub_match(
 
 async def order_groups(
     ctx: SessionContext, groups: Sequence[Group], probe: PartialMatches
-) -> list[Group]:
-    """The groups sorted by how many blocks of ``probe`` each one matches, fewest first."""
+) -> tuple[list[Group], PartialMatches]:
+    """The groups sorted by how many blocks of ``probe`` each one matches, fewest first, and
+    ``probe`` matched by all of them (marked complete, so the chain does not redo it)."""
     requests = [request_group(ctx, group, probe) for group in groups]
-    counts = [int(np.bitwise_count(await resolve_group(ctx, r)).sum()) for r in requests]
+    results = [await resolve_group(ctx, request) for request in requests]
+    counts = [int(np.bitwise_count(result).sum()) for result in results]
     order = sorted(range(len(groups)), key=counts.__getitem__)
-    return [groups[i] for i in order]
+    matches = results[order[0]]
+    for index in order[1:]:
+        np.bitwise_and(matches, results[index], out=matches)
+    return [groups[i] for i in order], PartialMatches(probe.first, matches, complete=True)

@@ -17,19 +17,25 @@ section, so that the cost per request is a few numpy operations whatever the bat
   requesting session's distributor in one call, and returns a future that resolves with the
   batch's rows once every wanted section is cached; a section already pending for another
   session is not asked for twice (deduplication across sub-matchers and sessions);
-* ``deliver`` stores vectors and resolves the futures they complete;
+* ``deliver`` stores vectors and resolves the futures they complete; once no request waits
+  for a chunk, its vectors stay cached within the matcher's :class:`CacheBudget` (bytes,
+  least recently used dropped first), so that a matcher's memory stays bounded and freed
+  vectors are recycled by the allocator instead of the process growing for every query;
 * ``release`` is called when a session ends: its futures are dropped and the sections its
   distributor still owed are handed to another waiting session, or forgotten, so that no
   session ever waits for a retrieval nobody will make (go-ethereum's ``reset``, made safe
   for sessions that overlap in time).
 
-Cached vectors live as long as the scheduler (that is, the :class:`~bloombits.matcher.Matcher`).
+go-ethereum keeps every delivered vector for the matcher's lifetime; a query over 20M
+saturated blocks would then hold ~90 MB per matcher, and on the benchmark machine the page
+faults of that growth cost more than the reads (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,7 +44,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from bloombits.distributor import Distributor
 
-__all__ = ["CACHED", "PENDING", "UNKNOWN", "Scheduler"]
+__all__ = ["CACHED", "PENDING", "UNKNOWN", "CacheBudget", "Scheduler"]
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -116,16 +122,62 @@ class _Span:
         return _view(out)
 
 
+class CacheBudget:
+    """The bytes of delivered vectors a matcher's schedulers keep once no request waits for
+    them; beyond ``max_bytes``, idle chunks are dropped least recently used first."""
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"cache budget must be >= 0 bytes, got {max_bytes}")
+        self.max_bytes = max_bytes
+        """The budget."""
+        self.bytes = 0
+        """Bytes of vectors held by the schedulers."""
+        self.evictions = 0
+        """Chunks dropped for room."""
+        self._chunks: OrderedDict[tuple[int, int], tuple[Scheduler, int]] = OrderedDict()
+        """(bit, chunk) -> (its scheduler, bytes held), least recently used first."""
+
+    def charge(self, scheduler: Scheduler, chunk: int, nbytes: int) -> None:
+        """``scheduler`` now holds ``nbytes`` more for ``chunk``, just used."""
+        key = (scheduler.bit, chunk)
+        _, held = self._chunks.pop(key, (scheduler, 0))
+        self._chunks[key] = (scheduler, held + nbytes)
+        self.bytes += nbytes
+
+    def touch(self, scheduler: Scheduler, chunk: int) -> None:
+        """``chunk`` of ``scheduler`` was just used."""
+        key = (scheduler.bit, chunk)
+        if key in self._chunks:
+            self._chunks.move_to_end(key)
+
+    def evict(self) -> None:
+        """Drop idle chunks, least recently used first, until within the budget."""
+        if self.bytes <= self.max_bytes:
+            return
+        for key, (scheduler, held) in list(self._chunks.items()):
+            if scheduler.drop(key[1]):
+                del self._chunks[key]
+                self.bytes -= held
+                self.evictions += 1
+                if self.bytes <= self.max_bytes:
+                    return
+
+
 class Scheduler:
     """Schedules, deduplicates and caches the retrievals of one bloom bit."""
 
-    def __init__(self, bit: int, batch_sections: int, width: int) -> None:
+    def __init__(
+        self, bit: int, batch_sections: int, width: int, budget: CacheBudget | None = None
+    ) -> None:
         self.bit = bit
         """The bloom bit (0..2047) this scheduler serves."""
         self.batch_sections = batch_sections
         """Sections per chunk; requests never cross a chunk boundary."""
         self.width = width
         """Bytes per vector (``section_size // 8``)."""
+        self.budget = budget if budget is not None else CacheBudget(1 << 62)
+        """What bounds the vectors kept (shared by the matcher's schedulers)."""
         self._spans: dict[int, _Span] = {}
         """Chunk index -> the sections of that chunk known to this scheduler."""
 
@@ -159,6 +211,7 @@ class Scheduler:
             owner.enqueue(self.bit, new + first)
         if (state[live] == CACHED).all():
             future.set_result(span.rows(first, count, self.width))
+            self.budget.touch(self, first // self.batch_sections)
         else:
             span.waiters.append(_Waiter(first, live, future, owner))
         return future
@@ -179,7 +232,20 @@ class Scheduler:
             at = part - span.first
             span.state[at] = CACHED
             span.owners[at] = 0
+            self.budget.charge(self, int(part[0]) // self.batch_sections, len(part) * self.width)
             _wake(span, self.width)
+        self.budget.evict()
+
+    def drop(self, chunk: int) -> bool:
+        """Forget ``chunk`` unless a request waits for it or a retrieval for it is pending;
+        whether it is gone."""
+        span = self._spans.get(chunk)
+        if span is None:
+            return True
+        if span.waiters or (span.state == PENDING).any():
+            return False
+        del self._spans[chunk]
+        return True
 
     def release(self, owner: Distributor) -> None:
         """Forget ``owner``'s requests and hand the retrievals it owed to other waiters."""
@@ -204,6 +270,7 @@ class Scheduler:
                     window[adopt] = False
             span.state[owed] = UNKNOWN
             span.owners[owed] = 0
+        self.budget.evict()
 
     def cached_sections(self) -> int:
         """Number of sections whose vector is cached (for tests and statistics)."""

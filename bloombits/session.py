@@ -211,7 +211,7 @@ class MatcherSession:
                 groups = list(matcher.groups)
                 first_batch = next(batches)
                 if len(groups) > 1:
-                    groups = await order_groups(ctx, groups, first_batch)
+                    groups, first_batch = await order_groups(ctx, groups, first_batch)
                 source: Channel[PartialMatches] = Channel(ctx.buffer)
                 self._pipeline.append(tg.create_task(self._feed(source, first_batch, batches)))
                 chain = source
@@ -240,8 +240,10 @@ class MatcherSession:
         first: PartialMatches,
         rest: _BatchIterator,
     ) -> None:
-        """The head of the chain: every batch of the range, all blocks in range set."""
-        await source.put(first)
+        """The head of the chain: every batch of the range, all blocks in range set (the first
+        one possibly matched already)."""
+        if not first.complete or first.bitsets.any():
+            await source.put(first)
         for batch in rest:
             await source.put(batch)
         source.close()

@@ -17,7 +17,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @st.composite
 def scenarios(
     draw: st.DrawFn, *, max_alternatives: int = 6, max_blocks: int = 4096
-) -> tuple[Chain, Filters, int, int, int | None]:
+) -> tuple[Chain, Filters, int, int, int | None, int]:
     """A chain, a filter over its values (plus values it does not hold), a range in it, and
     the sections per pipeline batch."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -39,7 +39,8 @@ def scenarios(
     begin = draw(st.integers(0, chain.blocks - 1))
     end = draw(st.integers(begin, chain.blocks - 1))
     batch_sections = draw(st.sampled_from([None, 1, 2, 3]))
-    return chain, filters, begin, end, batch_sections
+    cache_bytes = draw(st.sampled_from([0, 64, 32 << 20]))  # keep nothing, a little, plenty
+    return chain, filters, begin, end, batch_sections, cache_bytes
 
 
 async def run(
@@ -48,9 +49,12 @@ async def run(
     begin: int,
     end: int,
     batch_sections: int | None = None,
+    cache_bytes: int = 32 << 20,
     **start: object,
 ) -> list[int]:
-    matcher = Matcher(chain.section_size, filters, batch_sections=batch_sections)
+    matcher = Matcher(
+        chain.section_size, filters, batch_sections=batch_sections, cache_bytes=cache_bytes
+    )
     retriever = MemoryRetriever(chain)
     async with matcher.start(begin, end, retriever, **start) as session:  # type: ignore[arg-type]
         return [number async for number in session]
@@ -59,24 +63,24 @@ async def run(
 @SETTINGS
 @given(scenarios())
 async def test_matches_equal_the_per_block_reference(
-    scenario: tuple[Chain, Filters, int, int, int | None],
+    scenario: tuple[Chain, Filters, int, int, int | None, int],
 ) -> None:
-    chain, filters, begin, end, batch_sections = scenario
+    chain, filters, begin, end, batch_sections, cache_bytes = scenario
     expected = reference(chain, filters, begin, end)
     event("no match" if not expected else "all" if len(expected) == end - begin + 1 else "some")
-    assert await run(chain, filters, begin, end, batch_sections) == expected
+    assert await run(chain, filters, begin, end, batch_sections, cache_bytes) == expected
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(max_alternatives=400, max_blocks=1024), st.integers(100, 400))
 async def test_hundreds_of_alternatives(
-    scenario: tuple[Chain, Filters, int, int, int | None], alternatives: int
+    scenario: tuple[Chain, Filters, int, int, int | None, int], alternatives: int
 ) -> None:
-    chain, filters, begin, end, batch_sections = scenario
+    chain, filters, begin, end, batch_sections, cache_bytes = scenario
     rng = np.random.default_rng(alternatives)
     many = [rng.bytes(20) for _ in range(alternatives)]
     filters = [filters[0] + many, *filters[1:]]
-    assert await run(chain, filters, begin, end, batch_sections) == reference(
+    assert await run(chain, filters, begin, end, batch_sections, cache_bytes) == reference(
         chain, filters, begin, end
     )
 
@@ -84,10 +88,12 @@ async def test_hundreds_of_alternatives(
 @SETTINGS
 @given(scenarios(), st.data())
 async def test_batches_hold_the_same_numbers_with_honest_bounds(
-    scenario: tuple[Chain, Filters, int, int, int | None], data: st.DataObject
+    scenario: tuple[Chain, Filters, int, int, int | None, int], data: st.DataObject
 ) -> None:
-    chain, filters, begin, end, batch_sections = scenario
-    matcher = Matcher(chain.section_size, filters, batch_sections=batch_sections)
+    chain, filters, begin, end, batch_sections, cache_bytes = scenario
+    matcher = Matcher(
+        chain.section_size, filters, batch_sections=batch_sections, cache_bytes=cache_bytes
+    )
     retriever = MemoryRetriever(chain, as_arrays=data.draw(st.booleans()))
     numbers: list[int] = []
     async with matcher.start(begin, end, retriever) as session:

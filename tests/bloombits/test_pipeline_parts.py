@@ -10,7 +10,7 @@ import pytest
 from bloombits.channel import Channel, EndOfStreamError
 from bloombits.distributor import Distributor
 from bloombits.retrieval import VectorBatch
-from bloombits.scheduler import Scheduler
+from bloombits.scheduler import CacheBudget, Scheduler
 
 WIDTH = 2
 
@@ -130,6 +130,25 @@ async def test_scheduler_span_grows_to_requests_outside_it() -> None:
     assert owner.enqueued[-1] == (3, [*range(40, 50)])
     scheduler.deliver(sections(*range(40, 50)), rows(*range(40, 50)))
     assert (late.result() == rows(*range(40, 52))).all()
+
+
+async def test_the_budget_drops_idle_chunks_least_recently_used_first() -> None:
+    budget = CacheBudget(max_bytes=2 * 4 * WIDTH)  # two chunks of four sections
+    bit0, bit1 = (Scheduler(bit, batch_sections=4, width=WIDTH, budget=budget) for bit in (0, 1))
+    owner = Recorder()
+    live = np.ones(4, dtype=bool)
+    waiting = bit1.request(4, live, owner)
+    bit1.deliver(sections(4, 5), rows(4, 5))  # half delivered: pinned while 6, 7 are pending
+    bit0.request(0, live, owner)
+    bit0.deliver(sections(0, 1, 2, 3), rows(0, 1, 2, 3))
+    bit0.request(4, live, owner)
+    bit0.deliver(sections(4, 5, 6, 7), rows(4, 5, 6, 7))  # 20 bytes: over budget
+    assert budget.evictions == 1  # bit 0 chunk 0, the oldest idle one
+    assert budget.bytes == 6 * WIDTH
+    assert not bit0.request(0, live, owner).done()  # asked for again
+    assert owner.enqueued[-1] == (0, [0, 1, 2, 3])
+    bit1.deliver(sections(6, 7), rows(6, 7))
+    assert (waiting.result() == rows(4, 5, 6, 7)).all()  # the pinned chunk was kept
 
 
 # --- distributor -----------------------------------------------------------------------------

@@ -62,6 +62,22 @@ async def test_many_concurrent_sessions_share_each_retrieval(chain: Chain) -> No
     assert tasks_now() == before
 
 
+async def test_sessions_without_a_cache_budget_still_agree(chain: Chain) -> None:
+    filters = pool_filters(chain)
+    matcher = Matcher(chain.section_size, filters, batch_sections=2, cache_bytes=0)
+    retriever = MemoryRetriever(chain, delay=0.001)
+
+    async def one(begin: int, end: int) -> list[int]:
+        async with matcher.start(begin, end, retriever, retrievers=3, batch=3) as session:
+            return [n async for n in session]
+
+    ranges = [(0, chain.blocks - 1), (100, 500), (40, 41), (0, chain.blocks - 1)]
+    results = await asyncio.gather(*(one(b, e) for b, e in ranges))
+    for (begin, end), got in zip(ranges, results, strict=True):
+        assert got == reference(chain, filters, begin, end)
+    assert matcher.budget.bytes == 0  # nothing kept once nobody waits
+
+
 async def test_sections_not_available_yet_are_asked_again(chain: Chain) -> None:
     filters = pool_filters(chain)
     retriever = FlakyRetriever(chain, misses=2)
