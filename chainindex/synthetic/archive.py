@@ -13,12 +13,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from chainindex.errors import SyntheticChainError
 from chainindex.synthetic.generator import ChainGenerator, GenerationStats
 
-__all__ = ["Progress", "write_archive"]
+__all__ = ["Progress", "Sink", "write_archive"]
+
+
+class Sink(Protocol):
+    """Where archive lines go when no path is given: any binary writer."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write all of ``data``."""
+
 
 Progress = Callable[[GenerationStats, float], None]
 """Called now and then with the running totals and the seconds elapsed."""
@@ -28,7 +36,7 @@ _PROGRESS_EVERY = 0.5  # seconds
 
 
 def _write(
-    generator: ChainGenerator, out: BinaryIO, count: int, progress: Progress | None
+    generator: ChainGenerator, out: Sink, count: int, progress: Progress | None
 ) -> GenerationStats:
     started = last = time.monotonic()
     write = out.write
@@ -60,13 +68,13 @@ def _umask() -> int:
 
 def write_archive(
     generator: ChainGenerator,
-    out: str | Path | BinaryIO,
+    out: str | Path | Sink,
     count: int,
     *,
     progress: Progress | None = None,
     overwrite: bool = False,
 ) -> GenerationStats:
-    """Write the generator's next ``count`` blocks to ``out`` (a path or a binary stream).
+    """Write the generator's next ``count`` blocks to ``out`` (a path or a binary writer).
 
     Returns the generator's running totals. A path that exists is refused unless
     ``overwrite``; it is replaced atomically once the whole archive is written.

@@ -47,15 +47,15 @@ def fill_curve(
 ) -> npt.NDArray[np.float64]:
     """``curve[L]`` for L = 0..length: mean fraction of bloom bits set by the first L logs."""
     logs = draw_logs(population, rng, runs * length)
-    bits = value_bits(population, logs).astype(np.int32)
-    run = np.arange(runs * length) // length
-    cells = (run[:, None, None] * BLOOM_BITS + bits)[bits >= 0]
-    position = np.broadcast_to((np.arange(runs * length) % length)[:, None, None], bits.shape)[
-        bits >= 0
-    ]
-    # np.unique reports the first occurrence of each (run, bit): when the bit was first set.
-    _, first = np.unique(cells, return_index=True)
-    newly_set = np.bincount(position[first], minlength=length)
+    values = value_bits(population, logs)
+    # Each (run, bit) is set first by the earliest log of the run that has it.
+    position = values.log % length
+    key = ((values.log // length) * BLOOM_BITS + values.bits) * length + position
+    key.sort()
+    cell = key // length
+    first = np.ones(len(key), dtype=np.bool_)
+    first[1:] = cell[1:] != cell[:-1]
+    newly_set = np.bincount(key[first] % length, minlength=length)
     curve = np.zeros(length + 1, dtype=np.float64)
     curve[1:] = np.cumsum(newly_set) / (runs * BLOOM_BITS)
     return curve

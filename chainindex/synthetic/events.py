@@ -23,6 +23,8 @@ __all__ = [
     "Ev",
     "EventType",
     "TopicSource",
+    "event_lookup",
+    "topic_table",
 ]
 
 
@@ -184,22 +186,21 @@ CLASS_NAMES: tuple[str, ...] = tuple(c.name for c in CLASSES)
 """Class names, indexed by class id."""
 
 
-def event_tables() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
-    """Per class, cumulative event probabilities and the event ids they select.
+EVENT_RESOLUTION = 1 << 16
+"""Cells of :func:`event_lookup`: event probabilities are exact to within 1/65536."""
 
-    Returns ``(cumulative, ids)``, both ``(classes, max events)``; a uniform ``u`` picks event
-    ``ids[c, (u >= cumulative[c]).sum()]`` for class ``c``. Unused cells have cumulative 1.
-    """
-    width = max(len(c.events) for c in CLASSES)
-    cumulative = np.ones((len(CLASSES), width), dtype=np.float64)
-    ids = np.zeros((len(CLASSES), width), dtype=np.int8)
+
+def event_lookup() -> npt.NDArray[np.int8]:
+    """``(classes, EVENT_RESOLUTION)``: the event a uniform ``u`` picks in class ``c`` is
+    ``table[c, floor(u * EVENT_RESOLUTION)]`` (one gather per log instead of a search)."""
+    cells = (np.arange(EVENT_RESOLUTION) + 0.5) / EVENT_RESOLUTION
+    table = np.empty((len(CLASSES), EVENT_RESOLUTION), dtype=np.int8)
     for row, cls in enumerate(CLASSES):
         weights = np.array([w for _, w in cls.events], dtype=np.float64)
-        cumulative[row, : len(weights)] = np.cumsum(weights / weights.sum())
-        cumulative[row, len(weights) - 1 :] = 1.0
-        ids[row, : len(weights)] = [int(e) for e, _ in cls.events]
-        ids[row, len(weights) :] = int(cls.events[-1][0])
-    return cumulative, ids
+        cumulative = np.cumsum(weights / weights.sum())
+        choice = np.minimum(np.searchsorted(cumulative, cells, side="right"), len(weights) - 1)
+        table[row] = np.array([int(e) for e, _ in cls.events], dtype=np.int8)[choice]
+    return table
 
 
 def topic_table() -> npt.NDArray[np.int8]:

@@ -19,7 +19,12 @@ from bloombits.keccak import keccak256
 from chainindex.errors import SyntheticChainError
 from chainindex.synthetic.calibrate import logs_for_fill
 from chainindex.synthetic.events import EVENTS
-from chainindex.synthetic.header import EMPTY_TRIE_ROOT, HeaderFields, derived_hash
+from chainindex.synthetic.header import (
+    EMPTY_TRIE_ROOT,
+    HeaderFields,
+    derived_hash,
+    transaction_hashes,
+)
 from chainindex.synthetic.plan import BLOOM_BITS, BatchPlan, batch_size_for, plan_batch
 from chainindex.synthetic.population import Population
 from chainindex.synthetic.receipts import Payload, block_receipts, draw_payload
@@ -206,7 +211,7 @@ class ChainGenerator:
         if self.headers_only or self._payload is None:
             record = {"block": header.json(block_hash, size, [])}
         else:
-            tx_hashes = ["0x" + derived_hash(key, b"tx", number, i).hex() for i in range(txs)]
+            tx_hashes = transaction_hashes(key, number, txs)
             block = header.json(block_hash, size, tx_hashes)
             receipts = block_receipts(
                 plan,

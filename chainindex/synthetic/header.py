@@ -21,6 +21,7 @@ __all__ = [
     "HeaderFields",
     "derived_hash",
     "rlp_encode",
+    "transaction_hashes",
 ]
 
 EMPTY_TRIE_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
@@ -72,6 +73,13 @@ def derived_hash(key: bytes, label: bytes, number: int, index: int | None = None
     if index is not None:
         preimage += index.to_bytes(4, "big")
     return keccak256(preimage)
+
+
+def transaction_hashes(key: bytes, number: int, count: int) -> list[str]:
+    """Hex hashes of the ``count`` transactions of block ``number``: ``derived_hash(key,
+    b"tx", number, i)`` for i = 0..count-1, without a call per transaction."""
+    prefix = key + b"tx" + number.to_bytes(8, "big")
+    return ["0x" + keccak256(prefix + i.to_bytes(4, "big")).hex() for i in range(count)]
 
 
 @dataclass(slots=True)

@@ -18,20 +18,18 @@ import numpy.typing as npt
 from bloombits.bloom import bloom_indexes
 from bloombits.keccak import keccak256
 from chainindex.synthetic.events import (
+    EVENT_RESOLUTION,
     EVENTS,
     STRING_EVENTS,
     Ev,
     TopicSource,
-    event_tables,
+    event_lookup,
     topic_table,
 )
 from chainindex.synthetic.population import Population, bloom_bits_many
 from chainindex.synthetic.text import NAME_STYLES, TEXT_KEY_WEIGHTS, TEXT_KEYS, ens_name, ens_node
 
-__all__ = ["LogDraws", "StringDraws", "draw_logs", "value_bits"]
-
-VALUES_PER_LOG = 5
-"""Bloom values of a log at most: its address and up to four topics."""
+__all__ = ["LogBits", "LogDraws", "StringDraws", "draw_logs", "value_bits"]
 
 TOKEN_IDS = 10_000
 """ERC-1155 token ids are drawn from 0..TOKEN_IDS-1."""
@@ -39,21 +37,29 @@ TOKEN_IDS = 10_000
 NAME_CACHE = 4096
 """ENS names whose topics are kept (popular names recur: their words are Zipf-distributed)."""
 
-_EVENT_CUMULATIVE, _EVENT_IDS = event_tables()
+_EVENT_LOOKUP = event_lookup()
 TOPIC_SOURCES = topic_table()
 """``(events, 3)``: what topics 1..3 of each event hold (:class:`TopicSource`, −1 if absent)."""
-SLOT_HOLDER = np.where(
+SLOT_HOLDER: npt.NDArray[np.int8] = np.where(
     np.isin(TOPIC_SOURCES, [TopicSource.HOLDER_1, TopicSource.HOLDER_2, TopicSource.HOLDER_3]),
     TOPIC_SOURCES,
     -1,
 ).astype(np.int8)
 """``(events, 3)``: which holder draw (0..2) topic 1..3 of each event holds, −1 for none."""
+_HOLDER_USED = np.zeros((len(EVENTS), 3), dtype=np.bool_)
+"""``(events, 3)``: whether an event uses holder draw 0, 1, 2."""
+for _draw in range(3):
+    _HOLDER_USED[:, _draw] = np.any(np.equal(SLOT_HOLDER, _draw), axis=1)
 _EVENT_BITS = np.array([bloom_indexes(e.topic0) for e in EVENTS], dtype=np.int16)
 _STRING_EVENT_IDS = np.array(sorted(int(e) for e in STRING_EVENTS), dtype=np.int8)
 _NAME_STYLE_CUMULATIVE = np.cumsum(NAME_STYLES)
 _TEXT_KEY_CUMULATIVE = np.cumsum(TEXT_KEY_WEIGHTS)
 TEXT_KEY_HASHES = tuple(keccak256(key.encode()) for key in TEXT_KEYS)
 """Topic of each text record key (a ``string indexed`` argument is hashed)."""
+
+
+OwnTopics = tuple[bytes | None, bytes | None, bytes | None]
+"""Topics 1..3 of a string-bearing log that are not holders (None elsewhere)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -68,7 +74,7 @@ class StringDraws:
     """Index into ``TEXT_KEYS`` (used by ``TextChanged``)."""
     token_ids: npt.NDArray[np.int64]
     """ERC-1155 token id (used by ``URI``)."""
-    topics: list[tuple[bytes | None, bytes | None, bytes | None]]
+    topics: list[OwnTopics]
     """Topics 1..3 that are not holders (None where the slot is a holder or absent)."""
     bits: npt.NDArray[np.int16]
     """``(strings, 3, 3)``: bloom bits of those topics (−1 where None)."""
@@ -94,17 +100,13 @@ class LogDraws:
 def draw_logs(population: Population, rng: np.random.Generator, count: int) -> LogDraws:
     """Draw ``count`` independent logs."""
     contract = population.contract_table.sample(rng, count)
-    classes = population.contract_class[contract]
-    choice = (rng.random(count)[:, None] >= _EVENT_CUMULATIVE[classes]).sum(axis=1)
-    event = _EVENT_IDS[classes, choice]
+    cell = (rng.random(count) * EVENT_RESOLUTION).astype(np.int32)
+    event = _EVENT_LOOKUP[population.contract_class[contract], cell]
     holders = np.full((count, 3), -1, dtype=np.int32)
-    holders[:, :2] = population.holder_table.sample(rng, 2 * count).reshape(count, 2)
-    third = np.flatnonzero(event == Ev.TRANSFER_SINGLE)
+    draws = population.holder_table.sample(rng, 2 * count).reshape(count, 2)
+    holders[:, :2] = np.where(_HOLDER_USED[event, :2], draws, -1)  # unused draws cleared
+    third = np.flatnonzero(_HOLDER_USED[event, 2])
     holders[third, 2] = population.holder_table.sample(rng, len(third))
-    # Holder draws that the event does not use are cleared.
-    for slot in (0, 1):
-        used = (TOPIC_SOURCES[event] == slot).any(axis=1)
-        holders[~used, slot] = -1
     return LogDraws(contract, event, holders, _draw_strings(population, rng, event))
 
 
@@ -119,9 +121,11 @@ def _draw_strings(
     text_keys = np.searchsorted(_TEXT_KEY_CUMULATIVE, rng.random(count), side="right")
     token_ids = rng.integers(0, TOKEN_IDS, count)
     names: list[str] = []
-    topics: list[tuple[bytes | None, bytes | None, bytes | None]] = []
-    bits = np.empty((count, 3, 3), dtype=np.int16)
-    for i, (kind, style, (first, second), number, key, token) in enumerate(
+    topics: list[OwnTopics] = []
+    rows: list[int] = []  # (row, slot, value) of every own topic, for one bloom pass
+    slots: list[int] = []
+    values: list[bytes] = []
+    for row, (kind, style, (first, second), number, key, token) in enumerate(
         zip(
             event[positions].tolist(),
             styles.tolist(),
@@ -132,61 +136,78 @@ def _draw_strings(
             strict=True,
         )
     ):
-        if kind == Ev.URI:
+        if kind == _URI:
             names.append("")
-            own, own_bits = _token_topics(token)
-        else:
-            name = ens_name(style, first, second, number)
-            names.append(name)
-            own, own_bits = _name_topics(kind, name, key if kind == Ev.TEXT_CHANGED else 0)
+            value = token.to_bytes(32, "big")
+            topics.append((value, None, None))
+            rows.append(row)
+            slots.append(0)
+            values.append(value)
+            continue
+        name = ens_name(style, first, second, number)
+        names.append(name)
+        if kind == _NAME_REGISTERED:
+            own = _name_topics(name, -1)
+            rows.append(row)
+            slots.append(0)
+            values.append(own[0] or b"")
+        else:  # TextChanged: node and key
+            own = _name_topics(name, key)
+            rows += (row, row)
+            slots += (0, 1)
+            values += (own[0] or b"", own[1] or b"")
         topics.append(own)
-        bits[i] = own_bits
+    bits = np.full((count, 3, 3), -1, dtype=np.int16)
+    if values:
+        bits[rows, slots] = bloom_bits_many(values)
     return StringDraws(positions, names, text_keys, token_ids, topics, bits)
 
 
-_OwnTopics = tuple[tuple[bytes | None, bytes | None, bytes | None], npt.NDArray[np.int16]]
-
-
-def _own_bits(topics: tuple[bytes | None, bytes | None, bytes | None]) -> npt.NDArray[np.int16]:
-    bits = np.full((3, 3), -1, dtype=np.int16)
-    slots = [slot for slot, topic in enumerate(topics) if topic is not None]
-    bits[slots] = bloom_bits_many([topics[slot] or b"" for slot in slots])
-    return bits
+_URI = int(Ev.URI)
+_NAME_REGISTERED = int(Ev.NAME_REGISTERED)
 
 
 @lru_cache(maxsize=NAME_CACHE)
-def _name_topics(kind: int, name: str, key: int) -> _OwnTopics:
-    """Topics (and their bloom bits) that an ENS event's name decides; cached by name."""
+def _name_topics(name: str, key: int) -> OwnTopics:
+    """Topics an ENS event's name decides: the label (``NameRegistered``, ``key`` −1), or the
+    node and the text key's hash (``TextChanged``). Cached by name."""
     label = keccak256(name.encode())
-    topics: tuple[bytes | None, bytes | None, bytes | None]
-    if kind == Ev.NAME_REGISTERED:
-        topics = (label, None, None)
-    else:  # TextChanged
-        topics = (ens_node(label), TEXT_KEY_HASHES[key], None)
-    return topics, _own_bits(topics)
+    if key < 0:
+        return (label, None, None)
+    return (ens_node(label), TEXT_KEY_HASHES[key], None)
 
 
-@lru_cache(maxsize=TOKEN_IDS)
-def _token_topics(token: int) -> _OwnTopics:
-    topics = (token.to_bytes(32, "big"), None, None)
-    return topics, _own_bits(topics)
+@dataclass(slots=True, eq=False)
+class LogBits:
+    """The bloom bits of every value (address, topics) of a batch's logs, flat."""
+
+    bits: npt.NDArray[np.int16]
+    """Bloom bits, three per value."""
+    log: npt.NDArray[np.int64]
+    """The log (row of the batch) each bit belongs to."""
 
 
-def value_bits(population: Population, logs: LogDraws) -> npt.NDArray[np.int16]:
-    """``(n, 5, 3)``: the bloom bits of each log's address and topics; −1 where absent."""
+def value_bits(population: Population, logs: LogDraws) -> LogBits:
+    """The bloom bits of each log's address and topics (the order of values is irrelevant to
+    a bloom: addresses, then topic 0s, then holder topics, then the string logs' topics)."""
     count = len(logs)
-    bits = np.empty((count, VALUES_PER_LOG, 3), dtype=np.int16)
     population.contracts.ensure(logs.contract)
-    bits[:, 0] = population.contracts.bits[logs.contract]
-    bits[:, 1] = _EVENT_BITS[logs.event]
     holders = population.holders
-    holders.ensure(logs.holders[logs.holders >= 0])
-    # Topic slot s of a log holds its holder SLOT_HOLDER[event, s] (or something else: −1).
-    column = SLOT_HOLDER[logs.event]
-    row = np.maximum(logs.holders, 0)[np.arange(count)[:, None], np.maximum(column, 0)]
-    bits[:, 2:] = np.where(column[:, :, None] >= 0, holders.bits[row], -1)
+    present = logs.holders >= 0
+    holder_rows, _ = np.nonzero(present)
+    drawn = logs.holders[present]
+    holders.ensure(drawn)
     strings = logs.strings
-    if len(strings.positions):
-        mine = bits[strings.positions, 2:]
-        bits[strings.positions, 2:] = np.where(strings.bits >= 0, strings.bits, mine)
-    return bits
+    string_present = strings.bits[:, :, 0] >= 0
+    string_rows, _ = np.nonzero(string_present)
+    per_log = np.arange(count, dtype=np.int64)
+    bits = np.concatenate(
+        (
+            population.contracts.bits[logs.contract].ravel(),
+            _EVENT_BITS[logs.event].ravel(),
+            holders.bits[drawn].ravel(),
+            strings.bits[string_present].ravel(),
+        )
+    )
+    owner = np.concatenate((per_log, per_log, holder_rows, strings.positions[string_rows]))
+    return LogBits(bits, np.repeat(owner, 3))

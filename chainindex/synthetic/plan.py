@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.synthetic.logs import LogDraws, draw_logs, value_bits
+from chainindex.synthetic.logs import LogBits, LogDraws, draw_logs, value_bits
 from chainindex.synthetic.population import Population, rng_for
 from chainindex.synthetic.shape import ChainShape
 
@@ -61,8 +61,8 @@ class BatchPlan:
     """Fee recipient of each block."""
     logs: LogDraws
     """All logs of the batch, block after block."""
-    bits: npt.NDArray[np.int16]
-    """``(logs, 5, 3)`` bloom bits of each log's values (−1 where absent)."""
+    bits: LogBits
+    """Bloom bits of every value of every log."""
     blooms: npt.NDArray[np.uint8]
     """``(count, 256)`` block blooms."""
 
@@ -103,7 +103,8 @@ def plan_batch(
     logs = draw_logs(population, rng, int(log_counts.sum()))
     bits = value_bits(population, logs)
     log_start = np.concatenate(([0], np.cumsum(log_counts)))
-    blooms = _blooms(np.repeat(np.arange(size), log_counts), bits, size)
+    block_of_log = np.repeat(np.arange(size), log_counts)
+    blooms = _blooms(block_of_log[bits.log], bits.bits, size)
     return BatchPlan(
         first,
         log_start,
@@ -176,14 +177,13 @@ def _transactions(
 def _blooms(
     rows: npt.NDArray[np.int64], bits: npt.NDArray[np.int16], count: int
 ) -> npt.NDArray[np.uint8]:
-    """``(count, 256)`` blooms: row ``rows[i]`` gets the bits of log ``i``.
+    """``(count, 256)`` blooms: bloom ``rows[i]`` gets bit ``bits[i]``.
 
     Bloom bit ``b`` is bit ``b`` of the bloom read as a big-endian integer, i.e. element
     ``2047 - b`` of the row unpacked most significant bit first.
     """
     flat = np.zeros(count * BLOOM_BITS, dtype=np.bool_)
-    cells = rows[:, None, None] * BLOOM_BITS + (BLOOM_BITS - 1 - bits.astype(np.int64))
-    flat[cells[bits >= 0]] = True
+    flat[rows * BLOOM_BITS + (BLOOM_BITS - 1) - bits] = True
     return np.packbits(flat.reshape(count, BLOOM_BITS), axis=1)
 
 
@@ -191,4 +191,4 @@ def receipt_blooms(plan: BatchPlan) -> npt.NDArray[np.uint8]:
     """``(transactions, 256)``: the bloom of each transaction's receipt."""
     txs = len(plan.tx_logs)
     tx_of_log = np.repeat(np.arange(txs), plan.tx_logs)
-    return _blooms(tx_of_log, plan.bits, txs)
+    return _blooms(tx_of_log[plan.bits.log], plan.bits.bits, txs)

@@ -87,3 +87,26 @@ def test_chain_above_genesis_holds_the_same_logs() -> None:
 def test_bad_seed_or_first_block_is_refused(seed: int, first_block: int) -> None:
     with pytest.raises(SyntheticChainError):
         ChainGenerator(SHAPE, seed, first_block=first_block)
+
+
+def test_hashes_follow_the_documented_preimages() -> None:
+    from eth_utils.crypto import keccak
+
+    seed = 99
+    key = keccak(b"logfilter-synthetic/1" + SHAPE.fingerprint + seed.to_bytes(8, "big"))
+    records = list(ChainGenerator(SHAPE, seed).records(3))
+    block = records[2]["block"]
+    n = (2).to_bytes(8, "big")
+    assert block["stateRoot"] == "0x" + keccak(key + b"state" + n).hex()
+    assert block["mixHash"] == "0x" + keccak(key + b"randao" + n).hex()
+    if block["transactions"]:
+        assert block["transactionsRoot"] == "0x" + keccak(key + b"transactions" + n).hex()
+        assert block["receiptsRoot"] == "0x" + keccak(key + b"receipts" + n).hex()
+    assert block["transactions"] == [
+        "0x" + keccak(key + b"tx" + n + i.to_bytes(4, "big")).hex()
+        for i in range(len(block["transactions"]))
+    ]
+    assert len(block["transactions"]) > 0
+    started = next(ChainGenerator(SHAPE, seed, first_block=5).records(1))
+    parent = keccak(key + b"parent" + (5).to_bytes(8, "big"))
+    assert started["block"]["parentHash"] == "0x" + parent.hex()

@@ -125,3 +125,16 @@ def test_logs_per_block_replaces_the_fill() -> None:
     assert shape.logs_per_block == 10
     assert ChainShape(fill=0.2) != ChainShape(fill=0.3)
     assert ChainShape(fill=0.2).fingerprint != ChainShape(fill=0.3).fingerprint
+
+
+def test_transaction_hashes_are_the_documented_preimage() -> None:
+    from eth_utils.crypto import keccak
+
+    from chainindex.synthetic.header import transaction_hashes
+
+    key = bytes(range(32))
+    expected = [
+        "0x" + keccak(key + b"tx" + (77).to_bytes(8, "big") + i.to_bytes(4, "big")).hex()
+        for i in range(3)
+    ]
+    assert transaction_hashes(key, 77, 3) == expected
