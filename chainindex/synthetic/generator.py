@@ -25,9 +25,10 @@ from chainindex.synthetic.header import (
     derived_hash,
     transaction_hashes,
 )
+from chainindex.synthetic.payload import Payload, draw_payload
 from chainindex.synthetic.plan import BLOOM_BITS, BatchPlan, batch_size_for, plan_batch
 from chainindex.synthetic.population import Population
-from chainindex.synthetic.receipts import Payload, block_receipts, draw_payload
+from chainindex.synthetic.receipts import block_receipts
 from chainindex.synthetic.shape import ChainShape
 
 __all__ = [

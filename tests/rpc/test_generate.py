@@ -112,3 +112,17 @@ def test_missing_directory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert err.startswith("logfilter: No such file or directory")
     assert err.count("\n") == 1
+
+
+def test_progress_goes_to_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    argv = ["generate", "--blocks", "20", "--out", str(tmp_path / "c.jsonl"), *SMALL]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    progress, summary = err.rsplit("\n", 2)[:2]
+    assert progress.startswith("\r20/20 blocks (100%), ")
+    assert "blocks/s" in progress
+    assert "logs/s" in progress
+    assert summary.startswith("wrote blocks 0..19")
