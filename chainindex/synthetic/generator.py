@@ -215,7 +215,6 @@ class ChainGenerator:
             tx_hashes = transaction_hashes(key, number, txs)
             block = header.json(block_hash, size, tx_hashes)
             receipts = block_receipts(
-                plan,
                 self._payload,
                 index,
                 block["hash"],

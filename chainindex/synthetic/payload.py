@@ -9,6 +9,7 @@ assembles them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,7 @@ from chainindex.synthetic.text import (
     token_uri,
 )
 
-__all__ = ["Payload", "draw_payload"]
+__all__ = ["Payload", "draw_payload", "pick"]
 
 _WORDS_PER_EVENT = np.array([e.words for e in EVENTS], dtype=np.int64)
 _TOPIC0_HEX = ["0x" + e.topic0.hex() for e in EVENTS]
@@ -46,10 +47,18 @@ class Payload:
     """Per log: its topics."""
     data: list[str]
     """Per log: its ABI-encoded data."""
-    tx_logs: list[int]
-    """Per transaction: its number of logs."""
-    tx_gas_end: list[int]
-    """Running gas total (``txs + 1`` entries, as :attr:`BatchPlan.tx_gas_end`)."""
+    log_tx: list[int]
+    """Per log: the position of its transaction in its block."""
+    tx_start: list[int]
+    """Per block, then one more: its first transaction (as :attr:`BatchPlan.tx_start`)."""
+    log_start: list[int]
+    """Per block, then one more: its first log (as :attr:`BatchPlan.log_start`)."""
+    tx_log_end: list[int]
+    """Per transaction: one past its last log, counted from the first log of its block."""
+    tx_cumulative: list[str]
+    """Per transaction: ``cumulativeGasUsed``."""
+    tx_gas: list[str]
+    """Per transaction: ``gasUsed``."""
     tx_from: list[str]
     """Per transaction: sender."""
     tx_to: list[str]
@@ -79,7 +88,7 @@ def draw_payload(
     _string_data(population, rng, plan, timestamps, data)
     population.contracts.ensure_hex(logs.contract)
     contracts = population.contracts.hex
-    addresses = [contracts[c] for c in logs.contract.tolist()]
+    addresses = pick(contracts, logs.contract.tolist())
     topics = _topics(population, plan)
 
     txs = len(plan.tx_logs)
@@ -87,7 +96,7 @@ def draw_payload(
     people = population.holder_table.sample(rng, 2 * txs)
     holders.ensure_hex(people)
     holder_hex = holders.hex
-    tx_from = ["0x" + holder_hex[h][26:] for h in people[:txs].tolist()]
+    tx_from = ["0x" + h[26:] for h in pick(holder_hex, people[:txs].tolist())]
     # The recipient of a transaction with logs is the contract of its first log.
     first_log = np.minimum(np.cumsum(plan.tx_logs) - plan.tx_logs, max(len(logs) - 1, 0))
     first_contract = logs.contract[first_log] if len(logs) else np.zeros(txs, np.int32)
@@ -102,12 +111,21 @@ def draw_payload(
     reverted = (plan.tx_logs == 0) & (rng.random(txs) < shape.reverted_share)
     legacy = rng.random(txs) < 0.15
     blooms = receipt_blooms(plan).tobytes().hex()
+    # Positions within the block, and gas as the receipts show it.
+    block_of_log = np.repeat(np.arange(plan.count), np.diff(plan.log_start))
+    tx_of_log = np.repeat(np.arange(txs), plan.tx_logs)
+    gas_end = plan.tx_gas_end
+    cumulative = gas_end[1:] - gas_end[plan.tx_start[block_of_tx]]
     return Payload(
         addresses,
         topics,
         data,
-        plan.tx_logs.tolist(),
-        plan.tx_gas_end.tolist(),
+        (tx_of_log - plan.tx_start[block_of_log]).tolist(),
+        plan.tx_start.tolist(),
+        plan.log_start.tolist(),
+        (np.cumsum(plan.tx_logs) - plan.log_start[block_of_tx]).tolist(),
+        [hex(g) for g in cumulative.tolist()],
+        [hex(g) for g in np.diff(gas_end).tolist()],
         tx_from,
         tx_to,
         [hex(p) for p in price.tolist()],
@@ -115,6 +133,13 @@ def draw_payload(
         ["0x0" if old else "0x2" for old in legacy.tolist()],
         ["0x" + blooms[512 * i : 512 * i + 512] for i in range(txs)],
     )
+
+
+def pick(table: list[str], indexes: list[int]) -> list[str]:
+    """``[table[i] for i in indexes]``, at C speed (``operator.itemgetter``)."""
+    if len(indexes) > 1:
+        return list(itemgetter(*indexes)(table))
+    return [table[i] for i in indexes]
 
 
 def _static_data(rng: np.random.Generator, event: npt.NDArray[np.int8]) -> list[str]:
@@ -183,9 +208,9 @@ def _string_data(
 def _topics(population: Population, plan: BatchPlan) -> list[list[str]]:
     """Per log, its topics as hex: topic 0, then holders or the string logs' own topics.
 
-    Every topic gets an id: a holder index (>= 0), or ``~k`` for entry ``k`` of a small
-    per-batch table (the topic 0s, then the string logs' own topics). The ids of all logs are
-    laid out flat in log order, turned into hex in one pass, and cut per log.
+    Every topic gets an id into the holders' hex table, extended for the time of the lookup
+    by the topic 0s and the string logs' own topics. The ids of all logs are laid out flat in
+    log order, turned into hex in one pass, and cut per log.
     """
     logs = plan.logs
     count = len(logs)
@@ -193,20 +218,26 @@ def _topics(population: Population, plan: BatchPlan) -> list[list[str]]:
     holders.ensure_hex(logs.holders[logs.holders >= 0])
     column = SLOT_HOLDER[logs.event]
     ids = np.empty((count, 4), dtype=np.int64)
-    ids[:, 0] = ~logs.event.astype(np.int64)
     ids[:, 1:] = np.maximum(logs.holders, 0)[np.arange(count)[:, None], np.maximum(column, 0)]
     present = np.ones((count, 4), dtype=np.bool_)
     present[:, 1:] = TOPIC_SOURCES[logs.event] >= 0
+    # Ids below len(hh) are holders; the topic 0s and the string logs' own topics are
+    # appended to the holder table for the time of one lookup.
+    hh = holders.hex
+    base = len(hh)
+    ids[:, 0] = base + logs.event.astype(np.int64)
     extra = list(_TOPIC0_HEX)
     for position, own in zip(logs.strings.positions.tolist(), logs.strings.topics, strict=True):
         for slot, topic in enumerate(own):
             if topic is not None:
-                ids[position, 1 + slot] = ~len(extra)
+                ids[position, 1 + slot] = base + len(extra)
                 extra.append("0x" + topic.hex())
-    hh = holders.hex
-    flat = [hh[i] if i >= 0 else extra[~i] for i in ids[present].tolist()]
+    hh.extend(extra)
+    try:
+        flat = pick(hh, ids[present].tolist())
+    finally:
+        del hh[base:]
     ends = np.cumsum(present.sum(axis=1))
     return [
-        flat[s:e]
-        for s, e in zip((ends - present.sum(axis=1)).tolist(), ends.tolist(), strict=False)
+        flat[s:e] for s, e in zip((ends - present.sum(axis=1)).tolist(), ends.tolist(), strict=True)
     ]

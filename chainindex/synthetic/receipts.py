@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainindex.synthetic.payload import Payload
-from chainindex.synthetic.plan import BatchPlan
+from chainindex.synthetic.payload import Payload, pick
 
 __all__ = ["block_receipts"]
 
@@ -25,7 +24,6 @@ def _hex_table(size: int) -> list[str]:
 
 
 def block_receipts(
-    plan: BatchPlan,
     payload: Payload,
     index: int,
     block_hash: str,
@@ -34,62 +32,77 @@ def block_receipts(
     tx_hashes: list[str],
 ) -> list[dict[str, Any]]:
     """``eth_getBlockReceipts`` of block ``index`` of the batch."""
-    receipts: list[dict[str, Any]] = []
-    tx_first = int(plan.tx_start[index])
-    log = int(plan.log_start[index])
-    hexes = _hex_table(max(len(tx_hashes), int(plan.log_start[index + 1]) - log) + 1)
-    gas_end, tx_logs = payload.tx_gas_end, payload.tx_logs
-    gas_base = gas_end[tx_first]
-    addresses, topics, data = payload.addresses, payload.topics, payload.data
-    log_index = 0
-    for offset, tx_hash in enumerate(tx_hashes):
-        tx = tx_first + offset
-        tx_index = hexes[offset]
-        count = tx_logs[tx]
-        end = log + count
-        logs = (
-            []
-            if not count
-            else [
-                {
-                    "address": address,
-                    "topics": topic,
-                    "data": datum,
-                    "blockNumber": number,
-                    "transactionHash": tx_hash,
-                    "transactionIndex": tx_index,
-                    "blockHash": block_hash,
-                    "blockTimestamp": timestamp,
-                    "logIndex": position,
-                    "removed": False,
-                }
-                for address, topic, datum, position in zip(
-                    addresses[log:end],
-                    topics[log:end],
-                    data[log:end],
-                    hexes[log_index : log_index + count],
-                    strict=True,
-                )
-            ]
+    t0, t1 = payload.tx_start[index], payload.tx_start[index + 1]
+    l0, l1 = payload.log_start[index], payload.log_start[index + 1]
+    hexes = _hex_table(max(t1 - t0, l1 - l0) + 1)
+    in_block = payload.log_tx[l0:l1]
+    logs = [
+        {
+            "address": address,
+            "topics": topics,
+            "data": data,
+            "blockNumber": number,
+            "transactionHash": tx_hash,
+            "transactionIndex": tx_index,
+            "blockHash": block_hash,
+            "blockTimestamp": timestamp,
+            "logIndex": log_index,
+            "removed": False,
+        }
+        for address, topics, data, tx_hash, tx_index, log_index in zip(
+            payload.addresses[l0:l1],
+            payload.topics[l0:l1],
+            payload.data[l0:l1],
+            pick(tx_hashes, in_block),
+            pick(hexes, in_block),
+            hexes[: l1 - l0],
+            strict=True,
         )
-        log = end
-        log_index += count
-        receipts.append(
-            {
-                "blockHash": block_hash,
-                "blockNumber": number,
-                "contractAddress": None,
-                "cumulativeGasUsed": hex(gas_end[tx + 1] - gas_base),
-                "effectiveGasPrice": payload.tx_price[tx],
-                "from": payload.tx_from[tx],
-                "gasUsed": hex(gas_end[tx + 1] - gas_end[tx]),
-                "logs": logs,
-                "logsBloom": payload.tx_bloom[tx],
-                "status": payload.tx_status[tx],
-                "to": payload.tx_to[tx],
-                "transactionHash": tx_hash,
-                "transactionIndex": tx_index,
-                "type": payload.tx_type[tx],
-            }
+    ]
+    ends = payload.tx_log_end[t0:t1]
+    return [
+        {
+            "blockHash": block_hash,
+            "blockNumber": number,
+            "contractAddress": None,
+            "cumulativeGasUsed": cumulative,
+            "effectiveGasPrice": price,
+            "from": sender,
+            "gasUsed": gas,
+            "logs": logs[start:end],
+            "logsBloom": bloom,
+            "status": status,
+            "to": recipient,
+            "transactionHash": tx_hash,
+            "transactionIndex": tx_index,
+            "type": kind,
+        }
+        for (
+            tx_hash,
+            tx_index,
+            cumulative,
+            gas,
+            price,
+            sender,
+            recipient,
+            status,
+            kind,
+            bloom,
+            start,
+            end,
+        ) in zip(
+            tx_hashes,
+            hexes[: t1 - t0],
+            payload.tx_cumulative[t0:t1],
+            payload.tx_gas[t0:t1],
+            payload.tx_price[t0:t1],
+            payload.tx_from[t0:t1],
+            payload.tx_to[t0:t1],
+            payload.tx_status[t0:t1],
+            payload.tx_type[t0:t1],
+            payload.tx_bloom[t0:t1],
+            [0, *ends][: len(ends)],
+            ends,
+            strict=True,
         )
-    return receipts
+    ]
