@@ -83,6 +83,20 @@ class _Counter:
         return self._sink.write(data)
 
 
+def distinct_values(shape: ChainShape, blocks: int = 300) -> float:
+    """Mean number of distinct addresses and topics per block (genesis excluded)."""
+    total = 0
+    for record in ChainGenerator(shape, seed=2).records(blocks + 1):
+        values = {
+            value
+            for receipt in record.get("receipts", [])
+            for log in receipt["logs"]
+            for value in (log["address"], *log["topics"])
+        }
+        total += len(values)
+    return total / blocks
+
+
 def _clear_caches() -> None:
     """Forget calibrations and popularity tables, so that a setup is timed cold."""
     logs_for_fill.cache_clear()
@@ -111,7 +125,14 @@ def main() -> None:
     )
     shapes = Table(
         "Shape of the generated chains (one run each)",
-        ["mode", "top 1% of contracts' share", "contracts used", "topic addresses", "events"],
+        [
+            "mode",
+            "distinct values/block",
+            "top 1% of contracts' share",
+            "contracts used",
+            "topic addresses",
+            "events",
+        ],
     )
     out_dir = tempfile.mkdtemp(prefix="lf-chaingen-", dir=args.out) if args.out else None
     try:
@@ -141,6 +162,7 @@ def main() -> None:
             ]
             shapes.add(
                 name,
+                f"{distinct_values(shape):.0f}" if not headers_only else "(same)",
                 f"{stats.top_contract_share():.3f}",
                 f"{int((stats.contract_logs > 0).sum()):,}",
                 f"{int(run.generator.population.holders.known.sum()):,}",

@@ -71,7 +71,7 @@ class GenerationStats:
     blocks: int = 0
     """Blocks produced."""
     transactions: int = 0
-    """Transactions (receipts) in them."""
+    """Transactions in them (counted in headers-only mode too, where none is written)."""
     logs: int = 0
     """Logs in them."""
     bits_set: int = 0
@@ -155,11 +155,10 @@ class ChainGenerator:
         return shape.genesis_time + shape.block_time * slots
 
     def records(self, count: int) -> Iterator[ArchiveRecord]:
-        """The next ``count`` blocks, one record at a time."""
+        """The next ``count`` blocks, one record at a time (each built when asked for)."""
         if count < 0:
             raise SyntheticChainError(f"block count must be >= 0, got {count}")
-        for _ in range(count):
-            yield self._next_record()
+        return (self._next_record() for _ in range(count))
 
     def lines(self, count: int) -> Iterator[bytes]:
         """The next ``count`` blocks as archive lines (compact JSON and a newline)."""

@@ -33,35 +33,53 @@ def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "generate",
         help="write a deterministic mainnet-like synthetic chain archive",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Write a deterministic, mainnet-like synthetic chain archive: one block "
+        "and its receipts per line, in the shape of eth_getBlockByNumber and "
+        "eth_getBlockReceipts answers. Same options and seed, same bytes.",
     )
-    parser.add_argument("--blocks", type=_positive, required=True, help="number of blocks")
-    parser.add_argument("--out", required=True, help="archive file to write (- for stdout)")
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--blocks", type=_positive, required=True, metavar="N", help="number of blocks"
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="FILE", help="archive file to write (- for stdout)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="random seed (default 0)"
+    )
     density = parser.add_mutually_exclusive_group()
     density.add_argument(
         "--fill",
+        metavar="F",
         type=_fill,
         help="mean share of the 2048 bloom bits set per block: sparse (5%%), saturated "
         "(50%%, the default) or a fraction such as 0.3",
     )
     density.add_argument(
-        "--logs-per-block", type=_nonnegative_float, help="mean logs per block, instead of --fill"
+        "--logs-per-block",
+        metavar="N",
+        type=_nonnegative_float,
+        help="mean logs per block, instead of --fill",
     )
     parser.add_argument(
         "--headers-only", action="store_true", help="write headers only (no receipts)"
     )
     parser.add_argument(
-        "--first-block", type=_count, default=0, help="height of the first block (default 0)"
+        "--first-block",
+        metavar="N",
+        type=_count,
+        default=0,
+        help="height of the first block (default 0)",
     )
     parser.add_argument(
         "--contracts",
+        metavar="N",
         type=_count,
         default=_DEFAULTS.contracts,
         help=f"log-emitting contracts (default {_DEFAULTS.contracts})",
     )
     parser.add_argument(
         "--contract-top-share",
+        metavar="F",
         type=float,
         default=_DEFAULTS.contract_top_share,
         help="share of logs from the top 1%% of contracts "
@@ -69,18 +87,21 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--holders",
+        metavar="N",
         type=_count,
         default=_DEFAULTS.holders,
         help=f"accounts appearing in topics (default {_DEFAULTS.holders})",
     )
     parser.add_argument(
         "--holder-zipf",
+        metavar="F",
         type=float,
         default=_DEFAULTS.holder_zipf,
         help=f"Zipf exponent of holder popularity (default {_DEFAULTS.holder_zipf})",
     )
     parser.add_argument(
         "--mix",
+        metavar="SPEC",
         type=_mix,
         default=DEFAULT_MIX,
         help="share of logs per contract class, e.g. "
@@ -89,18 +110,21 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--logs-per-transaction",
+        metavar="F",
         type=float,
         default=_DEFAULTS.logs_per_transaction,
         help=f"mean logs of a transaction that has any (default {_DEFAULTS.logs_per_transaction})",
     )
     parser.add_argument(
         "--block-time",
+        metavar="SECONDS",
         type=_count,
         default=_DEFAULTS.block_time,
         help=f"seconds per slot (default {_DEFAULTS.block_time})",
     )
     parser.add_argument(
         "--genesis-time",
+        metavar="T",
         type=_count,
         default=_DEFAULTS.genesis_time,
         help=f"timestamp of block 0 (default {_DEFAULTS.genesis_time})",

@@ -90,3 +90,11 @@ def test_memory_does_not_grow_with_length() -> None:
     long = _peak_rss_kib(12_000)  # 8 times as long, about 480k logs
     # A leak of even 1 KiB per block would add 10 MiB here.
     assert long - short < 4 * 1024, (short, long)
+
+
+def test_negative_counts_are_refused_at_once() -> None:
+    generator = ChainGenerator(SHAPE, 1)
+    with pytest.raises(SyntheticChainError):
+        generator.records(-1)
+    with pytest.raises(SyntheticChainError):
+        write_archive(generator, io.BytesIO(), -1)
