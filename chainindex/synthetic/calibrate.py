@@ -21,7 +21,7 @@ import numpy.typing as npt
 from bloombits.keccak import keccak256
 from chainindex.errors import SyntheticChainError
 from chainindex.synthetic.logs import draw_logs, value_bits
-from chainindex.synthetic.plan import BLOOM_BITS, log_cap
+from chainindex.synthetic.plan import BLOOM_BITS, gamma_shape, log_cap
 from chainindex.synthetic.population import Population, rng_for
 from chainindex.synthetic.shape import ChainShape
 
@@ -68,8 +68,8 @@ def _count_distribution(mean: float, cv: float, cap: int) -> npt.NDArray[np.floa
         pmf = np.zeros(cap + 1)
         pmf[0] = 1.0
         return pmf
-    if cv > 0:
-        r = 1.0 / (cv * cv)
+    r = gamma_shape(cv)
+    if r is not None:
         p = r / (r + mean)
         steps = np.log((x[:-1] + r) / (x[:-1] + 1)) + math.log1p(-p)
         log_pmf = r * math.log(p) + np.concatenate(([0.0], np.cumsum(steps)))

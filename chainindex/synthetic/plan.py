@@ -19,7 +19,14 @@ from chainindex.synthetic.logs import LogBits, LogDraws, draw_logs, value_bits
 from chainindex.synthetic.population import Population, rng_for
 from chainindex.synthetic.shape import ChainShape
 
-__all__ = ["BatchPlan", "batch_size_for", "log_cap", "plan_batch", "receipt_blooms"]
+__all__ = [
+    "BatchPlan",
+    "batch_size_for",
+    "gamma_shape",
+    "log_cap",
+    "plan_batch",
+    "receipt_blooms",
+]
 
 BLOOM_BITS = 2048
 LOGS_PER_BATCH = 8192
@@ -30,6 +37,15 @@ def batch_size_for(mean_logs: float) -> int:
     """Blocks per batch for a mean log count: a power of two in 16..4096."""
     wanted = LOGS_PER_BATCH / max(mean_logs, 1.0)
     return int(min(4096, max(16, 2 ** round(math.log2(wanted)))))
+
+
+MIN_CV = 1e-3
+"""Below this coefficient of variation, log counts are plain Poisson."""
+
+
+def gamma_shape(cv: float) -> float | None:
+    """Shape of the gamma that mixes the Poisson log counts (None: no mixing)."""
+    return 1.0 / (cv * cv) if cv >= MIN_CV else None
 
 
 def log_cap(mean_logs: float, cv: float) -> int:
@@ -125,8 +141,8 @@ def _log_counts(
     rng: np.random.Generator, size: int, mean_logs: float, cv: float
 ) -> npt.NDArray[np.int64]:
     """Gamma-mixed Poisson log counts (mean ``mean_logs``), cut at :func:`log_cap`."""
-    if cv > 0:
-        shape = 1.0 / (cv * cv)
+    shape = gamma_shape(cv)
+    if shape is not None:
         rates = rng.gamma(shape, mean_logs / shape, size)
     else:
         rates = np.full(size, mean_logs)

@@ -138,3 +138,18 @@ def test_transaction_hashes_are_the_documented_preimage() -> None:
         for i in range(3)
     ]
     assert transaction_hashes(key, 77, 3) == expected
+
+
+@pytest.mark.parametrize("cv", [0.0, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize("mean", [0.5, 12.0, 290.0])
+def test_expected_fill_weights_the_curve_by_the_log_count_law(mean: float, cv: float) -> None:
+    from chainindex.synthetic.calibrate import expected_fill
+
+    # With curve[L] = L, the expected "fill" is the mean log count (the cap cuts almost
+    # nothing); with curve[L] = L**2 it is the second moment, mean**2 + (cv*mean)**2 + mean
+    # for a gamma-mixed Poisson.
+    length = 20_000
+    linear = np.arange(length + 1, dtype=np.float64)
+    assert expected_fill(linear, mean, cv) == pytest.approx(mean, rel=2e-3)
+    second = mean**2 + (cv * mean) ** 2 + mean
+    assert expected_fill(linear**2, mean, cv) == pytest.approx(second, rel=2e-2)
