@@ -16,6 +16,13 @@ logs and the block's is their OR; ``logIndex`` counts across the block. Block 0 
 without transactions. Headers-only archives hold ``{"block": ...}`` lines whose headers equal
 the full chain's and whose ``transactions`` are empty.
 
+**Content.** Contracts of seven classes (ERC-20, WETH, Uniswap V2 pair, ERC-721, ENS
+registrar controller, ENS public resolver, ERC-1155) emit real events with their real
+signatures: ``Transfer`` (ERC-20, and ERC-721 with the token id as a fourth topic),
+``Approval``, ``ApprovalForAll``, ``Swap``, ``Deposit``, ``Withdrawal``, ``NameRegistered``,
+``TextChanged``, ``URI``, ``TransferSingle``. Contract and holder popularity are Zipf laws;
+names and texts are made of :data:`WORDS`; see :class:`ChainShape` for every parameter.
+
 **Hashes.** ``K`` = keccak256("logfilter-synthetic/1" ‖ shape fingerprint ‖ seed as 8 bytes
 big-endian), where the fingerprint is the sorted-key JSON of every :class:`ChainShape` field.
 With ``n`` as 8 bytes big-endian:

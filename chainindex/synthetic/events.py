@@ -19,6 +19,8 @@ __all__ = [
     "CLASSES",
     "CLASS_NAMES",
     "EVENTS",
+    "SPECIAL_EVENTS",
+    "STRING_EVENTS",
     "ContractClass",
     "Ev",
     "EventType",
@@ -80,6 +82,8 @@ class Ev(IntEnum):
     TEXT_CHANGED = 6
     URI = 7
     TRANSFER_SINGLE = 8
+    TRANSFER_721 = 9
+    APPROVAL_FOR_ALL = 10
 
 
 H1, H2, H3 = TopicSource.HOLDER_1, TopicSource.HOLDER_2, TopicSource.HOLDER_3
@@ -152,11 +156,29 @@ EVENTS: tuple[EventType, ...] = (
         (H1, H2, H3),
         2,
     ),
+    EventType(
+        "Transfer",
+        "Transfer(address,address,uint256)",
+        "event Transfer(address indexed from, address indexed to, uint256 indexed tokenId)",
+        (H1, H2, TopicSource.TOKEN_ID),
+        0,
+    ),
+    EventType(
+        "ApprovalForAll",
+        "ApprovalForAll(address,address,bool)",
+        "event ApprovalForAll(address indexed owner, address indexed operator, bool approved)",
+        (H1, H2),
+        1,
+    ),
 )
-"""Every event, indexed by :class:`Ev`."""
+"""Every event, indexed by :class:`Ev`. ERC-721's ``Transfer`` shares ERC-20's signature and
+topic 0; its token id is a third topic (four in all), and it has no data."""
 
 STRING_EVENTS = frozenset({Ev.NAME_REGISTERED, Ev.TEXT_CHANGED, Ev.URI})
 """Events whose data is ABI-encoded strings (built one by one, not as static words)."""
+
+SPECIAL_EVENTS = STRING_EVENTS | {Ev.TRANSFER_721}
+"""Events with topics other than holders (names, nodes, token ids): finished one by one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +198,7 @@ CLASSES: tuple[ContractClass, ...] = (
         ((Ev.TRANSFER, 0.45), (Ev.APPROVAL, 0.05), (Ev.DEPOSIT, 0.25), (Ev.WITHDRAWAL, 0.25)),
     ),
     ContractClass("uniswap-pair", ((Ev.SWAP, 1.0),)),
+    ContractClass("erc721", ((Ev.TRANSFER_721, 0.9), (Ev.APPROVAL_FOR_ALL, 0.1))),
     ContractClass("ens-registrar", ((Ev.NAME_REGISTERED, 1.0),)),
     ContractClass("ens-resolver", ((Ev.TEXT_CHANGED, 1.0),)),
     ContractClass("erc1155", ((Ev.TRANSFER_SINGLE, 0.7), (Ev.URI, 0.3))),

@@ -1,8 +1,8 @@
 """Drawing logs in bulk: who emits them, which event, which topics, and their bloom bits.
 
 Every log of a batch is drawn at once with numpy: its contract (Zipf), its event (from the
-contract's class), its holder topics (Zipf). Only the string-bearing events, a few percent of
-the logs, are finished one by one in Python (their names decide their topics). Logs are
+contract's class), its holder topics (Zipf). Only the events with other topics (ENS names and
+nodes, token ids), a few percent of the logs, are finished one by one in Python. Logs are
 independent and identically distributed, which is what lets :mod:`~chainindex.synthetic.calibrate`
 predict the bloom fill of a block from its log count.
 """
@@ -20,7 +20,7 @@ from bloombits.keccak import keccak256
 from chainindex.synthetic.events import (
     EVENT_RESOLUTION,
     EVENTS,
-    STRING_EVENTS,
+    SPECIAL_EVENTS,
     Ev,
     TopicSource,
     event_lookup,
@@ -32,7 +32,7 @@ from chainindex.synthetic.text import NAME_STYLES, TEXT_KEY_WEIGHTS, TEXT_KEYS, 
 __all__ = ["LogBits", "LogDraws", "StringDraws", "draw_logs", "value_bits"]
 
 TOKEN_IDS = 10_000
-"""ERC-1155 token ids are drawn from 0..TOKEN_IDS-1."""
+"""Token ids (ERC-1155 and ERC-721) are drawn from 0..TOKEN_IDS-1."""
 
 NAME_CACHE = 4096
 """ENS names whose topics are kept (popular names recur: their words are Zipf-distributed)."""
@@ -51,7 +51,7 @@ _HOLDER_USED = np.zeros((len(EVENTS), 3), dtype=np.bool_)
 for _draw in range(3):
     _HOLDER_USED[:, _draw] = np.any(np.equal(SLOT_HOLDER, _draw), axis=1)
 _EVENT_BITS = np.array([bloom_indexes(e.topic0) for e in EVENTS], dtype=np.int16)
-_STRING_EVENT_IDS = np.array(sorted(int(e) for e in STRING_EVENTS), dtype=np.int8)
+_SPECIAL_EVENT_IDS = np.array(sorted(int(e) for e in SPECIAL_EVENTS), dtype=np.int8)
 _NAME_STYLE_CUMULATIVE = np.cumsum(NAME_STYLES)
 _TEXT_KEY_CUMULATIVE = np.cumsum(TEXT_KEY_WEIGHTS)
 TEXT_KEY_HASHES = tuple(keccak256(key.encode()) for key in TEXT_KEYS)
@@ -64,16 +64,17 @@ OwnTopics = tuple[bytes | None, bytes | None, bytes | None]
 
 @dataclass(slots=True, eq=False)
 class StringDraws:
-    """The string-bearing logs of a batch and what decides their topics."""
+    """The logs of a batch with topics of their own (:data:`SPECIAL_EVENTS`): the string-bearing
+    ones and ERC-721 transfers, and what decides those topics."""
 
     positions: npt.NDArray[np.int64]
-    """Indexes of the string-bearing logs in the batch."""
+    """Indexes of those logs in the batch."""
     names: list[str]
-    """ENS label of each (``""`` for ``URI`` logs)."""
+    """ENS label of each (``""`` for the others)."""
     text_keys: npt.NDArray[np.int64]
     """Index into ``TEXT_KEYS`` (used by ``TextChanged``)."""
     token_ids: npt.NDArray[np.int64]
-    """ERC-1155 token id (used by ``URI``)."""
+    """Token id (used by ``URI`` and ERC-721 ``Transfer``)."""
     topics: list[OwnTopics]
     """Topics 1..3 that are not holders (None where the slot is a holder or absent)."""
     bits: npt.NDArray[np.int16]
@@ -91,7 +92,7 @@ class LogDraws:
     holders: npt.NDArray[np.int32]
     """``(n, 3)`` holder draws; −1 where the event has no such holder."""
     strings: StringDraws
-    """The string-bearing logs."""
+    """The logs with topics of their own (string-bearing events, ERC-721 transfers)."""
 
     def __len__(self) -> int:
         return len(self.contract)
@@ -113,7 +114,7 @@ def draw_logs(population: Population, rng: np.random.Generator, count: int) -> L
 def _draw_strings(
     population: Population, rng: np.random.Generator, event: npt.NDArray[np.int8]
 ) -> StringDraws:
-    positions = np.flatnonzero(np.isin(event, _STRING_EVENT_IDS))
+    positions = np.flatnonzero(np.isin(event, _SPECIAL_EVENT_IDS))
     count = len(positions)
     styles = np.searchsorted(_NAME_STYLE_CUMULATIVE, rng.random(count), side="right")
     words = population.word_table.sample(rng, 2 * count).reshape(count, 2)
@@ -136,12 +137,13 @@ def _draw_strings(
             strict=True,
         )
     ):
-        if kind == _URI:
+        if kind in (_URI, _TRANSFER_721):
             names.append("")
             value = token.to_bytes(32, "big")
-            topics.append((value, None, None))
+            slot = 0 if kind == _URI else 2  # URI(value, id); Transfer(from, to, tokenId)
+            topics.append((value, None, None) if slot == 0 else (None, None, value))
             rows.append(row)
-            slots.append(0)
+            slots.append(slot)
             values.append(value)
             continue
         name = ens_name(style, first, second, number)
@@ -164,6 +166,7 @@ def _draw_strings(
 
 
 _URI = int(Ev.URI)
+_TRANSFER_721 = int(Ev.TRANSFER_721)
 _NAME_REGISTERED = int(Ev.NAME_REGISTERED)
 
 

@@ -157,6 +157,8 @@ def _static_data(rng: np.random.Generator, event: npt.NDArray[np.int8]) -> list[
     amounts[singles + 1] = rng.integers(1, 100, len(singles))
     cells = np.zeros((total, 32), dtype=np.uint8)
     cells[:, 24:] = amounts.astype(">u8").view(np.uint8).reshape(total, 8)
+    approvals_for_all = start[:-1][event == Ev.APPROVAL_FOR_ALL]
+    amounts[approvals_for_all] = rng.random(len(approvals_for_all)) < 0.9  # bool approved
     approvals = start[:-1][event == Ev.APPROVAL]
     cells[approvals[rng.random(len(approvals)) < 0.4]] = 0xFF  # unlimited allowance
     text = cells.tobytes().hex()
@@ -200,8 +202,10 @@ def _string_data(
             encoded = encode_name_registered(name, cost, premium, expiry)
         elif kind == Ev.TEXT_CHANGED:
             encoded = encode_text_changed(TEXT_KEYS[key], text_value(key, name, chosen, number))
-        else:  # URI
+        elif kind == Ev.URI:
             encoded = encode_uri(token_uri(token, chosen[0], chosen[1]))
+        else:  # ERC-721 Transfer: everything is in the topics
+            continue
         data[position] = "0x" + encoded.hex()
 
 

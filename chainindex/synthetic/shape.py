@@ -37,9 +37,10 @@ MAX_FILL = 0.9
 """Highest mean fill accepted (beyond it a block needs thousands of distinct values)."""
 
 DEFAULT_MIX: tuple[tuple[str, float], ...] = (
-    ("erc20", 0.78),
+    ("erc20", 0.75),
     ("weth", 0.06),
     ("uniswap-pair", 0.10),
+    ("erc721", 0.03),
     ("ens-registrar", 0.02),
     ("ens-resolver", 0.02),
     ("erc1155", 0.02),

@@ -78,7 +78,7 @@ def test_existing_file_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture
         (["--blocks", "5", "--fill", "2"], "argument --fill: fill must lie in"),
         (["--blocks", "5", "--fill", "sparse", "--logs-per-block", "3"], "not allowed with"),
         (["--blocks", "5", "--seed", str(2**64)], "argument --seed: must be below 2**64"),
-        (["--blocks", "5", "--mix", "erc721=1"], "unknown contract class 'erc721'"),
+        (["--blocks", "5", "--mix", "erc4626=1"], "unknown contract class 'erc4626'"),
         (["--blocks", "5", "--nope"], "unrecognized arguments: --nope"),
         ([], "the following arguments are required: --blocks"),
     ],

@@ -81,6 +81,7 @@ SIGNATURES = {
     "TextChanged": "TextChanged(bytes32,string,string,string)",
     "URI": "URI(string,uint256)",
     "TransferSingle": "TransferSingle(address,address,address,uint256,uint256)",
+    "ApprovalForAll": "ApprovalForAll(address,address,bool)",
 }
 TOPIC0 = {"0x" + keccak(text=sig).hex(): name for name, sig in SIGNATURES.items()}
 
@@ -95,10 +96,22 @@ def test_event_mix_is_dominated_by_transfer(saturated_chain: list[ArchiveRecord]
     assert max(share, key=share.__getitem__) == "Transfer"
     strings = share["NameRegistered"] + share["TextChanged"] + share["URI"]
     assert 0.03 <= strings <= 0.07
-    # Topic counts follow the signatures: 4-topic TransferSingle, 2-topic Deposit.
+    # Topic counts follow the signatures: 4-topic TransferSingle, 2-topic Deposit; Transfer
+    # has 3 topics and an amount (ERC-20) or 4 and no data (ERC-721, the token id indexed).
+    expected = {"TransferSingle": 4, "Deposit": 2, "Withdrawal": 2, "URI": 2}
+    nft_transfers = 0
     for log in logs:
-        expected = {"TransferSingle": 4, "Deposit": 2, "Withdrawal": 2, "URI": 2}
-        assert len(log["topics"]) == expected.get(TOPIC0[log["topics"][0]], 3)
+        name = TOPIC0[log["topics"][0]]
+        if name == "Transfer" and len(log["topics"]) == 4:
+            assert log["data"] == "0x"
+            assert int(log["topics"][3], 16) < 10_000
+            nft_transfers += 1
+        elif name == "Transfer":
+            assert len(log["topics"]) == 3
+            assert len(log["data"]) == 66
+        else:
+            assert len(log["topics"]) == expected.get(name, 3)
+    assert 0.01 <= nft_transfers / len(logs) <= 0.05
 
 
 def test_mix_is_a_parameter() -> None:
