@@ -155,10 +155,10 @@ def _static_data(rng: np.random.Generator, event: npt.NDArray[np.int8]) -> list[
     singles = start[:-1][event == Ev.TRANSFER_SINGLE]
     amounts[singles] = rng.integers(0, TOKEN_IDS, len(singles))
     amounts[singles + 1] = rng.integers(1, 100, len(singles))
-    cells = np.zeros((total, 32), dtype=np.uint8)
-    cells[:, 24:] = amounts.astype(">u8").view(np.uint8).reshape(total, 8)
     approvals_for_all = start[:-1][event == Ev.APPROVAL_FOR_ALL]
     amounts[approvals_for_all] = rng.random(len(approvals_for_all)) < 0.9  # bool approved
+    cells = np.zeros((total, 32), dtype=np.uint8)
+    cells[:, 24:] = amounts.astype(">u8").view(np.uint8).reshape(total, 8)
     approvals = start[:-1][event == Ev.APPROVAL]
     cells[approvals[rng.random(len(approvals)) < 0.4]] = 0xFF  # unlimited allowance
     text = cells.tobytes().hex()

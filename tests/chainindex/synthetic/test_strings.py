@@ -102,3 +102,41 @@ def test_word_list_is_clean() -> None:
         assert word == word.lower(), word
         assert WORD.fullmatch(word), word
     assert any(not w.isascii() for w in WORDS)  # some non-ASCII text too
+
+
+DATA_TYPES = {
+    "Transfer": ["uint256"],
+    "Approval": ["uint256"],
+    "Swap": ["uint256"] * 4,
+    "Deposit": ["uint256"],
+    "Withdrawal": ["uint256"],
+    "NameRegistered": ["string", "uint256", "uint256", "uint256"],
+    "TextChanged": ["string", "string"],
+    "URI": ["string"],
+    "TransferSingle": ["uint256", "uint256"],
+    "ApprovalForAll": ["bool"],
+}
+
+
+def test_every_log_decodes_strictly_with_eth_abi(saturated_chain: list[ArchiveRecord]) -> None:
+    from eth_abi.abi import encode
+
+    from tests.chainindex.synthetic.test_shape import TOPIC0
+
+    seen = set()
+    for record in saturated_chain:
+        for receipt in record["receipts"]:
+            for log in receipt["logs"]:
+                name = TOPIC0[log["topics"][0]]
+                data = hexbytes(log["data"])
+                if name == "Transfer" and len(log["topics"]) == 4:  # ERC-721: all indexed
+                    assert data == b""
+                    seen.add("Transfer721")
+                    continue
+                types = DATA_TYPES[name]
+                values = decode(types, data, strict=True)
+                assert encode(types, values) == data  # canonical: re-encodes to the same bytes
+                if name == "ApprovalForAll":
+                    assert isinstance(values[0], bool)
+                seen.add(name)
+    assert seen == {*DATA_TYPES, "Transfer721"}
