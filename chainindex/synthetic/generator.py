@@ -96,6 +96,12 @@ class GenerationStats:
         return float(np.sort(self.contract_logs)[::-1][:top].sum() / self.logs)
 
 
+def _rank(rank: int, count: int) -> int:
+    if not 0 <= rank < count:
+        raise SyntheticChainError(f"rank must lie in [0, {count}), got {rank}")
+    return rank
+
+
 class ChainGenerator:
     """A deterministic synthetic chain: same shape, seed and first block, same bytes.
 
@@ -104,6 +110,9 @@ class ChainGenerator:
     same logs as the one from genesis (its hashes differ, as they chain from another parent).
     ``headers_only`` yields ``{"block": ...}`` records without receipts whose headers (and
     hashes) equal those of the full chain; their ``transactions`` list is empty.
+
+    :meth:`contract`, :meth:`contract_share` and :meth:`holder` name the actors by popularity,
+    so that a benchmark can query a common or a rare address knowing what to expect.
     """
 
     def __init__(
@@ -147,6 +156,18 @@ class ChainGenerator:
         self._payload: Payload | None = None
         self._timestamps: list[int] = []
         self._popcounts: list[int] = []
+
+    def contract(self, rank: int) -> bytes:
+        """Address of the contract of popularity ``rank`` (0 = emits the most logs)."""
+        return self.population.contracts.address(_rank(rank, self.shape.contracts))
+
+    def contract_share(self, rank: int) -> float:
+        """Expected share of all logs emitted by the contract of popularity ``rank``."""
+        return float(self.population.contract_weights[_rank(rank, self.shape.contracts)])
+
+    def holder(self, rank: int) -> bytes:
+        """Address of the holder of popularity ``rank`` (0 = in the most topics)."""
+        return self.population.holders.address(_rank(rank, self.shape.holders))
 
     def timestamp(self, number: int) -> int:
         """Timestamp of block ``number``: one slot per block, every ``1/rate``-th one late."""

@@ -137,10 +137,9 @@ class Population:
             shape.contracts, exponent, shape.contract_zipf_offset
         )
         """Draws a log's emitting contract."""
-        self.contract_class = assign_classes(
-            zipf_weights(shape.contracts, exponent, shape.contract_zipf_offset),
-            shape.class_shares(),
-        )
+        self.contract_weights = zipf_weights(shape.contracts, exponent, shape.contract_zipf_offset)
+        """Expected share of all logs of each contract."""
+        self.contract_class = assign_classes(self.contract_weights, shape.class_shares())
         """Class id of each contract."""
         self.holder_table = zipf_table(shape.holders, shape.holder_zipf, shape.holder_zipf_offset)
         """Draws a holder."""

@@ -132,3 +132,28 @@ def test_many_distinct_addresses(saturated_chain: list[ArchiveRecord]) -> None:
     contracts = {log["address"] for log in logs}
     assert len(holders) > 10_000
     assert len(contracts) > 500
+
+
+def test_actors_are_named_by_popularity(saturated_chain: list[ArchiveRecord]) -> None:
+    from chainindex.errors import SyntheticChainError
+
+    generator = ChainGenerator(SATURATED, seed=12)  # the seed of the saturated chain
+    counts = _address_counts(saturated_chain)
+    total = sum(counts.values())
+    top = "0x" + generator.contract(0).hex()
+    assert counts.most_common(1)[0][0] == top
+    assert counts[top] / total == pytest.approx(generator.contract_share(0), abs=0.01)
+    # A contract deep in the tail is rare, as predicted.
+    rare = "0x" + generator.contract(15_000).hex()
+    assert counts[rare] <= 3
+    assert generator.contract_share(15_000) * total < 1
+    holders = Counter(
+        t
+        for r in saturated_chain
+        for rc in r["receipts"]
+        for log in rc["logs"]
+        for t in log["topics"][1:]
+    )
+    assert holders.most_common(1)[0][0] == "0x" + "00" * 12 + generator.holder(0).hex()
+    with pytest.raises(SyntheticChainError):
+        generator.contract(SATURATED.contracts)
