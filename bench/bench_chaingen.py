@@ -24,6 +24,8 @@ from chainindex.synthetic import (
     FILL_PRESETS,
     ChainGenerator,
     ChainShape,
+    Ev,
+    EventType,
     GenerationStats,
     logs_for_fill,
     write_archive,
@@ -97,6 +99,11 @@ def distinct_values(shape: ChainShape, blocks: int = 300) -> float:
     return total / blocks
 
 
+def _label(event: EventType) -> str:
+    """The event's name, telling ERC-721's ``Transfer`` (token id indexed) from ERC-20's."""
+    return f"{event.name} (ERC-721)" if event is EVENTS[Ev.TRANSFER_721] else event.name
+
+
 def _clear_caches() -> None:
     """Forget calibrations and popularity tables, so that a setup is timed cold."""
     logs_for_fill.cache_clear()
@@ -166,7 +173,7 @@ def main() -> None:
                 f"{stats.top_contract_share():.3f}",
                 f"{int((stats.contract_logs > 0).sum()):,}",
                 f"{int(run.generator.population.holders.known.sum()):,}",
-                ", ".join(f"{e.name} {n / stats.logs:.1%}" for e, n in mix),
+                ", ".join(f"{_label(e)} {n / stats.logs:.1%}" for e, n in mix),
             )
     finally:
         if out_dir is not None:
