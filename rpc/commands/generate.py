@@ -38,7 +38,12 @@ def register(commands: Any) -> None:
         "eth_getBlockReceipts answers. Same options and seed, same bytes.",
     )
     parser.add_argument(
-        "--blocks", type=_positive, required=True, metavar="N", help="number of blocks"
+        "--blocks",
+        type=_positive,
+        required=True,
+        metavar="N",
+        help="number of blocks (a full archive takes about 380 KB per block at saturated "
+        "fill, 18 KB at sparse fill; headers only, 1.4 KB)",
     )
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="archive file to write (- for stdout)"
