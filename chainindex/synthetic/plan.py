@@ -4,7 +4,7 @@ Blocks are planned in batches of consecutive heights aligned on multiples of the
 each from its own random stream named by (chain key, 1, batch index). Everything that enters a
 header is planned here, so a headers-only chain has exactly the headers (and hashes) of the full
 chain with the same seed; what only the receipts show (amounts, senders, texts) is drawn later
-from a second stream (:mod:`~chainindex.synthetic.receipts`).
+from a second stream (:mod:`~chainindex.synthetic.payload`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 BLOOM_BITS = 2048
+"""Bits of a logs bloom."""
 LOGS_PER_BATCH = 8192
 """Batches are sized to hold about this many logs (memory and vectorisation both stay sane)."""
 
