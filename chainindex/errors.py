@@ -31,3 +31,7 @@ class IncompatibleSchemaError(StoreError):
 
 class ConfigMismatchError(StoreError):
     """The data directory was built with other settings (chain, section size) than asked for."""
+
+
+class SyntheticChainError(ChainIndexError, ValueError):
+    """Bad parameters for the synthetic chain generator (:mod:`chainindex.synthetic`)."""

@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections
+from rpc.commands import build_sections, generate
 
-COMMANDS = [build_sections]
+COMMANDS = [build_sections, generate]
