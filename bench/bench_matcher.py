@@ -2,7 +2,7 @@
 
     python -m bench.bench_matcher [--sections 4883] [--workdir DIR] [--keep] [--repeats 7]
 
-For each fill (saturated 44%, sparse 5%) a synthetic chain (bench/synthetic.py) is stored
+For each fill (saturated 44%, sparse 5%) a synthetic chain (bench/bloom_chain.py) is stored
 twice: as LevelDB sections (real Generator rotation, compression, SectionStore) and as a flat
 file of header blooms. The directories are reused across runs when present and deleted at
 the end unless ``--keep`` (or ``--workdir`` pointing at a directory to keep) is given.
@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from bench.bloom_chain import ADDRESSES, FILLS, SECTION_SIZE, TOPICS, ChainSpec, build_chain
 from bench.common import Table, machine
-from bench.synthetic import ADDRESSES, FILLS, SECTION_SIZE, TOPICS, ChainSpec, build_chain
 from bloombits import Matcher, ValueCache, VectorBatch, bloom_contains
 from bloombits.bloom import BLOOM_BYTE_LENGTH, blooms_contain
 from chainindex.retriever import SectionRetriever

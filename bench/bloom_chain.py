@@ -1,5 +1,8 @@
-"""A synthetic chain for the bloom-bit benchmarks: header blooms at a chosen fill, with a
-known workload of logs planted in them, stored both as sections and as a flat bloom file.
+"""A chain of header blooms for the matcher benchmark: blooms at a chosen fill, with a known
+workload of logs planted in them, stored both as sections and as a flat bloom file.
+
+Only blooms are needed here, for 20M blocks, so they are drawn directly rather than through
+the full-block generator of :mod:`chainindex.synthetic`.
 
 Each block's bloom has every one of its 2048 bits set independently with probability
 ``fill`` (the background noise of the thousands of addresses and topics a real block has;
