@@ -60,7 +60,7 @@ async def run(
         return [number async for number in session]
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=150)
 @given(scenarios())
 async def test_matches_equal_the_per_block_reference(
     scenario: tuple[Chain, Filters, int, int, int | None, int],
@@ -71,7 +71,7 @@ async def test_matches_equal_the_per_block_reference(
     assert await run(chain, filters, begin, end, batch_sections, cache_bytes) == expected
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(SETTINGS, max_examples=20)
 @given(scenarios(max_alternatives=400, max_blocks=1024), st.integers(100, 400))
 async def test_hundreds_of_alternatives(
     scenario: tuple[Chain, Filters, int, int, int | None, int], alternatives: int
