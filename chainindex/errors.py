@@ -103,3 +103,7 @@ class ReorgTooDeepError(SyncError):
 class EventsLaggedError(ChainIndexError):
     """A chain-event subscriber fell so far behind that its buffer overflowed; it was dropped
     and must catch up from the store (see :mod:`chainindex.events`)."""
+
+
+class SyntheticChainError(ChainIndexError, ValueError):
+    """Bad parameters for the synthetic chain generator (:mod:`chainindex.synthetic`)."""

@@ -36,7 +36,10 @@ clear error.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 from eth_typing import BlockNumber, Hash32
 
 from chainindex.errors import CorruptDataError, ForeignDataError, IncompatibleSchemaError
@@ -58,6 +61,7 @@ __all__ = [
     "logs_key",
     "meta_key",
     "parse_bloom_bits_key",
+    "parse_bloom_bits_keys",
     "parse_header_key",
     "section_head_key",
 ]
@@ -145,6 +149,30 @@ def parse_bloom_bits_key(key: bytes) -> tuple[int, int, Hash32]:
         raise CorruptDataError(f"malformed bloom-bits key {key.hex()}")
     _, bit, section, head = _BLOOM_BITS_KEY.unpack(key)
     return bit, section, Hash32(head)
+
+
+_BLOOM_BITS_KEY_DTYPE = np.dtype(
+    [("prefix", "S1"), ("bit", ">u2"), ("section", ">u8"), ("head", "u1", (32,))]
+)
+
+
+def parse_bloom_bits_keys(
+    keys: Sequence[bytes],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """:func:`parse_bloom_bits_key` of many keys at once: ``(bits, sections, heads)`` arrays,
+    the heads as an ``(n, 32)`` byte matrix."""
+    joined = b"".join(keys)
+    if len(joined) != len(keys) * _BLOOM_BITS_KEY.size:
+        for key in keys:
+            parse_bloom_bits_key(key)  # names the malformed key
+    parsed = np.frombuffer(joined, dtype=_BLOOM_BITS_KEY_DTYPE)
+    if (parsed["prefix"] != BLOOM_BITS_PREFIX).any():
+        parse_bloom_bits_key(keys[int(np.argmax(parsed["prefix"] != BLOOM_BITS_PREFIX))])
+    return (
+        parsed["bit"].astype(np.int64),
+        parsed["section"].astype(np.int64),
+        np.ascontiguousarray(parsed["head"]),
+    )
 
 
 def section_head_key(section: int) -> bytes:

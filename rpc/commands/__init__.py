@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, export, sync
+from rpc.commands import build_sections, export, generate, sync
 
-COMMANDS = [sync, export, build_sections]
+COMMANDS = [sync, export, build_sections, generate]
