@@ -10,7 +10,8 @@ synced LevelDB batches and section builds (confirmations 0).
 * anvil: a chain whose blocks each hold one transaction emitting 300 logs (the Emitter test
   contract's ``emitMany``), synced over HTTP and WebSocket, and exported to an archive that
   is then synced from the file;
-* synthetic archives (``bench.archive_chain``) at 300 logs per block;
+* mainnet-like synthetic archives (:mod:`chainindex.synthetic`, default shape: Zipf-skewed
+  contracts and holders; ERC-20/721/1155, Uniswap and ENS events) at 300 logs per block;
 * memory against chain length: synthetic archives of growing length at 100 logs per block,
   and headers-only archives (``--no-logs``) up to hundreds of thousands of blocks.
 """
@@ -31,12 +32,13 @@ from typing import Any
 
 import orjson
 
-from bench.archive_chain import write_synthetic_archive
 from bench.common import Table, machine
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.malloc import use_single_malloc_arena
 from chainindex.source import open_source, write_archive
 from chainindex.store import open_datadir
+from chainindex.synthetic import ChainGenerator, ChainShape
+from chainindex.synthetic import write_archive as write_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -161,25 +163,31 @@ def bench_anvil(tmp: Path, blocks: int, logs_per_block: int, repeats: int) -> No
     table.print()
 
 
+def synthetic(path: Path, blocks: int, logs_per_block: int, headers_only: bool = False) -> Path:
+    """A mainnet-like synthetic archive of ``blocks`` blocks (seed 1)."""
+    shape = ChainShape(logs_per_block=logs_per_block)
+    write_synthetic(ChainGenerator(shape, seed=1, headers_only=headers_only), path, blocks)
+    return path
+
+
 def bench_archives(tmp: Path, repeats: int, quick: bool) -> None:
-    table = Table("Ingest from synthetic archives, 300 logs per block", COLUMNS)
+    table = Table("Ingest from synthetic mainnet-like archives, 300 logs per block", COLUMNS)
     for blocks in (1000,) if quick else (1000, 4000):
-        path = write_synthetic_archive(tmp / f"s300-{blocks}.jsonl", blocks, 300)
-        add_row(
-            table, f"archive ({path.stat().st_size / 2**20:.0f} MiB)", measure(str(path), repeats)
-        )
+        path = synthetic(tmp / f"s300-{blocks}.jsonl", blocks, 300)
+        size = f"archive ({path.stat().st_size / 2**20:,.0f} MiB)"
+        add_row(table, size, measure(str(path), repeats))
         path.unlink()
     table.print()
 
     table = Table("Peak memory against chain length", [*COLUMNS, "sections"])
     lengths = (1000, 4000) if quick else (1000, 4000, 16000)
     for blocks in lengths:
-        path = write_synthetic_archive(tmp / f"s100-{blocks}.jsonl", blocks, 100)
+        path = synthetic(tmp / f"s100-{blocks}.jsonl", blocks, 100)
         m = measure(str(path), 1 if blocks > 4000 else repeats)
         add_row(table, "100 logs/block", m, str(blocks // 4096))
         path.unlink()
     for blocks in (20_000, 100_000) if quick else (20_000, 100_000, 400_000):
-        path = write_synthetic_archive(tmp / f"h-{blocks}.jsonl", blocks, 100, headers_only=True)
+        path = synthetic(tmp / f"h-{blocks}.jsonl", blocks, 100, headers_only=True)
         m = measure(str(path), 1, no_logs=True)
         add_row(table, "headers only (--no-logs)", m, str(blocks // 4096))
         path.unlink()

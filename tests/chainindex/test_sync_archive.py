@@ -16,6 +16,8 @@ from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.logstore import ChainReader, ChainView
 from chainindex.source import ArchiveSource, write_archive
 from chainindex.store import LevelDBStore, open_datadir, schema
+from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape
+from chainindex.synthetic import write_archive as synthetic_write_archive
 from tests.chainindex.reference import assert_stored_chain, dump, reference_header, reference_logs
 from tests.fixtures import execution_apis_archive, hexbytes, mainnet_block_files
 
@@ -208,3 +210,33 @@ async def test_a_headers_only_archive_needs_no_logs_mode(tmp_path: Path) -> None
     blooms = {n: hexbytes(r["block"]["logsBloom"]) for n, r in enumerate(all_records)}
     check_sections(indexer.reader, blooms, 8, 6)
     store.close()
+
+
+@pytest.mark.parametrize("fill", ["sparse", "saturated"])
+async def test_synthetic_chains_sync_completely(tmp_path: Path, fill: str) -> None:
+    """Archives of the project's synthetic generator, full and headers-only, from genesis and
+    from a later block: every record is stored exactly, sections from their blooms."""
+    shape = ChainShape(fill=FILL_PRESETS[fill], contracts=500, holders=5000)
+    for first_block, headers_only in ((0, False), (1000, False), (0, True)):
+        generator = ChainGenerator(
+            shape, seed=3, first_block=first_block, headers_only=headers_only
+        )
+        archive = tmp_path / f"{first_block}-{headers_only}.jsonl"
+        synthetic_write_archive(generator, archive, 40)
+        expected = list(
+            ChainGenerator(
+                shape, seed=3, first_block=first_block, headers_only=headers_only
+            ).records(40)
+        )
+        store = open_datadir(tmp_path / f"dd-{first_block}-{headers_only}")
+        indexer = await sync(
+            store, archive, section_size=16, confirmations=0, from_block=first_block,
+            headers_only=headers_only,
+        )  # fmt: skip
+        checked = assert_stored_chain(indexer.reader, expected, with_logs=not headers_only)  # type: ignore[arg-type]
+        assert checked == 40
+        blooms = {
+            int(r["block"]["number"], 16): hexbytes(r["block"]["logsBloom"]) for r in expected
+        }
+        check_sections(indexer.reader, blooms, 16, (first_block + 40) // 16)
+        store.close()
