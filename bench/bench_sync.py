@@ -37,8 +37,6 @@ from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.malloc import use_single_malloc_arena
 from chainindex.source import open_source, write_archive
 from chainindex.store import open_datadir
-from chainindex.synthetic import ChainGenerator, ChainShape
-from chainindex.synthetic import write_archive as write_synthetic
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -165,6 +163,10 @@ def bench_anvil(tmp: Path, blocks: int, logs_per_block: int, repeats: int) -> No
 
 def synthetic(path: Path, blocks: int, logs_per_block: int, headers_only: bool = False) -> Path:
     """A mainnet-like synthetic archive of ``blocks`` blocks (seed 1)."""
+    # Imported here: the measured child processes need not carry the generator.
+    from chainindex.synthetic import ChainGenerator, ChainShape
+    from chainindex.synthetic import write_archive as write_synthetic
+
     shape = ChainShape(logs_per_block=logs_per_block)
     write_synthetic(ChainGenerator(shape, seed=1, headers_only=headers_only), path, blocks)
     return path

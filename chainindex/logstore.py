@@ -118,7 +118,7 @@ class ChainView:
             if head is None:
                 raise CorruptDataError(f"the synced head, block {number}, has no header record")
         mode = r.get(schema.meta_key(schema.META_HEADERS_ONLY))
-        first_section = 0 if tail is None else tail // size
+        first_section = self._sections.first(r)
         return ChainState(
             section_size=size,
             sections=self._sections.count(r) if tail is not None else 0,
@@ -224,7 +224,7 @@ class ChainReader:
         self.store = store
         """The underlying store."""
         self.sections = SectionStore(store, schema.decode_u64(raw))
-        """The bloom sections of the store."""
+        """The bloom sections of the store (what the matcher's ``SectionRetriever`` reads)."""
         self.fetcher = fetcher
         """Source of logs that are not stored, if any."""
         self._executor = executor
@@ -243,6 +243,10 @@ class ChainReader:
     async def state(self) -> ChainState:
         """The synced state."""
         return await self.read(ChainView.state)
+
+    async def canonical_hash(self, number: int) -> Hash32 | None:
+        """Hash of the canonical block at ``number``, or None."""
+        return await self.read(partial(ChainView.canonical_hash, number=number))
 
     async def header(self, number: int) -> Header | None:
         """The canonical header at ``number``, or None."""

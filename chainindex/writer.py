@@ -119,10 +119,9 @@ class ChainWriter:
         if chain_id is not None:
             batch.put(schema.meta_key(schema.META_CHAIN_ID), schema.encode_u64(chain_id))
         batch.put(schema.meta_key(schema.META_HEADERS_ONLY), b"\x01" if headers_only else b"\x00")
-        batch.put(
-            schema.meta_key(schema.META_SECTION_COUNT),
-            schema.encode_u64(first.number // self.section_size),
-        )
+        first_section = schema.encode_u64(first.number // self.section_size)
+        batch.put(schema.meta_key(schema.META_SECTION_FIRST), first_section)
+        batch.put(schema.meta_key(schema.META_SECTION_COUNT), first_section)
 
     def reorg(self, ancestor: Header, blocks: Sequence[Block]) -> list[Block]:
         """Replace every block above ``ancestor`` with ``blocks`` (which extend it; possibly

@@ -19,7 +19,8 @@ key                                        value
                                            mode)
 =========================================  ==============================================
 
-Meta records (``META_*``): ``section-size`` and ``sections`` (bloom sections); ``chain-id``,
+Meta records (``META_*``): ``section-size``, ``sections-first`` and ``sections`` (bloom
+sections); ``chain-id``,
 ``tail`` (the first synced block, number u64 · hash) and ``headers-only`` (u8), fixed when
 sync first writes to the directory; ``head`` (the synced head, number u64 · hash), moved in
 the same batch as the blocks it covers.
@@ -81,7 +82,10 @@ LOGS_PREFIX = b"l"
 META_PREFIX = b"meta/"
 
 META_SECTION_COUNT = "sections"
-"""Number of bloom sections stored (u64)."""
+"""Index of the next section to store (u64): sections ``first .. count - 1`` are stored."""
+META_SECTION_FIRST = "sections-first"
+"""First section stored (u64, absent = 0): the section holding the first synced block; it
+counts the blocks below that one as empty, and no section below it exists."""
 META_SECTION_SIZE = "section-size"
 """Blocks per section, fixed when the directory is created (u64)."""
 META_CHAIN_ID = "chain-id"

@@ -107,6 +107,8 @@ async def test_logs_not_stored_and_no_fetcher(leveldb: LevelDBStore) -> None:
     reader = ChainReader(leveldb)
     header = await reader.header(3)
     assert header is not None
+    assert await reader.canonical_hash(3) == header.hash
+    assert await reader.canonical_hash(6) is None
     assert await reader.logs_record(header) is None
     with pytest.raises(LogsUnavailableError, match="block 3: logs are not stored"):
         await reader.logs(header)
