@@ -25,6 +25,7 @@ decompressing at once no faster. With a larger pool, the reads take turns under 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import cast
@@ -41,6 +42,9 @@ from chainindex.store.kv import KeyValueReader
 from chainindex.store.sections import SectionStore
 
 __all__ = ["SectionRetriever"]
+
+_NO_HEAD = bytes(32)
+"""Head-matrix row of a section below the first stored one (such sections are never read)."""
 
 
 class SectionRetriever:
@@ -86,7 +90,18 @@ class SectionRetriever:
         return await loop.run_in_executor(self._executor, self.read, bit, sections)
 
     def read(self, bit: int, sections: list[int]) -> VectorBatch:
-        """The blocking body of :meth:`retrieve`."""
+        """The blocking body of :meth:`retrieve`.
+
+        Sections below the store's first section (a chain synced from a later block) hold no
+        indexed block: they are answered with all-zero vectors.
+        """
+        below = bisect.bisect_left(sections, self.sections.first())
+        if below:
+            rest = self.read(bit, sections[below:])
+            return VectorBatch(
+                np.concatenate([np.zeros((below, self.width), dtype=np.uint8), rest.vectors]),
+                np.concatenate([np.ones(below, dtype=np.bool_), rest.present]),
+            )
         count = len(sections)
         if not count:
             return VectorBatch(np.zeros((0, self.width), dtype=np.uint8), np.zeros(0, np.bool_))
@@ -137,6 +152,7 @@ class SectionRetriever:
         """Heads of every stored section as a byte matrix, cached while the last stored head
         is unchanged."""
         count = self.sections.count(reader)
+        first = self.sections.first(reader)
         with self._lock:
             heads = self._heads
             if len(heads) == count and (
@@ -144,14 +160,18 @@ class SectionRetriever:
             ):
                 return self._head_matrix
             known = len(heads)
-            if 0 < known < count and heads[-1] == self.sections.head(known - 1, reader):
+            if first < known < count and heads[-1] == self.sections.head(known - 1, reader):
                 heads = heads + self.sections.heads(known, count - 1, reader)
             else:
-                heads = self.sections.heads(0, count - 1, reader) if count else []
-            if None in heads:
-                raise CorruptDataError(f"section {heads.index(None)} is counted but has no head")
+                # No section exists below the first one: placeholders, never read.
+                stored = self.sections.heads(first, count - 1, reader) if count > first else []
+                placeholders: list[Hash32 | None] = [None] * first
+                heads = placeholders + stored
+            if None in heads[first:]:
+                missing = first + heads[first:].index(None)
+                raise CorruptDataError(f"section {missing} is counted but has no head")
             self._heads = heads
-            joined = b"".join(cast(list[bytes], heads))
+            joined = b"".join(_NO_HEAD if head is None else head for head in heads)
             self._head_matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 32)
             return self._head_matrix
 

@@ -50,8 +50,16 @@ class SectionStore:
                 f"the data directory was built with section size {existing}, not {section_size}"
             )
 
+    def first(self, reader: KeyValueReader | None = None) -> int:
+        """First section stored (0 unless sync started above block 0): sections below it do
+        not exist, and the blocks of this section below the first synced block count as
+        empty. Fixed by the first sync."""
+        raw = (reader or self.kv).get(schema.meta_key(schema.META_SECTION_FIRST))
+        return 0 if raw is None else schema.decode_u64(raw)
+
     def count(self, reader: KeyValueReader | None = None) -> int:
-        """Number of sections stored (sections ``0 .. count - 1``)."""
+        """Index of the next section to store: sections ``first() .. count - 1`` are stored
+        (``0 .. count - 1`` for a chain synced from genesis)."""
         raw = (reader or self.kv).get(schema.meta_key(schema.META_SECTION_COUNT))
         return 0 if raw is None else schema.decode_u64(raw)
 

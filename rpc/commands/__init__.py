@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, generate
+from rpc.commands import build_sections, export, generate, sync
 
-COMMANDS = [build_sections, generate]
+COMMANDS = [sync, export, build_sections, generate]
