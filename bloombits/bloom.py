@@ -55,9 +55,17 @@ def bloom_indexes(value: bytes) -> BloomIndexes:
 
 @lru_cache(maxsize=_INDEX_CACHE_SIZE)
 def bloom_mask(value: bytes) -> int:
-    """The bloom of ``value`` alone, as a big-endian integer (bit ``b`` = bloom bit ``b``)."""
-    a, b, c = bloom_indexes(value)
-    return (1 << a) | (1 << b) | (1 << c)
+    """The bloom of ``value`` alone, as a big-endian integer (bit ``b`` = bloom bit ``b``).
+
+    Computed from the hash directly rather than through :func:`bloom_indexes`, so that a value
+    seen for the first time costs one cache entry, not two (sync meets many such values).
+    """
+    h = keccak256(bytes(value))
+    return (
+        (1 << (((h[0] << 8) & 2047) | h[1]))
+        | (1 << (((h[2] << 8) & 2047) | h[3]))
+        | (1 << (((h[4] << 8) & 2047) | h[5]))
+    )
 
 
 def logs_bloom(logs: Iterable[tuple[bytes, Sequence[bytes]]]) -> bytes:

@@ -51,3 +51,12 @@ class ZeroContentError(CompressionError):
 
 class GeneratorError(LogfilterError, ValueError):
     """Misuse of :class:`bloombits.generator.Generator` (bad size, index or bit)."""
+
+
+class MatcherError(LogfilterError, ValueError):
+    """Misuse of :class:`bloombits.matcher.Matcher`: a bad section size, filter or range."""
+
+
+class RetrievalError(LogfilterError):
+    """A retriever answered a bloom-bit retrieval with data of the wrong shape (a count of
+    vectors other than the sections asked for, or a vector of the wrong size)."""

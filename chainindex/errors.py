@@ -33,6 +33,82 @@ class ConfigMismatchError(StoreError):
     """The data directory was built with other settings (chain, section size) than asked for."""
 
 
+class ChainMismatchError(ConfigMismatchError):
+    """The upstream serves another chain than the one the data directory indexes."""
+
+
+class HexError(ChainIndexError, ValueError):
+    """A malformed hex quantity or data string (see :mod:`chainindex.hexutil`)."""
+
+
+class SourceError(ChainIndexError):
+    """The upstream node or chain archive could not give what was asked."""
+
+
+class UpstreamError(SourceError):
+    """The upstream failed to answer: unreachable, HTTP error, timeout, malformed JSON, or a
+    JSON-RPC error answer. Usually transient: retried before it is raised."""
+
+
+class RpcCallError(UpstreamError):
+    """The upstream answered a call with a JSON-RPC error object."""
+
+    def __init__(self, method: str, code: int, message: str) -> None:
+        super().__init__(f"{method}: upstream error {code}: {message}")
+        self.method = method
+        """The method called."""
+        self.code = code
+        """The JSON-RPC error code."""
+        self.rpc_message = message
+        """The error message, as the upstream gave it."""
+
+
+class MissingBlockError(SourceError):
+    """The upstream has no block at that height (yet, or any more after a reorg)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"block {number}: the upstream does not have this block")
+        self.number = number
+        """The height asked for."""
+
+
+class InvalidBlockError(SourceError):
+    """An answer about a block failed validation (broken links, bloom not matching the logs,
+    inconsistent receipts...). Nothing of it is stored."""
+
+    def __init__(self, number: int, reason: str) -> None:
+        super().__init__(f"block {number}: {reason}")
+        self.number = number
+        """The block whose answer was rejected."""
+        self.reason = reason
+        """What was wrong with it."""
+
+
+class ArchiveError(SourceError):
+    """A chain archive file is unreadable or holds a malformed record."""
+
+
+class LogsUnavailableError(SourceError):
+    """The logs of a block are neither stored nor obtainable from the upstream."""
+
+
+class SyncError(ChainIndexError):
+    """Sync cannot go on without guessing."""
+
+
+class ReorgTooDeepError(SyncError):
+    """A reorg reaches deeper than the configured bound (or below the first synced block)."""
+
+
+class EventsLaggedError(ChainIndexError):
+    """A chain-event subscriber fell so far behind that its buffer overflowed; it was dropped
+    and must catch up from the store (see :mod:`chainindex.events`)."""
+
+
+class SyntheticChainError(ChainIndexError, ValueError):
+    """Bad parameters for the synthetic chain generator (:mod:`chainindex.synthetic`)."""
+
+
 class AbiError(ChainIndexError, ValueError):
     """An ABI (built in, or from a user's ``--abi`` file) is malformed."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from eth_typing import Address, BlockNumber, Hash32
 
-__all__ = ["Address", "BlockNumber", "Hash32", "Header", "Log"]
+__all__ = ["Address", "Block", "BlockNumber", "Hash32", "Header", "Log"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +53,14 @@ class Log:
     """Position of the log in the block (counted across all its transactions)."""
     removed: bool = False
     """True when the log was undone by a reorg (only in notifications)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A header with the logs of all its transactions, in block order."""
+
+    header: Header
+    """The block's header."""
+    logs: tuple[Log, ...] | None
+    """Every log of the block (``logIndex`` 0, 1, ...), or None when they were not fetched
+    (headers-only mode)."""

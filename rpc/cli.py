@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from bloombits.errors import LogfilterError
 from rpc.commands import COMMANDS
@@ -17,12 +18,21 @@ from rpc.commands import COMMANDS
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line (the usage is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="logfilter",
         description="Fast eth_getLogs over bloom-bit sections, and text search over logs.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     for command in COMMANDS:
         command.register(commands)
     return parser

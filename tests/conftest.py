@@ -1,4 +1,4 @@
-"""Shared fixtures: real LevelDB data directories in temporary folders."""
+"""Shared fixtures: real LevelDB data directories in temporary folders, a real anvil node."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from chainindex.store import LevelDBStore, open_datadir
+from tests.anvil import Anvil
 
 
 @pytest.fixture
@@ -23,3 +24,13 @@ def leveldb(datadir: Path) -> Iterator[LevelDBStore]:
     yield store
     if not store.closed:
         store.close()
+
+
+@pytest.fixture
+def anvil() -> Iterator[Anvil]:
+    """A fresh anvil node on 127.0.0.1 (free port, chain id 31337), stopped after the test.
+
+    The chain is the test's own: mine, snapshot, revert and reorganise freely.
+    """
+    with Anvil() as node:
+        yield node

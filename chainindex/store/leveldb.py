@@ -14,6 +14,26 @@ from chainindex.errors import CorruptDataError, DataDirLockedError, StoreError
 __all__ = ["LevelDBStore"]
 
 
+def _scan(
+    source: Any, start: bytes, stop: bytes | None, reverse: bool
+) -> Iterator[tuple[bytes, bytes]]:
+    """``(key, value)`` pairs of a plyvel database or snapshot with ``start <= key < stop``.
+
+    A reverse plyvel iterator given both bounds yields nothing when exactly one key lies
+    between them (plyvel 1.5.1), so reverse scans pass only the upper bound to plyvel and
+    stop at ``start`` themselves.
+    """
+    if not reverse:
+        with source.iterator(start=start, stop=stop) as it:
+            yield from it
+        return
+    with source.iterator(stop=stop, reverse=True) as it:
+        for key, value in it:
+            if key < start:
+                return
+            yield key, value
+
+
 class _SnapshotReader:
     """Reads through a plyvel snapshot."""
 
@@ -27,8 +47,7 @@ class _SnapshotReader:
     def iterate(
         self, start: bytes, stop: bytes | None = None, *, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]:
-        with self._snapshot.iterator(start=start, stop=stop, reverse=reverse) as it:
-            yield from it
+        return _scan(self._snapshot, start, stop, reverse)
 
 
 class LevelDBStore:
@@ -63,8 +82,7 @@ class LevelDBStore:
     def iterate(
         self, start: bytes, stop: bytes | None = None, *, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]:
-        with self._db.iterator(start=start, stop=stop, reverse=reverse) as it:
-            yield from it
+        return _scan(self._db, start, stop, reverse)
 
     @contextmanager
     def batch(self) -> Iterator[Any]:

@@ -15,7 +15,19 @@ key                                        value
 ``c`` number u64                           canonical block hash at that height
 ``n`` hash                                 block number, u64 BE
 ``l`` number u64 · hash                    the block's logs, encoded
+                                           (:mod:`chainindex.codec`; absent in headers-only
+                                           mode)
 =========================================  ==============================================
+
+Meta records (``META_*``): ``section-size``, ``sections-first`` and ``sections`` (bloom
+sections); ``chain-id``,
+``tail`` (the first synced block, number u64 · hash) and ``headers-only`` (u8), fixed when
+sync first writes to the directory; ``head`` (the synced head, number u64 · hash), moved in
+the same batch as the blocks it covers.
+
+Only canonical blocks are stored: a reorg deletes the ``h``/``c``/``n``/``l`` records of the
+blocks it undoes in the same batch as it writes their replacements, so a range scan over
+``h`` yields exactly the canonical headers, one per height, ``tail`` through ``head``.
 
 Opening a directory checks ``meta/schema``: an empty database is stamped with the current
 version; another version, or keys without a version (a foreign database), is refused with a
@@ -25,7 +37,10 @@ clear error.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
 from eth_typing import BlockNumber, Hash32
 
 from chainindex.errors import CorruptDataError, ForeignDataError, IncompatibleSchemaError
@@ -37,13 +52,18 @@ __all__ = [
     "bloom_bits_range",
     "canonical_hash_key",
     "check_schema",
+    "decode_block_ref",
     "decode_u64",
+    "encode_block_ref",
     "encode_u64",
     "hash_to_number_key",
     "header_key",
+    "header_range",
     "logs_key",
     "meta_key",
     "parse_bloom_bits_key",
+    "parse_bloom_bits_keys",
+    "parse_header_key",
     "section_head_key",
 ]
 
@@ -62,14 +82,27 @@ LOGS_PREFIX = b"l"
 META_PREFIX = b"meta/"
 
 META_SECTION_COUNT = "sections"
-"""Number of bloom sections stored (u64)."""
+"""Index of the next section to store (u64): sections ``first .. count - 1`` are stored."""
+META_SECTION_FIRST = "sections-first"
+"""First section stored (u64, absent = 0): the section holding the first synced block; it
+counts the blocks below that one as empty, and no section below it exists."""
 META_SECTION_SIZE = "section-size"
 """Blocks per section, fixed when the directory is created (u64)."""
+META_CHAIN_ID = "chain-id"
+"""Chain id of the upstream (u64), fixed by the first sync; absent for an archive upstream."""
+META_TAIL = "tail"
+"""First block synced (number u64 · hash), fixed by the first sync."""
+META_HEAD = "head"
+"""Synced head (number u64 · hash): every canonical block tail..head is stored."""
+META_HEADERS_ONLY = "headers-only"
+"""1 when the directory stores no logs (``--no-logs``), else 0 (u8), fixed by the first sync."""
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _BLOOM_BITS_KEY = struct.Struct(">cHQ32s")
+_BLOCK_REF = struct.Struct(">Q32s")
+_HEADER_KEY = struct.Struct(">cQ32s")
 
 
 def encode_u64(value: int) -> bytes:
@@ -83,6 +116,19 @@ def decode_u64(data: bytes) -> int:
         raise CorruptDataError(f"expected an 8-byte integer, found {len(data)} bytes")
     value: int = _U64.unpack(data)[0]
     return value
+
+
+def encode_block_ref(number: int, block_hash: bytes) -> bytes:
+    """A block's number and hash as one value (u64 BE · 32 bytes)."""
+    return _BLOCK_REF.pack(number, block_hash)
+
+
+def decode_block_ref(data: bytes) -> tuple[BlockNumber, Hash32]:
+    """Inverse of :func:`encode_block_ref`; a value of the wrong size is corrupt data."""
+    if len(data) != _BLOCK_REF.size:
+        raise CorruptDataError(f"expected a 40-byte block reference, found {len(data)} bytes")
+    number, block_hash = _BLOCK_REF.unpack(data)
+    return BlockNumber(number), Hash32(block_hash)
 
 
 def meta_key(name: str) -> bytes:
@@ -109,6 +155,30 @@ def parse_bloom_bits_key(key: bytes) -> tuple[int, int, Hash32]:
     return bit, section, Hash32(head)
 
 
+_BLOOM_BITS_KEY_DTYPE = np.dtype(
+    [("prefix", "S1"), ("bit", ">u2"), ("section", ">u8"), ("head", "u1", (32,))]
+)
+
+
+def parse_bloom_bits_keys(
+    keys: Sequence[bytes],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """:func:`parse_bloom_bits_key` of many keys at once: ``(bits, sections, heads)`` arrays,
+    the heads as an ``(n, 32)`` byte matrix."""
+    joined = b"".join(keys)
+    if len(joined) != len(keys) * _BLOOM_BITS_KEY.size:
+        for key in keys:
+            parse_bloom_bits_key(key)  # names the malformed key
+    parsed = np.frombuffer(joined, dtype=_BLOOM_BITS_KEY_DTYPE)
+    if (parsed["prefix"] != BLOOM_BITS_PREFIX).any():
+        parse_bloom_bits_key(keys[int(np.argmax(parsed["prefix"] != BLOOM_BITS_PREFIX))])
+    return (
+        parsed["bit"].astype(np.int64),
+        parsed["section"].astype(np.int64),
+        np.ascontiguousarray(parsed["head"]),
+    )
+
+
 def section_head_key(section: int) -> bytes:
     """Key of the head hash of a stored section."""
     return SECTION_HEAD_PREFIX + _U64.pack(section)
@@ -117,6 +187,19 @@ def section_head_key(section: int) -> bytes:
 def header_key(number: BlockNumber, block_hash: Hash32) -> bytes:
     """Key of a header record."""
     return HEADER_PREFIX + _U64.pack(number) + block_hash
+
+
+def header_range(first: int, last: int) -> tuple[bytes, bytes]:
+    """``[start, stop)`` keys covering the header records of heights ``first..last``."""
+    return HEADER_PREFIX + _U64.pack(first), HEADER_PREFIX + _U64.pack(last + 1)
+
+
+def parse_header_key(key: bytes) -> tuple[BlockNumber, Hash32]:
+    """``(number, hash)`` of a header key."""
+    if len(key) != _HEADER_KEY.size or key[:1] != HEADER_PREFIX:
+        raise CorruptDataError(f"malformed header key {key.hex()}")
+    _, number, block_hash = _HEADER_KEY.unpack(key)
+    return BlockNumber(number), Hash32(block_hash)
 
 
 def canonical_hash_key(number: BlockNumber) -> bytes:

@@ -8,6 +8,9 @@ head of its section belongs to a block range since reorganised away and is never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import itemgetter
+
 import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
@@ -21,6 +24,9 @@ from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 __all__ = ["SectionStore"]
 
 _HASH_LENGTH = 32
+_first, _second = itemgetter(0), itemgetter(1)
+_NO_HEAD = bytes(_HASH_LENGTH)
+"""Stands in for the head of a section not stored (such a section's vectors are ignored)."""
 
 
 class SectionStore:
@@ -44,8 +50,16 @@ class SectionStore:
                 f"the data directory was built with section size {existing}, not {section_size}"
             )
 
+    def first(self, reader: KeyValueReader | None = None) -> int:
+        """First section stored (0 unless sync started above block 0): sections below it do
+        not exist, and the blocks of this section below the first synced block count as
+        empty. Fixed by the first sync."""
+        raw = (reader or self.kv).get(schema.meta_key(schema.META_SECTION_FIRST))
+        return 0 if raw is None else schema.decode_u64(raw)
+
     def count(self, reader: KeyValueReader | None = None) -> int:
-        """Number of sections stored (sections ``0 .. count - 1``)."""
+        """Index of the next section to store: sections ``first() .. count - 1`` are stored
+        (``0 .. count - 1`` for a chain synced from genesis)."""
         raw = (reader or self.kv).get(schema.meta_key(schema.META_SECTION_COUNT))
         return 0 if raw is None else schema.decode_u64(raw)
 
@@ -62,8 +76,14 @@ class SectionStore:
         return heads
 
     def head(self, section: int, reader: KeyValueReader | None = None) -> Hash32 | None:
-        """Head hash of one stored section, or None."""
-        return self.heads(section, section, reader)[0]
+        """Head hash of one stored section, or None (a point read)."""
+        key = schema.section_head_key(section)
+        value = (reader or self.kv).get(key)
+        if value is None:
+            return None
+        if len(value) != _HASH_LENGTH:
+            raise CorruptDataError(f"malformed section head record under {key.hex()}")
+        return Hash32(value)
 
     def write_section(
         self, batch: WriteBatch, section: int, head: Hash32, vectors: npt.NDArray[np.uint8]
@@ -97,23 +117,51 @@ class SectionStore:
         batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(count))
 
     def read_bit_vectors(
-        self, bit: int, first: int, last: int, reader: KeyValueReader | None = None
+        self,
+        bit: int,
+        first: int,
+        last: int,
+        reader: KeyValueReader | None = None,
+        *,
+        heads: Sequence[Hash32 | None] | npt.NDArray[np.uint8] | None = None,
     ) -> list[bytes | None]:
         """Compressed vectors of bloom bit ``bit`` for sections ``first..last``.
 
-        One range scan over the vectors (and one over the heads). A section not stored, or
-        whose only vector is under a stale head, gives None.
+        One range scan over the vectors (and one over the heads, unless the caller passes
+        ``heads``: the heads of ``first..last`` read from the same state of the store, as
+        :meth:`heads` returns them or, when all those sections are stored, as a
+        ``(count, 32)`` byte matrix). A section not stored, or whose only vector is under a
+        stale head, gives None.
         """
         if not 0 <= bit < BLOOM_BIT_LENGTH:
             raise ValueError(f"bloom bit {bit} out of range")
         if last < first:
             return []
         reader = reader or self.kv
-        heads = self.heads(first, last, reader)
+        if heads is None:
+            heads = self.heads(first, last, reader)
+        elif len(heads) != last - first + 1:
+            raise ValueError(f"expected {last - first + 1} heads, got {len(heads)}")
         out: list[bytes | None] = [None] * (last - first + 1)
         start, stop = schema.bloom_bits_range(bit, first, last)
-        for key, value in reader.iterate(start, stop):
-            _, section, head = schema.parse_bloom_bits_key(key)
-            if heads[section - first] == head:
-                out[section - first] = value
+        items = list(reader.iterate(start, stop))
+        if not items:
+            return out
+        values: list[bytes | None] = list(map(_second, items))
+        _, found, found_heads = schema.parse_bloom_bits_keys(list(map(_first, items)))
+        offsets = found - first
+        if isinstance(heads, np.ndarray):
+            current = (found_heads == heads[offsets]).all(axis=1)
+        else:
+            expected = np.frombuffer(
+                b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
+            ).reshape(-1, _HASH_LENGTH)
+            stored = np.array([h is not None for h in heads], dtype=np.bool_)
+            current = (found_heads == expected[offsets]).all(axis=1) & stored[offsets]
+        if len(items) == len(out) and current.all():
+            # Every section stored, each once, under its head: keys came in section order.
+            return values
+        indexes = np.flatnonzero(current).tolist()
+        for index, offset in zip(indexes, offsets[current].tolist(), strict=True):
+            out[offset] = values[index]
         return out

@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, search
+from rpc.commands import build_sections, export, generate, search, sync
 
-COMMANDS = [build_sections, search]
+COMMANDS = [sync, export, build_sections, generate, search]

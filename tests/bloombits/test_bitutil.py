@@ -161,10 +161,16 @@ def test_compress_many_equals_one_by_one(vectors: np.ndarray) -> None:
     assert compress_many(vectors) == [compress_bytes(row.tobytes()) for row in vectors]
 
 
-@given(sparse_matrices())
-def test_decompress_many_equals_one_by_one(vectors: np.ndarray) -> None:
+@given(sparse_matrices(), st.booleans())
+def test_decompress_many_equals_one_by_one(vectors: np.ndarray, copy: bool) -> None:
     blobs = [compress_bytes(row.tobytes()) for row in vectors]
-    assert (decompress_many(blobs, vectors.shape[1]) == vectors).all()
+    out = decompress_many(blobs, vectors.shape[1], copy=copy)
+    assert (out == vectors).all()
+    if copy:
+        out[...] = 0  # an array of its own, writable
+        assert all(
+            compress_bytes(row.tobytes()) == blob for row, blob in zip(vectors, blobs, strict=True)
+        )
 
 
 @given(st.lists(st.binary(max_size=12), min_size=1, max_size=6), st.integers(0, 40))

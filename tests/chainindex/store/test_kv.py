@@ -47,6 +47,16 @@ def test_range_scans(store: KeyValueStore) -> None:
     assert all(v == k * 2 for k, v in store.iterate(b""))
 
 
+def test_reverse_scan_of_a_range_holding_one_key(store: KeyValueStore) -> None:
+    # plyvel 1.5.1 yields nothing for this when given both bounds in reverse.
+    with store.batch() as batch:
+        batch.put(b"a", b"1")
+        batch.put(b"z", b"2")
+    assert list(store.iterate(b"a", b"b", reverse=True)) == [(b"a", b"1")]
+    with store.snapshot() as snapshot:
+        assert list(snapshot.iterate(b"a", b"b", reverse=True)) == [(b"a", b"1")]
+
+
 def test_batch_is_atomic_when_the_block_raises(store: KeyValueStore) -> None:
     with store.batch() as batch:
         batch.put(b"kept", b"1")

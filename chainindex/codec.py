@@ -1,0 +1,271 @@
+"""Binary encodings of the records the indexer stores: header records and a block's logs.
+
+Both start with a one-byte format version (:data:`HEADER_FORMAT`, :data:`LOGS_FORMAT`),
+versioned together with the schema (:data:`chainindex.store.schema.SCHEMA_VERSION`). The
+block number and hash are in the key, so neither record repeats them.
+
+Header record (297 bytes)::
+
+    u8 version · parent hash (32) · timestamp u64 BE · logsBloom (256)
+
+Logs record: columnar, so that the query path can test a filter against a block's logs with
+numpy (the distinct addresses and topics come first, each log refers to them by index)
+without building a :class:`~chainindex.types.Log` per log. Integers are little-endian u32::
+
+    u8 version
+    u32 n_logs · u32 n_tx · u32 n_addresses · u32 n_topics · u32 n_topic_refs · u32 n_data
+    tx hashes (n_tx × 32) · tx indexes (n_tx × u32)
+    addresses (n_addresses × 20) · topics (n_topics × 32)
+    per log: tx ref (u32) · address ref (u32) · topic count (u8)
+    topic refs (n_topic_refs × u32, each log's in order) · per log: data end offset (u32)
+    data (n_data bytes, every log's data concatenated)
+
+A log's ``logIndex`` is its position in the record (the indexer only stores blocks whose log
+indexes run 0, 1, ...). Decoding checks every size, count and reference and raises
+:class:`~chainindex.errors.CorruptDataError` on any inconsistency; it never returns a wrong
+log.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from eth_typing import Address, BlockNumber, Hash32
+
+from chainindex.errors import CorruptDataError
+from chainindex.types import Header, Log
+
+__all__ = [
+    "HEADER_FORMAT",
+    "LOGS_FORMAT",
+    "LogsRecord",
+    "decode_header",
+    "decode_logs",
+    "encode_header",
+    "encode_logs",
+    "header_bloom",
+]
+
+HEADER_FORMAT: Final = 1
+"""Version byte of header records."""
+LOGS_FORMAT: Final = 1
+"""Version byte of logs records."""
+
+_HEADER = struct.Struct(">B32sQ256s")
+_BLOOM_OFFSET: Final = 1 + 32 + 8
+_LOGS_HEAD = struct.Struct("<BIIIIII")
+_U32 = np.dtype("<u4")
+_MAX_TOPICS: Final = 4
+
+
+def encode_header(header: Header) -> bytes:
+    """The stored record of ``header`` (number and hash are in its key)."""
+    return _HEADER.pack(HEADER_FORMAT, header.parent_hash, header.timestamp, header.logs_bloom)
+
+
+def decode_header(number: int, block_hash: bytes, record: bytes) -> Header:
+    """The :class:`Header` stored as ``record`` under ``number`` and ``block_hash``."""
+    if len(record) != _HEADER.size or record[0] != HEADER_FORMAT:
+        raise CorruptDataError(
+            f"malformed header record of block {number} ({len(record)} bytes, "
+            f"format {record[:1].hex() or 'missing'})"
+        )
+    _, parent, timestamp, bloom = _HEADER.unpack(record)
+    return Header(BlockNumber(number), Hash32(bytes(block_hash)), Hash32(parent), timestamp, bloom)
+
+
+def header_bloom(record: bytes) -> bytes:
+    """Just the logsBloom of a header record (checked like :func:`decode_header`)."""
+    if len(record) != _HEADER.size or record[0] != HEADER_FORMAT:
+        raise CorruptDataError(f"malformed header record ({len(record)} bytes)")
+    return record[_BLOOM_OFFSET:]
+
+
+def encode_logs(logs: Sequence[Log]) -> bytes:
+    """The stored record of one block's logs, in ``logIndex`` order."""
+    tx_ids: dict[bytes, int] = {}
+    tx_indexes: list[int] = []
+    addr_ids: dict[bytes, int] = {}
+    topic_ids: dict[bytes, int] = {}
+    log_tx: list[int] = []
+    log_addr: list[int] = []
+    log_ntopics: list[int] = []
+    topic_refs: list[int] = []
+    data_ends: list[int] = []
+    end = 0
+    for log in logs:
+        tx = tx_ids.setdefault(log.transaction_hash, len(tx_ids))
+        if tx == len(tx_indexes):
+            tx_indexes.append(log.transaction_index)
+        log_tx.append(tx)
+        log_addr.append(addr_ids.setdefault(log.address, len(addr_ids)))
+        if len(log.topics) > _MAX_TOPICS:
+            raise ValueError(f"a log has at most {_MAX_TOPICS} topics, got {len(log.topics)}")
+        log_ntopics.append(len(log.topics))
+        topic_refs.extend(topic_ids.setdefault(t, len(topic_ids)) for t in log.topics)
+        end += len(log.data)
+        data_ends.append(end)
+    head = _LOGS_HEAD.pack(
+        LOGS_FORMAT, len(logs), len(tx_ids), len(addr_ids), len(topic_ids), len(topic_refs), end
+    )
+    return b"".join(
+        (
+            head,
+            *tx_ids,
+            np.array(tx_indexes, dtype=_U32).tobytes(),
+            *addr_ids,
+            *topic_ids,
+            np.array(log_tx, dtype=_U32).tobytes(),
+            np.array(log_addr, dtype=_U32).tobytes(),
+            bytes(log_ntopics),
+            np.array(topic_refs, dtype=_U32).tobytes(),
+            np.array(data_ends, dtype=_U32).tobytes(),
+            *(log.data for log in logs),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogsRecord:
+    """A decoded-and-checked logs record, as columns (see the module docstring).
+
+    The arrays are read-only views of the record; build :class:`Log` objects with
+    :meth:`logs`.
+    """
+
+    tx_hashes: tuple[bytes, ...]
+    """Distinct transaction hashes, in order of first log."""
+    tx_indexes: npt.NDArray[np.uint32]
+    """Transaction index of each entry of :attr:`tx_hashes`."""
+    addresses: tuple[bytes, ...]
+    """Distinct emitting addresses, in order of first log."""
+    topics: tuple[bytes, ...]
+    """Distinct topics, in order of first use."""
+    log_tx: npt.NDArray[np.uint32]
+    """Per log: its transaction, an index into :attr:`tx_hashes`."""
+    log_address: npt.NDArray[np.uint32]
+    """Per log: its address, an index into :attr:`addresses`."""
+    log_topic_count: npt.NDArray[np.uint8]
+    """Per log: how many topics it has (0..4)."""
+    topic_refs: npt.NDArray[np.uint32]
+    """Every log's topics in order, as indexes into :attr:`topics`."""
+    data_ends: npt.NDArray[np.uint32]
+    """Per log: end offset of its data in :attr:`data`."""
+    data: bytes
+    """All logs' data, concatenated."""
+
+    def __len__(self) -> int:
+        return len(self.log_tx)
+
+    @classmethod
+    def parse(cls, record: bytes, where: str = "logs record") -> LogsRecord:
+        """Check ``record`` completely and view it as columns."""
+        if len(record) < _LOGS_HEAD.size:
+            raise CorruptDataError(f"{where}: truncated ({len(record)} bytes)")
+        version, n_logs, n_tx, n_addr, n_topics, n_refs, n_data = _LOGS_HEAD.unpack_from(record)
+        if version != LOGS_FORMAT:
+            raise CorruptDataError(f"{where}: unknown format {version}")
+        expected = (
+            _LOGS_HEAD.size + n_tx * 36 + n_addr * 20 + n_topics * 32
+            + n_logs * 13 + n_refs * 4 + n_data
+        )  # fmt: skip
+        if len(record) != expected:
+            raise CorruptDataError(f"{where}: {len(record)} bytes, its counts say {expected}")
+        view = memoryview(record)
+        pos = _LOGS_HEAD.size
+
+        def take(size: int) -> memoryview:
+            nonlocal pos
+            part = view[pos : pos + size]
+            pos += size
+            return part
+
+        tx_blob = bytes(take(n_tx * 32))
+        tx_indexes = np.frombuffer(take(n_tx * 4), dtype=_U32)
+        addr_blob = bytes(take(n_addr * 20))
+        topic_blob = bytes(take(n_topics * 32))
+        log_tx = np.frombuffer(take(n_logs * 4), dtype=_U32)
+        log_address = np.frombuffer(take(n_logs * 4), dtype=_U32)
+        log_topic_count = np.frombuffer(take(n_logs), dtype=np.uint8)
+        topic_refs = np.frombuffer(take(n_refs * 4), dtype=_U32)
+        data_ends = np.frombuffer(take(n_logs * 4), dtype=_U32)
+        data = bytes(take(n_data))
+        if n_logs and (
+            (n_tx and int(log_tx.max()) >= n_tx)
+            or (not n_tx)
+            or not n_addr
+            or int(log_address.max()) >= n_addr
+            or int(log_topic_count.max()) > _MAX_TOPICS
+        ):
+            raise CorruptDataError(f"{where}: a log refers past the transaction/address tables")
+        if int(log_topic_count.sum(dtype=np.int64)) != n_refs or (
+            n_refs and int(topic_refs.max()) >= n_topics
+        ):
+            raise CorruptDataError(f"{where}: topic references do not match the topic table")
+        if n_logs and (
+            np.any(np.diff(data_ends.astype(np.int64), prepend=0) < 0)
+            or int(data_ends[-1]) != n_data
+        ):
+            raise CorruptDataError(f"{where}: data offsets out of order")
+        if not n_logs and (n_tx or n_addr or n_topics or n_data):
+            raise CorruptDataError(f"{where}: tables without logs")
+        return cls(
+            tuple(tx_blob[i : i + 32] for i in range(0, len(tx_blob), 32)),
+            tx_indexes,
+            tuple(addr_blob[i : i + 20] for i in range(0, len(addr_blob), 20)),
+            tuple(topic_blob[i : i + 32] for i in range(0, len(topic_blob), 32)),
+            log_tx,
+            log_address,
+            log_topic_count,
+            topic_refs,
+            data_ends,
+            data,
+        )
+
+    def logs(self, header: Header) -> tuple[Log, ...]:
+        """The records' logs as :class:`Log` objects of the block ``header``."""
+        number, block_hash, timestamp = header.number, header.hash, header.timestamp
+        tx_hashes = [Hash32(h) for h in self.tx_hashes]
+        tx_indexes = self.tx_indexes.tolist()
+        addresses = [Address(a) for a in self.addresses]
+        topics = [Hash32(t) for t in self.topics]
+        refs = self.topic_refs.tolist()
+        data = self.data
+        out: list[Log] = []
+        ref_pos = 0
+        start = 0
+        for index, (tx, addr, count, end) in enumerate(
+            zip(
+                self.log_tx.tolist(),
+                self.log_address.tolist(),
+                self.log_topic_count.tolist(),
+                self.data_ends.tolist(),
+                strict=True,
+            )
+        ):
+            out.append(
+                Log(
+                    addresses[addr],
+                    tuple(topics[r] for r in refs[ref_pos : ref_pos + count]),
+                    data[start:end],
+                    number,
+                    block_hash,
+                    timestamp,
+                    tx_hashes[tx],
+                    tx_indexes[tx],
+                    index,
+                )
+            )
+            ref_pos += count
+            start = end
+        return tuple(out)
+
+
+def decode_logs(record: bytes, header: Header) -> tuple[Log, ...]:
+    """The logs stored as ``record`` for the block ``header``."""
+    return LogsRecord.parse(record, f"logs of block {header.number}").logs(header)

@@ -1,0 +1,54 @@
+"""Where blocks come from: a node over JSON-RPC or a chain archive file.
+
+:func:`open_source` turns what a user gives as ``--upstream`` (an ``http(s)://`` or
+``ws(s)://`` URL, or the path of an archive file) into a :class:`ChainSource`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from chainindex.errors import UpstreamError
+from chainindex.source.archive import ArchiveSource, write_archive
+from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
+from chainindex.source.transport import open_transport
+from chainindex.source.upstream import RpcSource
+
+__all__ = [
+    "ArchiveSource",
+    "ChainSource",
+    "HeadCallback",
+    "RpcSource",
+    "SourceOptions",
+    "is_url",
+    "open_source",
+    "write_archive",
+]
+
+_SCHEMES = ("http://", "https://", "ws://", "wss://")
+
+
+def is_url(target: str) -> bool:
+    """Whether ``target`` names a node (a URL) rather than an archive file."""
+    return target.lower().startswith(_SCHEMES)
+
+
+@asynccontextmanager
+async def open_source(
+    target: str, options: SourceOptions | None = None
+) -> AsyncIterator[ChainSource]:
+    """The source ``target`` names, closed on exit."""
+    options = options or SourceOptions()
+    source: ChainSource
+    if is_url(target):
+        source = RpcSource(open_transport(target, options), options)
+    elif "://" in target:
+        scheme = target.split("://", 1)[0]
+        raise UpstreamError(f"unsupported upstream URL scheme {scheme!r}: use http(s) or ws(s)")
+    else:
+        source = ArchiveSource(target)
+    try:
+        yield source
+    finally:
+        await source.aclose()

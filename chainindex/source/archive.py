@@ -1,0 +1,257 @@
+"""A chain archive file as a :class:`~chainindex.source.base.ChainSource`.
+
+A chain archive holds one JSON object per line, consecutive blocks in order::
+
+    {"block": <eth_getBlockByNumber(n, false) result>, "receipts": <eth_getBlockReceipts(n)>}
+
+(the shape of ``shared/fixtures``). A headers-only archive leaves out ``receipts``; it can only
+be synced with ``--no-logs``. Records get exactly the checks an upstream answer gets
+(:mod:`chainindex.source.parse`), and a bad record is an
+:class:`~chainindex.errors.ArchiveError` naming the file and line: an archive does not get
+better by asking again.
+
+The file is read line by line, never whole: memory stays bounded by the largest record plus
+a sparse index of one offset every :data:`CHECKPOINT_EVERY` lines. :func:`write_archive`
+writes one from any source, atomically (a temporary file renamed into place).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from chainindex.atomicfile import atomic_write
+from chainindex.errors import (
+    ArchiveError,
+    InvalidBlockError,
+    LogsUnavailableError,
+    MissingBlockError,
+)
+from chainindex.source.base import ChainSource, HeadCallback
+from chainindex.source.parse import check_links, parse_block, parse_header
+from chainindex.source.wire import ArchiveRecord
+from chainindex.types import Block, Header, Log
+
+__all__ = ["CHECKPOINT_EVERY", "ArchiveSource", "write_archive"]
+
+CHECKPOINT_EVERY = 256
+"""Lines between two remembered file offsets (seeking scans at most this many lines)."""
+
+_TAIL_CHUNK = 1 << 16
+
+
+class ArchiveSource:
+    """Blocks read from a chain archive file (see the module docstring)."""
+
+    finite = True
+    """An archive holds what it holds: sync stops at its last block."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open the archive and read its first and last records."""
+        self.path = Path(path)
+        """The archive file."""
+        try:
+            self._file: BinaryIO = self.path.open("rb")
+        except OSError as err:
+            raise ArchiveError(f"cannot read archive {path}: {err.strerror or err}") from None
+        self._lock = threading.Lock()
+        try:
+            first_line = self._file.readline()
+            if not first_line.strip():
+                raise ArchiveError(f"{self.path}: empty archive")
+            self.first: int = parse_header(self._load(first_line, 1)["block"]).number
+            """Number of the first block in the archive."""
+            self._head = self._read_last_header()
+        except InvalidBlockError as err:
+            self._file.close()
+            raise ArchiveError(f"{self.path}: {err}") from None
+        except BaseException:
+            self._file.close()
+            raise
+        self._checkpoints: dict[int, tuple[int, int]] = {self.first: (0, 1)}
+        """Block number -> (file offset, line number) of some lines, for seeking."""
+        self._cursor: tuple[int, int, int] = (self.first, 0, 1)
+        """Where the next sequential read starts: block number, offset, line number."""
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def last(self) -> int:
+        """Number of the last block in the archive."""
+        return self._head.number
+
+    def _load(self, line: bytes, line_no: int) -> dict[str, Any]:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            raise ArchiveError(f"{self.path}:{line_no}: not JSON ({err})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("block"), dict):
+            raise ArchiveError(f"{self.path}:{line_no}: not a chain-archive record (no 'block')")
+        return record
+
+    def _read_last_header(self) -> Header:
+        """Parse the last non-empty line (read backwards from the end of the file)."""
+        f = self._file
+        end = f.seek(0, os.SEEK_END)
+        tail = b""
+        pos = end
+        while pos > 0:
+            step = min(_TAIL_CHUNK, pos)
+            pos -= step
+            f.seek(pos)
+            tail = f.read(step) + tail
+            stripped = tail.rstrip()
+            if b"\n" in stripped or pos == 0:
+                line = stripped.rsplit(b"\n", 1)[-1]
+                return parse_header(self._load(line, -1)["block"])
+        raise ArchiveError(f"{self.path}: empty archive")
+
+    def _seek(self, number: int) -> tuple[int, int]:
+        """File offset and line number of block ``number`` (scans forward from the nearest
+        known line)."""
+        start_number, offset, line_no = self._cursor
+        if start_number > number:
+            base = max(n for n in self._checkpoints if n <= number)
+            start_number = base
+            offset, line_no = self._checkpoints[base]
+        f = self._file
+        f.seek(offset)
+        while start_number < number:
+            if not f.readline():
+                raise MissingBlockError(number)
+            start_number += 1
+            line_no += 1
+            if (start_number - self.first) % CHECKPOINT_EVERY == 0:
+                self._checkpoints[start_number] = (f.tell(), line_no)
+        return f.tell(), line_no
+
+    def _read(self, first: int, last: int) -> list[tuple[int, dict[str, Any]]]:
+        """``(line number, record)`` of blocks ``first..last``."""
+        if first < self.first:
+            raise ArchiveError(
+                f"the archive {self.path} starts at block {self.first}, not {first} "
+                f"(use --from-block {self.first})"
+            )
+        if last > self.last:
+            raise MissingBlockError(self.last + 1)
+        with self._lock:
+            _, line_no = self._seek(first)
+            out = []
+            for number in range(first, last + 1):
+                line = self._file.readline()
+                if not line.strip():
+                    raise ArchiveError(
+                        f"{self.path}:{line_no}: empty line where block {number} belongs"
+                    )
+                out.append((line_no, self._load(line, line_no)))
+                line_no += 1
+                if (number + 1 - self.first) % CHECKPOINT_EVERY == 0:
+                    self._checkpoints[number + 1] = (self._file.tell(), line_no)
+            self._cursor = (last + 1, self._file.tell(), line_no)
+            return out
+
+    def _parse(self, first: int, last: int, with_logs: bool) -> tuple[list[Block], list[Any]]:
+        blocks: list[Block] = []
+        records = []
+        for (line_no, record), number in zip(
+            self._read(first, last), range(first, last + 1), strict=True
+        ):
+            try:
+                if not with_logs:
+                    blocks.append(Block(parse_header(record["block"], number), None))
+                elif "receipts" not in record:
+                    raise ArchiveError(
+                        f"{self.path}:{line_no}: block {number} has no receipts (a headers-only "
+                        "archive): sync it with --no-logs"
+                    )
+                else:
+                    blocks.append(parse_block(record["block"], record["receipts"], number))
+                check_links([b.header for b in blocks[-2:]], None)
+            except InvalidBlockError as err:
+                raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
+            except MissingBlockError:
+                raise ArchiveError(f"{self.path}:{line_no}: block {number} is missing") from None
+            records.append(record if with_logs else {"block": record["block"]})
+        return blocks, records
+
+    async def chain_id(self) -> int | None:
+        return None
+
+    async def latest(self) -> Header:
+        return self._head
+
+    async def header_at(self, number: int) -> Header | None:
+        if not self.first <= number <= self.last:
+            return None
+        blocks = await self.blocks(number, number, with_logs=False)
+        return blocks[0].header
+
+    async def blocks(self, first: int, last: int, *, with_logs: bool) -> list[Block]:
+        return (await asyncio.to_thread(self._parse, first, last, with_logs))[0]
+
+    async def records(self, first: int, last: int, *, with_logs: bool) -> list[ArchiveRecord]:
+        return (await asyncio.to_thread(self._parse, first, last, with_logs))[1]
+
+    async def block_logs(self, header: Header) -> tuple[Log, ...]:
+        def read() -> tuple[Log, ...]:
+            ((line_no, record),) = self._read(header.number, header.number)
+            if "receipts" not in record:
+                raise LogsUnavailableError(
+                    f"block {header.number}: the archive {self.path} has no receipts for it"
+                )
+            try:
+                block = parse_block(record["block"], record["receipts"], header.number)
+            except InvalidBlockError as err:
+                raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
+            if block.header.hash != header.hash:
+                raise LogsUnavailableError(
+                    f"block {header.number}: the archive holds another block at this height"
+                )
+            assert block.logs is not None
+            return block.logs
+
+        return await asyncio.to_thread(read)
+
+    async def watch_heads(self, on_head: HeadCallback) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self._file.close()
+
+
+async def write_archive(
+    source: ChainSource,
+    first: int,
+    last: int,
+    out: str | Path,
+    *,
+    with_logs: bool = True,
+    chunk: int = 32,
+) -> int:
+    """Write blocks ``first..last`` of ``source`` to the archive ``out``; returns the number
+    of blocks written.
+
+    The file appears complete or not at all (:func:`~chainindex.atomicfile.atomic_write`).
+    """
+    written = 0
+    with atomic_write(out) as f:
+        parent = None
+        for start in range(first, last + 1, chunk):
+            end = min(last, start + chunk - 1)
+            records = await source.records(start, end, with_logs=with_logs)
+            headers = [
+                parse_header(r["block"], n)
+                for r, n in zip(records, range(start, end + 1), strict=True)
+            ]
+            check_links(headers, parent)
+            parent = headers[-1].hash
+            f.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
+            written += len(records)
+    return written

@@ -1,0 +1,120 @@
+"""``logfilter sync``: follow a node (or read an archive) into a data directory.
+
+Stores headers, canonical hashes and logs, builds bloom sections once confirmed, handles
+reorgs, and resumes where it stopped after any interruption (see
+:mod:`chainindex.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
+seconds otherwise; the final summary to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from bloombits.errors import LogfilterError
+from chainindex.indexer import ChainIndexer, SyncConfig
+from chainindex.malloc import use_single_malloc_arena
+from chainindex.progress import ProgressReporter
+from chainindex.source import SourceOptions, open_source
+from chainindex.store import open_datadir
+from rpc.commands.options import (
+    add_source_options,
+    non_negative,
+    positive,
+    setup_logging,
+    source_options,
+)
+
+
+def register(commands: Any) -> None:
+    """Add the subcommand to ``commands`` (an argparse subparsers object)."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "sync",
+        help="sync headers, logs and bloom sections from a node or a chain archive",
+        description="Sync headers, logs and bloom sections from a node (http(s)/ws(s) URL) "
+        "or a chain archive file into a data directory, then follow the head.",
+    )
+    parser.add_argument("--upstream", required=True, metavar="URL|FILE", help="node URL or archive")
+    parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
+    parser.add_argument(
+        "--from-block", type=non_negative, metavar="N", help="first block (default 0)"
+    )
+    parser.add_argument(
+        "--until", type=non_negative, metavar="N", help="stop once block N is synced"
+    )
+    parser.add_argument(
+        "--section-size", type=positive, default=4096, metavar="N",
+        help="blocks per bloom section, a multiple of 8 (default 4096)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--confirmations", type=non_negative, default=256, metavar="N",
+        help="blocks on top of a section before it is built (default 256)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-logs", action="store_true",
+        help="store headers and sections only; logs are fetched from the upstream when needed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-reorg-depth", type=non_negative, default=1024, metavar="N",
+        help="deepest reorg followed; a deeper one stops sync (default 1024)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-follow", action="store_true", help="stop once the upstream's head is reached"
+    )
+    parser.add_argument(
+        "--batch-blocks", type=positive, default=32, metavar="N",
+        help="most blocks per upstream request (default 32)",
+    )  # fmt: skip
+    add_source_options(parser)
+    parser.set_defaults(run=run)
+
+
+def sync_config(args: argparse.Namespace) -> SyncConfig:
+    """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
+    if args.section_size % 8:
+        raise LogfilterError(f"--section-size {args.section_size} is not a multiple of 8")
+    return SyncConfig(
+        section_size=args.section_size,
+        confirmations=args.confirmations,
+        from_block=args.from_block,
+        until=args.until,
+        follow=not args.no_follow,
+        headers_only=args.no_logs,
+        max_reorg_depth=args.max_reorg_depth,
+        blocks_per_fetch=args.batch_blocks,
+    )
+
+
+async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOptions) -> int:
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    store = open_datadir(args.datadir)
+    try:
+        async with open_source(args.upstream, options) as source:
+            reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
+            indexer = ChainIndexer(store, source, config, observer=reporter)
+            await indexer.run()
+            status = indexer.status
+            reporter.finish(status)
+            print(
+                f"synced blocks {status.tail}..{status.synced_head} "
+                f"({status.sections} sections of {config.section_size}) into {args.datadir}"
+            )
+    finally:
+        store.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
+    setup_logging(args.verbose)
+    use_single_malloc_arena()  # flat memory on long syncs (see chainindex.malloc)
+    config = sync_config(args)
+    try:
+        return asyncio.run(_sync(args, config, source_options(args)))
+    except asyncio.CancelledError:  # SIGTERM: stopped cleanly
+        return 143
