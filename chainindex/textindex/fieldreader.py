@@ -26,7 +26,10 @@ from chainindex.textindex.codec.termdict import TermDictionary
 from chainindex.textindex.packed import PackedInts, ragged_ranges
 from chainindex.textindex.postingsenum import PostingsEnum
 
-__all__ = ["FieldReader", "Postings", "TermPostings"]
+__all__ = ["TERM_LIST_LIMIT", "FieldReader", "Postings", "TermPostings"]
+
+TERM_LIST_LIMIT = 200_000
+"""Fields with at most this many terms may keep them all in memory as strings."""
 
 I64 = npt.NDArray[np.int64]
 
@@ -68,6 +71,7 @@ class FieldReader:
         self._norms_part = f"n.{index}"
         self._norms: NormsReader | None = None
         self._dict: TermDictionary | None = None
+        self._term_list: list[str] | None = None
         widths = meta["meta_widths"]
         raw = file.part(prefix + "meta")
         columns: list[PackedInts] = []
@@ -113,6 +117,14 @@ class FieldReader:
                 self._norms_meta, self._file.part(self._norms_part), self.max_doc
             )
         return self._norms
+
+    def term_list(self) -> list[str] | None:
+        """Every term as a string, in order, decoded once and kept (for term walks that skip
+        a lot, such as fuzzy expansion); ``None`` for fields with more than
+        :data:`TERM_LIST_LIMIT` terms (those are walked block by block)."""
+        if self._term_list is None and self.term_count <= TERM_LIST_LIMIT:
+            self._term_list = [t.decode("utf-8", "surrogatepass") for t, _ in self.terms.iterate()]
+        return self._term_list
 
     def lookup(self, term: bytes) -> int:
         """Ordinal of a term, or -1."""

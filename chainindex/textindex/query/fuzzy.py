@@ -20,6 +20,7 @@ frequency among them (so a rare misspelling does not outrank the term itself).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -178,6 +179,62 @@ def fuzzy_expand(
     return found
 
 
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return prefix + "\U0010ffff"
+    return prefix[:-1] + chr(last + 1)
+
+
+def fuzzy_expand_list(
+    terms: list[str], query: str, max_edits: int, prefix_length: int, automaton: _Automaton
+) -> dict[str, int]:
+    """:func:`fuzzy_expand` over a field's sorted terms held in memory (strings in code point
+    order, which is UTF-8 byte order): skipping a dead prefix is one :func:`bisect.bisect_left`."""
+    found: dict[str, int] = {}
+    head = query[:prefix_length]
+    skip = len(head)
+    masks = automaton.masks
+    transitions = automaton.transitions
+    step = automaton.step
+    dead = automaton.dead
+    accepting = automaton.accepting
+    n = len(terms)
+    i = bisect_left(terms, head)
+    path = [automaton.start]
+    previous = ""
+    while i < n:
+        term = terms[i]
+        if not term.startswith(head):
+            break
+        text = term[skip:] if skip else term
+        common = 0
+        limit = min(len(text), len(previous), len(path) - 1)
+        while common < limit and text[common] == previous[common]:
+            common += 1
+        del path[common + 1 :]
+        sid = path[common]
+        dead_at = -1
+        for k in range(common, len(text)):
+            mask = masks.get(text[k], 0)
+            nxt = transitions.get((sid, mask))
+            sid = step(sid, mask) if nxt is None else nxt
+            path.append(sid)
+            if dead[sid]:
+                dead_at = k
+                break
+        previous = text
+        if dead_at >= 0:
+            i = bisect_left(terms, _after_prefix(term[: skip + dead_at + 1]), i + 1)
+            continue
+        distance = accepting[sid]
+        if distance >= 0:
+            found[term] = distance
+        i += 1
+    return found
+
+
 def _boost(term: str, query: str, distance: int) -> float:
     shortest = min(len(term), len(query))
     return max(0.0, 1.0 - distance / shortest) if shortest else 0.0
@@ -207,9 +264,15 @@ class FuzzyQuery(Query):
             field = leaf.segment.field(self.field)
             if field is None:
                 continue
-            near = fuzzy_expand(
-                field.terms, self.term, self.max_edits, self.prefix_length, automaton
-            )
+            listed = field.term_list()
+            if listed is not None:
+                near = fuzzy_expand_list(
+                    listed, self.term, self.max_edits, self.prefix_length, automaton
+                )
+            else:
+                near = fuzzy_expand(
+                    field.terms, self.term, self.max_edits, self.prefix_length, automaton
+                )
             for term, distance in near.items():
                 if term in found:
                     continue
