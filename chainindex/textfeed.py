@@ -25,8 +25,10 @@ feed says so once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+from collections.abc import Callable
 
 from chainindex.errors import EventsLaggedError
 from chainindex.events import ChainEvent, ChainEvents
@@ -40,7 +42,12 @@ log = logging.getLogger("chainindex.textfeed")
 
 
 class TextFeed:
-    """Feeds one text index from one chain store (see the module docstring)."""
+    """Feeds one text index from one chain store (see the module docstring).
+
+    Every change to the text index runs on a worker thread together with the update of
+    :attr:`indexed`, so that a cancellation in the middle never leaves the two apart: the
+    thread finishes, and :meth:`run` waits for it before its final commit.
+    """
 
     def __init__(
         self,
@@ -66,11 +73,7 @@ class TextFeed:
         self._last_commit = time.monotonic()
         self._dirty = False
         self._progress = asyncio.Event()
-
-    def _advanced(self, head: Header) -> None:
-        self.indexed = head
-        self._dirty = True
-        self._progress.set()
+        self._inflight: asyncio.Future[None] | None = None
 
     async def wait_indexed(self, number: int, block_hash: bytes | None = None) -> None:
         """Wait until the block ``number`` (with ``block_hash``, if given) is indexed."""
@@ -80,6 +83,36 @@ class TextFeed:
                 return
             self._progress.clear()
             await self._progress.wait()
+
+    # -- changes, each on a worker thread with its bookkeeping ------------------------
+
+    def _add(self, logs: list[Log], head: Header) -> None:
+        if logs:
+            self.index.add_logs(logs)
+        self.indexed = head
+        self._dirty = True
+
+    def _delete_above(self, block: int, head: Header | None) -> None:
+        self.index.delete_from_block(block)
+        self.indexed = head
+        self._dirty = True
+
+    def _commit_now(self) -> None:
+        head = self.indexed
+        if head is None or not self._dirty:
+            return
+        self.index.commit(head.number, head.hash)
+        self._dirty = False
+        self._last_commit = time.monotonic()
+
+    async def _in_thread(self, fn: Callable[..., None], *args: object) -> None:
+        """Run one change on a worker thread; a cancellation does not interrupt it."""
+        future = asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
+        self._inflight = future
+        await asyncio.shield(future)
+        self._progress.set()
+
+    # -- running ----------------------------------------------------------------------
 
     async def run(self) -> None:
         """Catch up and follow until cancelled (then commit what is indexed)."""
@@ -95,8 +128,11 @@ class TextFeed:
                         continue
                 return
         finally:
-            if self._dirty:
-                await asyncio.shield(self._commit())
+            inflight = self._inflight
+            if inflight is not None and not inflight.done():
+                await asyncio.wait([inflight])
+            self._progress.set()
+            await asyncio.shield(asyncio.to_thread(self._commit_now))
 
     # -- catching up ------------------------------------------------------------------
 
@@ -116,9 +152,8 @@ class TextFeed:
             logs: list[Log] = []
             for header in headers:
                 logs.extend(await self.reader.logs(header))
-            await asyncio.to_thread(self.index.add_logs, logs)
-            self._advanced(headers[-1])
-            await self._commit()
+            await self._in_thread(self._add, logs, headers[-1])
+            await self._in_thread(self._commit_now)
 
     async def _resume_point(self, state: ChainState) -> int:
         """First block to index; deletes what is no longer canonical first."""
@@ -132,13 +167,11 @@ class TextFeed:
         canonical = await self.reader.canonical_hash(number)
         if canonical is not None and (block_hash is None or canonical == block_hash):
             return number + 1
-        ancestor = await self._newest_canonical(min(number, state.head.number if state.head else 0))
-        await asyncio.to_thread(self.index.delete_from_block, ancestor)
-        self._dirty = True
-        self.indexed = await self.reader.header(ancestor) if ancestor >= 0 else None
-        log.info(
-            "text index rolled back to block %d (chain changed since it was indexed)", ancestor
-        )
+        top = min(number, state.head.number) if state.head is not None else number
+        ancestor = await self._newest_canonical(top)
+        head = await self.reader.header(ancestor) if ancestor >= 0 else None
+        await self._in_thread(self._delete_above, ancestor, head)
+        log.info("text index rolled back to block %d (the chain changed under it)", ancestor)
         return max(ancestor + 1, tail)
 
     async def _newest_canonical(self, below: int) -> int:
@@ -165,26 +198,16 @@ class TextFeed:
         if event.removed and indexed is not None:
             first_removed = event.removed[0].header.number
             if first_removed <= indexed.number:
-                await asyncio.to_thread(self.index.delete_from_block, first_removed - 1)
-                self._dirty = True
-                indexed = None  # the added blocks continue from first_removed
+                keep = first_removed - 1
+                head = await self.reader.header(keep) if keep >= 0 else None
+                await self._in_thread(self._delete_above, keep, head)
+                indexed = head
         since = -1 if indexed is None else indexed.number
         logs: list[Log] = []
         for block in event.added:
             if block.header.number > since:
                 logs.extend(block.logs or ())
-        if logs:
-            await asyncio.to_thread(self.index.add_logs, logs)
-            self._dirty = True
         if event.added or event.removed:
-            self._advanced(event.head)
+            await self._in_thread(self._add, logs, event.head)
         if time.monotonic() - self._last_commit >= self.commit_seconds:
-            await self._commit()
-
-    async def _commit(self) -> None:
-        if self.indexed is None or not self._dirty:
-            return
-        head = self.indexed
-        await asyncio.to_thread(self.index.commit, head.number, head.hash)
-        self._dirty = False
-        self._last_commit = time.monotonic()
+            await self._in_thread(self._commit_now)

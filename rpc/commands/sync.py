@@ -15,11 +15,14 @@ import sys
 from typing import Any
 
 from bloombits.errors import LogfilterError
+from chainindex.decode import AbiRegistry
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.malloc import use_single_malloc_arena
 from chainindex.progress import ProgressReporter
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
+from chainindex.textfeed import TextFeed
+from chainindex.textindex.logindex import TextIndex
 from rpc.commands.options import (
     add_source_options,
     non_negative,
@@ -68,6 +71,16 @@ def register(commands: Any) -> None:
         "--batch-blocks", type=positive, default=32, metavar="N",
         help="most blocks per upstream request (default 32)",
     )  # fmt: skip
+    parser.add_argument(
+        "--text-index", action="store_true",
+        help="also keep the text index of DATADIR/textindex in step (decoded logs, for "
+        "`logfilter search`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--abi", action="append", default=[], metavar="FILE",
+        help="ABI JSON of more events to decode for the text index (repeatable; an ABI array, "
+        "or objects with 'abi' and optionally 'addresses')",
+    )  # fmt: skip
     add_source_options(parser)
     parser.set_defaults(run=run)
 
@@ -93,11 +106,15 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     store = open_datadir(args.datadir)
+    text = open_text_index(args) if args.text_index or args.abi else None
     try:
         async with open_source(args.upstream, options) as source:
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
-            await indexer.run()
+            if text is None:
+                await indexer.run()
+            else:
+                await run_with_text_index(indexer, text)
             status = indexer.status
             reporter.finish(status)
             print(
@@ -105,8 +122,31 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
                 f"({status.sections} sections of {config.section_size}) into {args.datadir}"
             )
     finally:
+        if text is not None:
+            text.close()
         store.close()
     return 0
+
+
+def open_text_index(args: argparse.Namespace) -> TextIndex:
+    """The data directory's text index, decoding with the built-in and ``--abi`` events."""
+    registry = AbiRegistry()
+    for path in args.abi:
+        registry.load_file(path)
+    return TextIndex.in_datadir(args.datadir, registry=registry)
+
+
+async def run_with_text_index(indexer: ChainIndexer, text: TextIndex) -> None:
+    """Sync, feeding the text index as blocks are committed; when sync stops (``--until``,
+    end of an archive), index what is left and commit."""
+    feed = TextFeed(text, indexer.reader, indexer.events)
+    async with asyncio.TaskGroup() as tasks:
+        feeding = tasks.create_task(feed.run())
+        try:
+            await indexer.run()
+        finally:
+            feeding.cancel()
+    await feed.catch_up()
 
 
 def run(args: argparse.Namespace) -> int:

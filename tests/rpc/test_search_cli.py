@@ -84,3 +84,29 @@ def test_errors_are_one_line(
     with pytest.raises(SystemExit):
         main(["search", "x", "--datadir", str(datadir), "--address", "0x12"])
     assert "not an address (0x + 40 hex digits): '0x12'" in capsys.readouterr().err
+
+
+def test_sync_with_text_index_then_search(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fixtures import execution_apis_archive
+
+    datadir = tmp_path / "dd"
+    archive = str(execution_apis_archive())
+    argv = ["sync", "--upstream", archive, "--datadir", str(datadir), "--no-follow"]
+    argv += ["--section-size", "16", "--confirmations", "0", "--text-index"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    status, out, _ = run(capsys, "search", "", "--datadir", str(datadir), "--json", "--limit", "1")
+    assert status == 0
+    assert orjson.loads(out)["total"] == 383  # every log of the archive
+    # Run again: nothing new, the text index stays consistent.
+    assert main(argv) == 0
+    capsys.readouterr()
+    status, out, _ = run(capsys, "search", "", "--datadir", str(datadir), "--json", "--limit", "1")
+    assert orjson.loads(out)["total"] == 383
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{")
+    status, _, err = run(capsys, *argv[:-1], "--abi", str(bad))
+    assert status == 1
+    assert err.startswith(f"logfilter: {bad}: not JSON")
