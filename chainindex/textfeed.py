@@ -57,6 +57,8 @@ class TextFeed:
         *,
         batch_blocks: int = 256,
         commit_seconds: float = 5.0,
+        max_events: int = ChainEvents.DEFAULT_MAX_EVENTS,
+        max_logs: int = ChainEvents.DEFAULT_MAX_LOGS,
     ) -> None:
         self.index = index
         """The text index fed."""
@@ -68,6 +70,12 @@ class TextFeed:
         """Blocks read from the store per catch-up step."""
         self.commit_seconds = commit_seconds
         """Longest time indexed logs wait for a text-index commit while following."""
+        self.max_events = max_events
+        """Events the subscription buffers before the publisher drops it."""
+        self.max_logs = max_logs
+        """Logs the subscription buffers before the publisher drops it."""
+        self.resubscriptions = 0
+        """Times the feed fell behind and caught up from the store again."""
         self.indexed: Header | None = None
         """The last block whose logs are in the text index (committed or not)."""
         self._last_commit = time.monotonic()
@@ -118,13 +126,15 @@ class TextFeed:
         """Catch up and follow until cancelled (then commit what is indexed)."""
         try:
             while True:
-                async with self.events.subscribe() as sub:
+                sub = self.events.subscribe(max_events=self.max_events, max_logs=self.max_logs)
+                async with sub:
                     await self.catch_up()
                     try:
                         async for event in sub:
                             await self.apply(event)
                     except EventsLaggedError:
                         log.info("text index fell behind the chain events; catching up")
+                        self.resubscriptions += 1
                         continue
                 return
         finally:

@@ -14,6 +14,7 @@ import orjson
 import pytest
 from eth_typing import Hash32
 
+from chainindex.events import ChainEvent
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.logstore import ChainReader
 from chainindex.source import open_source
@@ -168,3 +169,34 @@ async def test_names_registered_on_anvil_are_searchable_through_sync_and_reorgs(
         "premium",
         "expires",
     ]
+
+
+async def test_a_feed_that_falls_behind_catches_up_from_the_store(tmp_path: Path) -> None:
+    datadir = tmp_path / "dd"
+    store = open_datadir(datadir)
+    index = TextIndex.in_datadir(datadir)
+    async with open_source(str(execution_apis_archive()), FAST) as source:
+        config = SyncConfig(section_size=16, confirmations=0, follow=False, blocks_per_fetch=2)
+        indexer = ChainIndexer(store, source, config)
+        # A one-event buffer: the feed is dropped as soon as two commits queue up.
+        feed = TextFeed(index, indexer.reader, indexer.events, max_events=1, commit_seconds=0)
+        original = feed.apply
+
+        async def slow_apply(event: ChainEvent) -> None:
+            await asyncio.sleep(0.01)  # slower than the sync: events pile up
+            await original(event)
+
+        feed.apply = slow_apply  # type: ignore[method-assign]
+        async with asyncio.TaskGroup() as tasks:
+            feeding = tasks.create_task(feed.run())
+            await indexer.run()
+            await feed.wait_indexed(54)
+            feeding.cancel()
+    assert feed.resubscriptions > 0
+    expected = [
+        (log.block_number, log.log_index, log.block_hash)
+        for log in await stored_logs(indexer.reader)
+    ]
+    assert indexed_keys(index) == expected
+    index.close()
+    store.close()
