@@ -16,7 +16,7 @@ from typing import Any
 from chainindex.textindex.document import Document
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import BooleanQuery, Occur
-from chainindex.textindex.query.fuzzy import FuzzyQuery
+from chainindex.textindex.query.fuzzy import FuzzyQuery, clear_automata
 from chainindex.textindex.query.phrase import PhraseQuery
 from chainindex.textindex.query.pointrange import PointRangeQuery
 from chainindex.textindex.query.prefix import PrefixQuery
@@ -48,6 +48,8 @@ class QuerySpec:
     field: str
     terms: tuple[str, ...]
     block_range: tuple[int, int] | None = None
+    cold: bool = False
+    """Measure with the engine's per-query caches emptied before each run."""
 
 
 def numeric(name: str) -> str:
@@ -60,6 +62,10 @@ def numeric(name: str) -> str:
 
 class Logfilter:
     name = "logfilter"
+
+    @staticmethod
+    def reset_caches() -> None:
+        clear_automata()
 
     def build(self, path: Path, docs: list[Document], schema: Schema) -> None:
         self.writer = IndexWriter(path, WriterConfig())

@@ -11,6 +11,9 @@ and as soon as every entry of a row exceeds ``max_edits`` no term with that pref
 so the walk seeks past all of them (the pruning that Lucene gets from intersecting a
 Levenshtein automaton with the terms index).
 
+Automata are kept for reuse (:func:`automaton`, an LRU by query term and distance): a fuzzy
+query seen recently skips building the states its earlier searches built.
+
 Rewrite keeps the ``max_expansions`` best terms over the whole index (terms found only in
 deleted documents do not count) (smaller distance first,
 then term order) and scores like Lucene's blended rewrite: each term's BM25 with its boost
@@ -20,7 +23,9 @@ frequency among them (so a rare misspelling does not outrank the term itself).
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -91,6 +96,8 @@ class _Automaton:
         self.masks: dict[str, int] = {}
         for j, char in enumerate(query):
             self.masks[char] = self.masks.get(char, 0) | (1 << j)
+        self.chars = sorted(self.masks)
+        """The distinct characters of the query, ascending."""
         start = (None, tuple(min(j, self.limit) for j in range(len(query) + 1)), 0)
         self._ids: dict[tuple[object, ...], int] = {}
         self.states: list[tuple[tuple[int, ...] | None, tuple[int, ...], int]] = []
@@ -99,32 +106,73 @@ class _Automaton:
         self.dead: list[bool] = []
         """Per state: no continuation can come back within the limit."""
         self.transitions: dict[tuple[int, int], int] = {}
+        self._lock = threading.Lock()
         self.start = self._state(start)
 
     def _state(self, key: tuple[tuple[int, ...] | None, tuple[int, ...], int]) -> int:
-        sid = self._ids.get(key)
-        if sid is None:
-            sid = self._ids[key] = len(self.states)
-            self.states.append(key)
-            row = key[1]
-            self.accepting.append(row[-1] if row[-1] < self.limit else -1)
-            self.dead.append(min(row) >= self.limit)
-        return sid
+        with self._lock:  # automata are shared between searches (see automaton())
+            sid = self._ids.get(key)
+            if sid is None:
+                row = key[1]
+                self.accepting.append(row[-1] if row[-1] < self.limit else -1)
+                self.dead.append(min(row) >= self.limit)
+                self.states.append(key)
+                sid = self._ids[key] = len(self.states) - 1
+            return sid
 
     def step(self, sid: int, mask: int) -> int:
         """The state after reading a character (given as its query-position mask)."""
         prev, row, prev_mask = self.states[sid]
         limit = self.limit
-        new = [min(row[0] + 1, limit)]
+        new = [row[0] + 1 if row[0] < limit else limit]
+        left = new[0]
+        transposable = prev is not None and prev_mask
         for j in range(1, len(row)):
-            cost = 0 if (mask >> (j - 1)) & 1 else 1
-            value = min(new[j - 1] + 1, row[j] + 1, row[j - 1] + cost)
-            if prev is not None and j > 1 and (prev_mask >> (j - 1)) & 1 and (mask >> (j - 2)) & 1:
-                value = min(value, prev[j - 2] + 1)
-            new.append(min(value, limit))
+            value = row[j - 1] if (mask >> (j - 1)) & 1 else row[j - 1] + 1
+            if row[j] + 1 < value:
+                value = row[j] + 1
+            if left + 1 < value:
+                value = left + 1
+            if transposable and j > 1 and (prev_mask >> (j - 1)) & 1 and (mask >> (j - 2)) & 1:
+                assert prev is not None
+                if prev[j - 2] + 1 < value:
+                    value = prev[j - 2] + 1
+            if value > limit:
+                value = limit
+            new.append(value)
+            left = value
         nxt = self._state((row, tuple(new), mask))
         self.transitions[(sid, mask)] = nxt
         return nxt
+
+
+_AUTOMATA: OrderedDict[tuple[str, int], _Automaton] = OrderedDict()
+_AUTOMATA_LOCK = threading.Lock()
+AUTOMATON_CACHE = 256
+"""Automata kept for reuse (the most recently used, by query term and distance)."""
+
+
+def automaton(query: str, max_edits: int) -> _Automaton:
+    """The automaton of ``query`` (shared: a query seen recently reuses the states its
+    earlier searches built)."""
+    key = (query, max_edits)
+    with _AUTOMATA_LOCK:
+        found = _AUTOMATA.get(key)
+        if found is not None:
+            _AUTOMATA.move_to_end(key)
+            return found
+    built = _Automaton(query, max_edits)
+    with _AUTOMATA_LOCK:
+        _AUTOMATA[key] = built
+        while len(_AUTOMATA) > AUTOMATON_CACHE:
+            _AUTOMATA.popitem(last=False)
+    return built
+
+
+def clear_automata() -> None:
+    """Forget every cached automaton (benchmarks measure the cold case with it)."""
+    with _AUTOMATA_LOCK:
+        _AUTOMATA.clear()
 
 
 def fuzzy_expand(
@@ -179,19 +227,40 @@ def fuzzy_expand(
     return found
 
 
-def _after_prefix(prefix: str) -> str:
-    """The smallest string greater than every string starting with ``prefix``."""
-    last = ord(prefix[-1])
-    if last >= 0x10FFFF:
-        return prefix + "\U0010ffff"
-    return prefix[:-1] + chr(last + 1)
+def _smallest_live_label(automaton: _Automaton, sid: int, after: str) -> str | None:
+    """The smallest character greater than ``after`` that leads from state ``sid`` to a state
+    that is not dead (characters absent from the query all behave alike, so the smallest of
+    them stands for all)."""
+    masks = automaton.masks
+    other = chr(ord(after) + 1) if ord(after) < 0x10FFFF else None
+    while other is not None and other in masks:
+        other = chr(ord(other) + 1) if ord(other) < 0x10FFFF else None
+    candidates = [c for c in automaton.chars if c > after]
+    if other is not None:
+        candidates.append(other)
+        candidates.sort()
+    transitions = automaton.transitions
+    for char in candidates:
+        mask = masks.get(char, 0)
+        nxt = transitions.get((sid, mask))
+        if nxt is None:
+            nxt = automaton.step(sid, mask)
+        if not automaton.dead[nxt]:
+            return char
+    return None
 
 
 def fuzzy_expand_list(
     terms: list[str], query: str, max_edits: int, prefix_length: int, automaton: _Automaton
 ) -> dict[str, int]:
     """:func:`fuzzy_expand` over a field's sorted terms held in memory (strings in code point
-    order, which is UTF-8 byte order): skipping a dead prefix is one :func:`bisect.bisect_left`."""
+    order, which is UTF-8 byte order).
+
+    When a term runs into a dead state, the walk does not merely skip the terms sharing the
+    dead prefix: it computes the smallest string after it that the automaton can still
+    accept a continuation of (replace the last character it can by the smallest larger one
+    leading to a live state, Lucene's ``AutomatonTermsEnum``) and seeks straight there with
+    one :func:`bisect.bisect_left`, jumping over every dead subtree in between."""
     found: dict[str, int] = {}
     head = query[:prefix_length]
     skip = len(head)
@@ -226,7 +295,15 @@ def fuzzy_expand_list(
                 break
         previous = text
         if dead_at >= 0:
-            i = bisect_left(terms, _after_prefix(term[: skip + dead_at + 1]), i + 1)
+            target = None
+            for pos in range(dead_at, -1, -1):
+                label = _smallest_live_label(automaton, path[pos], text[pos])
+                if label is not None:
+                    target = head + text[:pos] + label
+                    break
+            if target is None:
+                break  # no string after this one can match
+            i = bisect_left(terms, target, i + 1)
             continue
         distance = accepting[sid]
         if distance >= 0:
@@ -259,7 +336,7 @@ class FuzzyQuery(Query):
     def expand(self, reader: IndexReader) -> list[tuple[str, int]]:
         """The terms this query rewrites to, with their distances, best first."""
         found: dict[str, int] = {}
-        automaton = _Automaton(self.term[self.prefix_length :], self.max_edits)
+        shared = automaton(self.term[self.prefix_length :], self.max_edits)
         for leaf in reader.leaves:
             field = leaf.segment.field(self.field)
             if field is None:
@@ -267,11 +344,11 @@ class FuzzyQuery(Query):
             listed = field.term_list()
             if listed is not None:
                 near = fuzzy_expand_list(
-                    listed, self.term, self.max_edits, self.prefix_length, automaton
+                    listed, self.term, self.max_edits, self.prefix_length, shared
                 )
             else:
                 near = fuzzy_expand(
-                    field.terms, self.term, self.max_edits, self.prefix_length, automaton
+                    field.terms, self.term, self.max_edits, self.prefix_length, shared
                 )
             for term, distance in near.items():
                 if term in found:
