@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, export, generate, sync
+from rpc.commands import build_sections, export, generate, serve, sync
 
-COMMANDS = [sync, export, build_sections, generate]
+COMMANDS = [sync, serve, export, build_sections, generate]

@@ -14,7 +14,6 @@ import signal
 import sys
 from typing import Any
 
-from bloombits.errors import LogfilterError
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.malloc import use_single_malloc_arena
 from chainindex.progress import ProgressReporter
@@ -22,10 +21,11 @@ from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
 from rpc.commands.options import (
     add_source_options,
+    add_sync_options,
     non_negative,
-    positive,
     setup_logging,
     source_options,
+    sync_config,
 )
 
 
@@ -40,52 +40,14 @@ def register(commands: Any) -> None:
     parser.add_argument("--upstream", required=True, metavar="URL|FILE", help="node URL or archive")
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
     parser.add_argument(
-        "--from-block", type=non_negative, metavar="N", help="first block (default 0)"
-    )
-    parser.add_argument(
         "--until", type=non_negative, metavar="N", help="stop once block N is synced"
     )
     parser.add_argument(
-        "--section-size", type=positive, default=4096, metavar="N",
-        help="blocks per bloom section, a multiple of 8 (default 4096)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--confirmations", type=non_negative, default=256, metavar="N",
-        help="blocks on top of a section before it is built (default 256)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-logs", action="store_true",
-        help="store headers and sections only; logs are fetched from the upstream when needed",
-    )  # fmt: skip
-    parser.add_argument(
-        "--max-reorg-depth", type=non_negative, default=1024, metavar="N",
-        help="deepest reorg followed; a deeper one stops sync (default 1024)",
-    )  # fmt: skip
-    parser.add_argument(
         "--no-follow", action="store_true", help="stop once the upstream's head is reached"
     )
-    parser.add_argument(
-        "--batch-blocks", type=positive, default=32, metavar="N",
-        help="most blocks per upstream request (default 32)",
-    )  # fmt: skip
+    add_sync_options(parser)
     add_source_options(parser)
     parser.set_defaults(run=run)
-
-
-def sync_config(args: argparse.Namespace) -> SyncConfig:
-    """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
-    if args.section_size % 8:
-        raise LogfilterError(f"--section-size {args.section_size} is not a multiple of 8")
-    return SyncConfig(
-        section_size=args.section_size,
-        confirmations=args.confirmations,
-        from_block=args.from_block,
-        until=args.until,
-        follow=not args.no_follow,
-        headers_only=args.no_logs,
-        max_reorg_depth=args.max_reorg_depth,
-        blocks_per_fetch=args.batch_blocks,
-    )
 
 
 async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOptions) -> int:
