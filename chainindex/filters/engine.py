@@ -41,6 +41,7 @@ from eth_typing import Hash32
 from bloombits import Matcher
 from bloombits.retrieval import Retriever
 from bloombits.valuecache import ValueCache
+from chainindex.aio import first_error
 from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.criteria import BlockTag, LogQuery
@@ -360,6 +361,9 @@ class LogQueryEngine:
             indexes = matcher.select(record)
             return BlockLogs(header, record, indexes) if len(indexes) else None
 
-        async with asyncio.TaskGroup() as tasks:
-            futures = [tasks.create_task(one(h)) for h in headers]
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                futures = [tasks.create_task(one(h)) for h in headers]
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
         return [b for f in futures if (b := f.result()) is not None]
