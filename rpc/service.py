@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from bloombits.valuecache import ValueCache
 from chainindex.errors import EventsLaggedError, HeaderNotFoundError, StoreError
@@ -185,6 +186,8 @@ class Service:
 async def open_service(config: ServiceConfig) -> AsyncIterator[Service]:
     """A service over ``config.datadir`` (see the module docstring); closed on exit."""
     async with AsyncExitStack() as stack:
+        if config.read_only and not await asyncio.to_thread(Path(config.datadir).is_dir):
+            raise StoreError(f"no data directory at {config.datadir} to serve (--no-sync)")
         store = open_datadir(config.datadir)
         stack.callback(store.close)
         source = None
