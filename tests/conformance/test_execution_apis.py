@@ -41,7 +41,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         "--section-size", "8", "--confirmations", "0",
     ]  # fmt: skip
     with ServeProcess(*args) as process:
-        process.wait_synced(54)
+        process.wait_synced(54, sections=6)
         yield process
         assert process.stop() == 0
 

@@ -19,7 +19,7 @@ def serve_archive(tmp: pytest.TempPathFactory, *extra: str) -> ServeProcess:
         "--upstream", str(execution_apis_archive()), "--datadir", str(datadir),
         *ARCHIVE_ARGS, *extra,
     ).start()  # fmt: skip
-    process.wait_synced(54)
+    process.wait_synced(54, sections=6)
     return process
 
 

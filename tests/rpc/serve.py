@@ -143,13 +143,18 @@ class ServeProcess:
             raise RpcCallFailedError(response["error"])
         return response["result"]
 
-    def wait_synced(self, number: int, timeout: float = 60.0) -> None:
-        """Wait until the service has synced block ``number``."""
+    def wait_synced(self, number: int, timeout: float = 60.0, *, sections: int = 0) -> None:
+        """Wait until the service has synced block ``number`` and built ``sections``
+        sections (a section is built just after the commit that completes it)."""
         deadline = time.monotonic() + timeout
         while True:
             status = self.call("logfilter_status")
             head = status["syncedHead"]
-            if head is not None and int(head["number"], 16) >= number:
+            if (
+                head is not None
+                and int(head["number"], 16) >= number
+                and int(status["sections"], 16) >= sections
+            ):
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not synced to {number}: {status}")

@@ -133,7 +133,7 @@ def test_unlimited_answers_are_streamed(tmp_path: Path) -> None:
     datadir = tmp_path / "dd"
     args = ["--upstream", str(execution_apis_archive()), "--datadir", str(datadir), *ARCHIVE_ARGS]
     with ServeProcess(*args, "--max-results", "0") as server:
-        server.wait_synced(54)
+        server.wait_synced(54, sections=6)
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         body = b'{"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x0"}]}'
         conn.request("POST", "/", body, {"Content-Type": "application/json"})
