@@ -3,7 +3,8 @@
 ``eth_getLogs``, the installed-filter methods (``eth_newFilter``, ``eth_newBlockFilter``,
 ``eth_getFilterChanges``, ``eth_getFilterLogs``, ``eth_uninstallFilter``), subscriptions
 (``eth_subscribe`` ``logs``/``newHeads``, ``eth_unsubscribe``; WebSocket only),
-``eth_blockNumber`` (the synced head) and ``eth_chainId``. With ``--proxy`` every other method
+``eth_blockNumber`` (the synced head), ``eth_chainId``, and the identity calls clients make
+on connecting (``net_version``, ``web3_clientVersion``). With ``--proxy`` every other method
 is forwarded to the upstream node (:func:`proxy_handler`).
 
 A query answers with the log objects encoded straight from the store's records
@@ -15,8 +16,10 @@ unknown block is still a proper error answer).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from importlib.metadata import version as _package_version
 from typing import Any, cast
 
 from chainindex.errors import (
@@ -34,6 +37,11 @@ from rpc.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, RpcErro
 from rpc.service import Service
 
 __all__ = ["EthApi", "proxy_handler"]
+
+CLIENT_VERSION = (
+    f"logfilter/v{_package_version('logfilter')}/python{sys.version_info[0]}.{sys.version_info[1]}"
+)
+"""The answer to ``web3_clientVersion``."""
 
 NOT_SUPPORTED = RpcError(METHOD_NOT_FOUND, "notifications not supported")
 """geth's answer to a subscription call over HTTP."""
@@ -57,6 +65,8 @@ class EthApi:
         return {
             "eth_blockNumber": self.block_number,
             "eth_chainId": self.chain_id,
+            "net_version": self.net_version,
+            "web3_clientVersion": self.client_version,
             "eth_getLogs": self.get_logs,
             "eth_newFilter": self.new_filter,
             "eth_newBlockFilter": self.new_block_filter,
@@ -70,6 +80,8 @@ class EthApi:
     # --- chain --------------------------------------------------------------------------------
 
     async def block_number(self, params: list[Any], ctx: CallContext) -> str:
+        """The synced head as of the last commit whose sections and events are done (no store
+        read: the fastest call; a range query up to it always succeeds)."""
         check_arity(params, 0)
         head = self.service.head()
         if head is None:
@@ -84,6 +96,15 @@ class EthApi:
                 SERVER_ERROR, "chain id unknown: the data directory was synced from an archive"
             )
         return hex(state.chain_id)
+
+    async def net_version(self, params: list[Any], ctx: CallContext) -> str:
+        """The chain id in decimal, as nodes answer ``net_version``."""
+        return str(int(await self.chain_id(params, ctx), 16))
+
+    async def client_version(self, params: list[Any], ctx: CallContext) -> str:
+        """Who answers (clients such as web3.py's ``is_connected`` ask)."""
+        check_arity(params, 0)
+        return CLIENT_VERSION
 
     # --- logs ---------------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ __all__ = ["Service", "ServiceConfig", "UpstreamFinality", "open_service"]
 log = logging.getLogger("rpc.service")
 
 EXPIRY_INTERVAL = 5.0
-"""Seconds between two sweeps of expired filters."""
+"""Most seconds between two sweeps of expired filters (half the timeout if shorter)."""
 
 
 class UpstreamFinality:
@@ -175,8 +175,9 @@ class Service:
                     self.subscriptions.drop_all(reason)
 
     async def _expire(self) -> None:
+        interval = min(EXPIRY_INTERVAL, self.limits.filter_timeout / 2)
         while True:
-            await asyncio.sleep(EXPIRY_INTERVAL)
+            await asyncio.sleep(interval)
             gone = self.filters.expire()
             if gone:
                 log.info("%d installed filters expired", len(gone))

@@ -57,7 +57,10 @@ class ServeProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ServeProcess:
-        """Start and wait until it answers ``logfilter_status``."""
+        """Start and wait until it answers ``logfilter_status`` (once: a started process is
+        left alone)."""
+        if self._process is not None:
+            return self
         command = [
             sys.executable, "-m", "rpc.cli", "serve", "--port", str(self.port), *self.args
         ]  # fmt: skip
