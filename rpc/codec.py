@@ -20,7 +20,8 @@ a block (number, hash, timestamp) once per block, and each log is then one strin
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from itertools import accumulate
+from typing import Any, Final, cast
 
 import numpy as np
 from eth_typing import Address, Hash32
@@ -188,10 +189,6 @@ def decode_filter_id(value: object) -> str:
 # --- encoding ---------------------------------------------------------------------------------
 
 
-def _quoted(values: Iterable[bytes]) -> list[str]:
-    return [f'"0x{v.hex()}"' for v in values]
-
-
 def encode_block_logs(blocks: Sequence[BlockLogs]) -> str:
     """The log objects of ``blocks`` (their selected logs), comma-separated, no brackets."""
     parts: list[str] = []
@@ -200,47 +197,80 @@ def encode_block_logs(blocks: Sequence[BlockLogs]) -> str:
     return ",".join(parts)
 
 
+_Row = tuple[int, int, int, int, int, int, int]
+"""A selected log: index, address ref, transaction ref, first topic ref, topic count, data
+start, data end."""
+
+
+def _rows(block: BlockLogs) -> tuple[Iterable[_Row], Sequence[int]]:
+    """The columns of the selected logs, and the topic references they point into: every
+    column as a list when most logs are selected, else only the selected rows (numpy
+    indexing)."""
+    record, selected = block.record, block.indexes
+    if 4 * len(selected) >= len(record):
+        counts = record.log_topic_count.tolist()
+        ends = record.data_ends.tolist()
+        starts = list(accumulate(counts, initial=0))
+        begins = [0, *ends]
+        log_address = record.log_address.tolist()
+        log_tx = record.log_tx.tolist()
+        wanted = range(len(record)) if len(selected) == len(record) else selected.tolist()
+        dense = (
+            (i, log_address[i], log_tx[i], starts[i], counts[i], begins[i], ends[i]) for i in wanted
+        )
+        return dense, record.topic_refs.tolist()
+    counts_array = record.log_topic_count
+    ends_array = record.data_ends
+    firsts = np.cumsum(counts_array, dtype=np.intp) - counts_array
+    sparse: Iterable[_Row] = zip(
+        selected.tolist(),
+        record.log_address[selected].tolist(),
+        record.log_tx[selected].tolist(),
+        firsts[selected].tolist(),
+        counts_array[selected].tolist(),
+        np.where(selected > 0, ends_array[selected - 1], 0).tolist(),
+        ends_array[selected].tolist(),
+        strict=True,
+    )
+    return sparse, cast(Sequence[int], record.topic_refs)
+
+
 def _encode_block(block: BlockLogs, out: list[str]) -> None:
-    record, header, selected = block.record, block.header, block.indexes
-    addresses = _quoted(record.addresses)
-    topics = _quoted(record.topics)
+    """Append the selected logs of one block to ``out``, one string each; the hex of a
+    distinct address, topic or transaction is made the first time a log uses it."""
+    record, header = block.record, block.header
+    addresses, topics, tx_hashes = record.addresses, record.topics, record.tx_hashes
+    tx_indexes = record.tx_indexes
+    rows, refs = _rows(block)
+    address_json: list[str | None] = [None] * len(addresses)
+    topic_json: list[str | None] = [None] * len(topics)
+    tx_json: list[str | None] = [None] * len(tx_hashes)
     tail = (
         f'","blockHash":"0x{header.hash.hex()}","blockTimestamp":"{header.timestamp:#x}",'
         '"logIndex":"'
     )
-    txs = [
-        f'"0x{tx.hex()}","transactionIndex":"{index:#x}{tail}'
-        for tx, index in zip(record.tx_hashes, record.tx_indexes.tolist(), strict=True)
-    ]
     middle = f'","blockNumber":"{header.number:#x}","transactionHash":'
-    counts = record.log_topic_count
-    chosen = counts[selected].astype(np.intp)
-    # The topic references of the selected logs only, in order: each log's run of refs.
-    firsts = (np.cumsum(counts, dtype=np.intp) - counts)[selected]
-    offsets = np.cumsum(chosen) - chosen
-    positions = np.repeat(firsts - offsets, chosen) + np.arange(int(chosen.sum()))
-    refs = record.topic_refs[positions].tolist()
-    ends = record.data_ends
-    data_ends = ends[selected].tolist()
-    data_starts = np.where(selected > 0, ends[selected - 1], 0).tolist()
     data = record.data
-    at = 0
-    for index, address, tx, count, d0, d1 in zip(
-        selected.tolist(),
-        record.log_address[selected].tolist(),
-        record.log_tx[selected].tolist(),
-        chosen.tolist(),
-        data_starts,
-        data_ends,
-        strict=True,
-    ):
-        out.append(
-            '{"address":' + addresses[address]
-            + ',"topics":[' + ",".join([topics[r] for r in refs[at : at + count]])
-            + '],"data":"0x' + data[d0:d1].hex()
-            + middle + txs[tx] + f'{index:#x}","removed":false}}'
-        )  # fmt: skip
-        at += count
+    append = out.append
+    for index, address, tx, first, count, begin, end in rows:
+        a = address_json[address]
+        if a is None:
+            a = address_json[address] = '{"address":"0x' + addresses[address].hex()
+        t = tx_json[tx]
+        if t is None:
+            t = tx_json[tx] = (
+                f'"0x{tx_hashes[tx].hex()}","transactionIndex":"{int(tx_indexes[tx]):#x}{tail}'
+            )
+        names = []
+        for ref in refs[first : first + count]:
+            name = topic_json[ref]
+            if name is None:
+                name = topic_json[ref] = '"0x' + topics[ref].hex() + '"'
+            names.append(name)
+        append(
+            f'{a}","topics":[{",".join(names)}],"data":"0x{data[begin:end].hex()}'
+            f'{middle}{t}{index:#x}","removed":false}}'
+        )
 
 
 def encode_log(log: Log) -> str:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from bloombits.bloom import blooms_contain
 from chainindex.errors import CorruptDataError
+from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import Anchor, RecordMatcher, Verified, check_anchor, verify_blocks
 from chainindex.logstore import ChainView
 
@@ -49,6 +50,7 @@ def scan_and_verify(
     groups: Sequence[Sequence[bytes]],
     matcher: RecordMatcher,
     anchor: Anchor | None,
+    records: RecordCache | None = None,
 ) -> Verified:
     """Bloom-test blocks ``first..last`` and verify the candidates, in one snapshot."""
     check_anchor(view, anchor)
@@ -57,4 +59,4 @@ def scan_and_verify(
         # The anchor check just passed: every block up to it must be stored.
         raise CorruptDataError(f"blocks {first}..{last} are not all stored")
     numbers = run.first + np.flatnonzero(bloom_mask(run.blooms, groups))
-    return verify_blocks(view, numbers, matcher, None)
+    return verify_blocks(view, numbers, matcher, None, records)

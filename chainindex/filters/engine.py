@@ -46,6 +46,7 @@ from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.criteria import BlockTag, LogQuery
 from chainindex.filters.planning import SearchPlan, plan_block, plan_range
+from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import (
     BlockLogs,
     RecordMatcher,
@@ -142,6 +143,7 @@ class LogQueryEngine:
         cache: ValueCache | None = None,
         finality: Finality | None = None,
         config: QueryConfig | None = None,
+        records: RecordCache | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side (its fetcher supplies headers-only logs)."""
@@ -153,6 +155,8 @@ class LogQueryEngine:
         """Where safe/finalized come from; None: they mean the synced head."""
         self.config = config or QueryConfig()
         """Limits and batching."""
+        self.records = records if records is not None else RecordCache()
+        """Parsed logs records of recent blocks (one per data directory)."""
         self.stats = QueryStats()
         """Counters, candidate density among them."""
         self._running: set[_Run] = set()
@@ -245,7 +249,7 @@ class LogQueryEngine:
             def one_block(view: ChainView) -> tuple[Header, Verified]:
                 header = plan_block(view, block_hash)
                 out = Verified()
-                verify_headers(view, [header], matcher, out)
+                verify_headers(view, [header], matcher, out, self.records)
                 return header, out
 
             header, verified = await self.reader.read(one_block)
@@ -314,7 +318,13 @@ class LogQueryEngine:
                 for at in range(0, len(numbers), step):
                     part = numbers[at : at + step]
                     verified = await self.reader.read(
-                        partial(verify_blocks, numbers=part, matcher=matcher, anchor=anchor)
+                        partial(
+                            verify_blocks,
+                            numbers=part,
+                            matcher=matcher,
+                            anchor=anchor,
+                            records=self.records,
+                        )
                     )
                     yield await self._complete(verified, matcher)
 
@@ -335,6 +345,7 @@ class LogQueryEngine:
                     groups=groups,
                     matcher=matcher,
                     anchor=anchor,
+                    records=self.records,
                 )
             )
             yield await self._complete(verified, matcher)

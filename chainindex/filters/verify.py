@@ -25,6 +25,7 @@ from eth_typing import Hash32
 from chainindex.codec import LogsRecord, encode_logs
 from chainindex.errors import ChainReorgedError, CorruptDataError
 from chainindex.filters.criteria import LogCriteria
+from chainindex.filters.records import RecordCache
 from chainindex.logstore import ChainView
 from chainindex.types import Header, Log
 
@@ -125,12 +126,17 @@ def check_anchor(view: ChainView, anchor: Anchor | None) -> None:
 
 
 def verify_headers(
-    view: ChainView, headers: Iterable[Header], matcher: RecordMatcher, out: Verified
+    view: ChainView,
+    headers: Iterable[Header],
+    matcher: RecordMatcher,
+    out: Verified,
+    records: RecordCache | None = None,
 ) -> None:
-    """Verify blocks whose canonical headers are known (from the same snapshot)."""
+    """Verify blocks whose canonical headers are known (from the same snapshot), their
+    records read through ``records`` if given."""
     for header in headers:
         out.checked += 1
-        record = view.logs_record(header)
+        record = view.logs_record(header) if records is None else records.get(view, header)
         if record is None:
             out.unstored.append(header)
             continue
@@ -144,6 +150,7 @@ def verify_blocks(
     numbers: Sequence[int] | npt.NDArray[np.int64],
     matcher: RecordMatcher,
     anchor: Anchor | None = None,
+    records: RecordCache | None = None,
 ) -> Verified:
     """Verify the candidate blocks ``numbers`` (ascending) in the snapshot ``view``."""
     check_anchor(view, anchor)
@@ -154,7 +161,7 @@ def verify_blocks(
             raise CorruptDataError(f"candidate block {number} is not stored")
         headers.append(header)
     out = Verified()
-    verify_headers(view, headers, matcher, out)
+    verify_headers(view, headers, matcher, out, records)
     return out
 
 
