@@ -31,7 +31,13 @@ from chainindex.errors import (
 )
 from chainindex.filters import BlockLogs, BlockTag, FilterKind, LogQuery
 from chainindex.types import Log
-from rpc.codec import decode_filter, decode_filter_id, encode_block_logs, encode_logs
+from rpc.codec import (
+    EncodedLogs,
+    decode_filter,
+    decode_filter_id,
+    encode_block_logs,
+    encode_logs,
+)
 from rpc.dispatch import CallContext, Handler, RawJson, StreamedJson, arg, check_arity
 from rpc.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, RpcError
 from rpc.service import Service
@@ -126,8 +132,8 @@ class EthApi:
         limit = self.service.limits.max_results
         if limit:
             blocks = await engine.collect(query, limit)
-            return RawJson(("[" + encode_block_logs(blocks) + "]").encode())
-        parts = _json_array(engine.stream(query))
+            return RawJson(("[" + encode_block_logs(blocks, self.service.encoded) + "]").encode())
+        parts = _json_array(engine.stream(query), self.service.encoded)
         head = await anext(parts)
         deadline = asyncio.get_running_loop().time() + self.service.limits.request_timeout
         return StreamedJson(head, parts, deadline)
@@ -225,13 +231,15 @@ class EthApi:
         return True
 
 
-async def _json_array(chunks: AsyncIterator[list[BlockLogs]]) -> AsyncGenerator[bytes]:
+async def _json_array(
+    chunks: AsyncIterator[list[BlockLogs]], cache: EncodedLogs
+) -> AsyncGenerator[bytes]:
     """A JSON array of the chunks' logs, in parts: the first part holds the first chunk."""
     written = False
     async with aclosing(chunks) as blocks:  # type: ignore[type-var]
         first = True
         async for chunk in blocks:
-            text = encode_block_logs(chunk)
+            text = encode_block_logs(chunk, cache)
             if first:
                 first = False
                 written = bool(text)

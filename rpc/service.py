@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from chainindex.source import RpcSource, SourceOptions, open_source
 from chainindex.source.transport import JsonRpcTransport
 from chainindex.store import open_datadir
 from chainindex.types import Header
+from rpc.codec import EncodedLogs
 from rpc.limits import Limits
 from rpc.subscriptions import SubscriptionHub
 
@@ -91,6 +93,13 @@ class ServiceConfig:
     """Query-path batching (its ``max_block_range`` is taken from ``limits``)."""
     read_only: bool = False
     """Serve the data directory as it is (``--no-sync``)."""
+    query_threads: int = 1
+    """Worker threads of the query path (store reads, verification). One by default: the
+    work holds the GIL, and more threads only contend for it with the event loop
+    (measured: BENCHMARKS.md)."""
+    cache_bytes: int = 64 << 20
+    """Budget of each of the two caches of recent blocks' logs: parsed records (query path)
+    and encoded log objects (codec); 0 turns both off."""
     proxy: bool = False
     """Forward other methods to the upstream node."""
 
@@ -108,6 +117,7 @@ class Service:
         upstream: JsonRpcTransport | None = None,
         proxy: bool = False,
         state: ChainState | None = None,
+        encoded: EncodedLogs | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side."""
@@ -127,6 +137,8 @@ class Service:
         """Installed polling filters."""
         self.subscriptions = SubscriptionHub(limits.max_subscriptions)
         """WebSocket subscriptions."""
+        self.encoded = encoded if encoded is not None else EncodedLogs()
+        """Encoded log objects of recent blocks."""
         self.events = indexer.events if indexer is not None else ChainEvents()
         """Chain events (none are published when read-only)."""
         self._state = state
@@ -199,9 +211,11 @@ async def open_service(config: ServiceConfig) -> AsyncIterator[Service]:
             raise StoreError("--proxy needs an upstream node URL (not an archive file)")
         indexer = None
         state = None
+        pool = ThreadPoolExecutor(config.query_threads, thread_name_prefix="query")
+        stack.callback(pool.shutdown)
         if config.read_only:
             fetcher = LogCache(source) if source is not None else None
-            reader = ChainReader(store, fetcher=fetcher)
+            reader = ChainReader(store, fetcher=fetcher, executor=pool)
             state = await reader.state()
             if state.head is None:
                 raise StoreError(f"the data directory {config.datadir} holds no synced blocks")
@@ -209,7 +223,7 @@ async def open_service(config: ServiceConfig) -> AsyncIterator[Service]:
             if source is None:
                 raise StoreError("an upstream (--upstream) is needed unless --no-sync is given")
             indexer = ChainIndexer(store, source, config.sync)
-            reader = indexer.reader
+            reader = ChainReader(store, fetcher=indexer.logs_cache, executor=pool)
         retriever = SectionRetriever(reader.sections)
         stack.callback(retriever.close)  # closed before the store (callbacks run in reverse)
         finality = (
@@ -227,4 +241,5 @@ async def open_service(config: ServiceConfig) -> AsyncIterator[Service]:
             upstream=upstream,
             proxy=config.proxy,
             state=state,
+            encoded=EncodedLogs(config.cache_bytes),
         )

@@ -45,6 +45,7 @@ from chainindex.aio import first_error
 from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.criteria import BlockTag, LogQuery
+from chainindex.filters.direct import section_candidates
 from chainindex.filters.planning import SearchPlan, plan_block, plan_range
 from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import (
@@ -85,6 +86,10 @@ class QueryConfig:
     """Header blooms scanned per worker-thread call."""
     matcher_min_blocks: int = 0
     """Shortest indexed stretch worth a matcher session (shorter ones are scanned)."""
+    direct_sections: int = 8
+    """Indexed stretches over fewer sections than this are matched straight from the
+    section vectors, in the planning call (:mod:`~chainindex.filters.direct`): no pipeline
+    to set up (0: always the matcher)."""
     fetch_concurrency: int = 8
     """Blocks whose logs are fetched from the upstream at once (headers-only mode)."""
     reorg_retries: int = 3
@@ -123,6 +128,8 @@ class _Run:
         self.task = asyncio.current_task()
         self.armed = False
         self.interrupted = False
+        self.checked = True
+        """Whether a verification (with its anchor check) followed the last matcher batch."""
 
     def interrupt(self) -> None:
         if self.interrupted:
@@ -214,11 +221,16 @@ class LogQueryEngine:
     # --- one attempt --------------------------------------------------------------------------
 
     def _plan(
-        self, query: LogQuery, finality: Mapping[BlockTag, int] | None, view: ChainView
-    ) -> tuple[SearchPlan, _Sections, bool]:
+        self,
+        query: LogQuery,
+        finality: Mapping[BlockTag, int] | None,
+        matcher: RecordMatcher,
+        view: ChainView,
+    ) -> tuple[SearchPlan, _Sections, bool, Verified | None]:
         """Plan in ``view`` (a worker thread); also say whether the sections the value cache
         was filled from are still stored unchanged (they only ever grow, unless a reorg
-        reaches below the confirmations)."""
+        reaches below the confirmations). A query that needs no matcher and no more than one
+        scan chunk is answered here too, in the same snapshot: one worker call in all."""
         plan = plan_range(
             view,
             query,
@@ -231,7 +243,26 @@ class LogQueryEngine:
         sections = (state.sections, view.section_head(last) if last >= 0 else None)
         seen = self._sections_seen
         fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
-        return plan, sections, fresh
+        answer = None
+        scan_fits = plan.scan is None or plan.scan[1] - plan.scan[0] < self.config.scan_chunk
+        groups = query.criteria.value_groups
+        if plan.indexed is None and plan.scan is not None and scan_fits:
+            first, end = plan.scan
+            answer = scan_and_verify(view, first, end, groups, matcher, None, self.records)
+        elif plan.indexed is not None and scan_fits:
+            first, end = plan.indexed
+            size = plan.section_size
+            if end // size - first // size < self.config.direct_sections:
+                numbers = section_candidates(view, groups, first, end, size, state.first_section)
+                answer = verify_blocks(view, numbers, matcher, None, self.records)
+                if plan.scan is not None:
+                    tail = scan_and_verify(
+                        view, plan.scan[0], plan.scan[1], groups, matcher, None, self.records
+                    )
+                    answer.found += tail.found
+                    answer.unstored += tail.unstored
+                    answer.checked += tail.checked
+        return plan, sections, fresh, answer
 
     async def _finality(self, query: LogQuery) -> Mapping[BlockTag, int] | None:
         tags = query.tags() & {BlockTag.SAFE, BlockTag.FINALIZED}
@@ -256,10 +287,15 @@ class LogQueryEngine:
             yield header.number, await self._complete(verified, matcher)
             return
         finality = await self._finality(query)
-        plan, sections, fresh = await self.reader.read(partial(self._plan, query, finality))
+        plan, sections, fresh, answer = await self.reader.read(
+            partial(self._plan, query, finality, matcher)
+        )
         if not fresh and self.cache is not None:
             self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)
         self._sections_seen = sections
+        if answer is not None:
+            yield plan.first, await self._complete(answer, matcher)
+            return
         run = _Run(plan.first, plan.last)
         self._running.add(run)
         started = time.perf_counter()
@@ -270,7 +306,8 @@ class LogQueryEngine:
                 async with aclosing(self._indexed(plan, query, matcher, run)) as indexed:
                     async for chunk in indexed:
                         yield plan.first, chunk
-                if plan.scan is None:  # the last candidates may predate a reorg: check once more
+                if plan.scan is None and not run.checked:
+                    # No verification followed the matcher's last vectors: check once more.
                     await self.reader.read(partial(check_anchor, anchor=(plan.last, plan.anchor)))
             if plan.scan is not None:
                 async with aclosing(self._scan(plan, query, matcher)) as scanned:
@@ -314,6 +351,7 @@ class LogQueryEngine:
                     run.armed = False
                 if batch is None:
                     return
+                run.checked = False
                 numbers = batch.numbers
                 for at in range(0, len(numbers), step):
                     part = numbers[at : at + step]
@@ -326,6 +364,7 @@ class LogQueryEngine:
                             records=self.records,
                         )
                     )
+                    run.checked = True
                     yield await self._complete(verified, matcher)
 
     async def _scan(

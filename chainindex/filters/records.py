@@ -40,7 +40,7 @@ class RecordCache:
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
         """Budget for the records held."""
-        self._entries: OrderedDict[bytes, tuple[LogsRecord, int]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Header, LogsRecord, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -51,31 +51,54 @@ class RecordCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, view: ChainView, header: Header) -> LogsRecord | None:
-        """The logs record of ``header``'s block, from the cache or from ``view`` (None when
-        the store has no logs for it: headers-only)."""
-        key = bytes(header.hash)
+    def _lookup(self, key: bytes) -> tuple[Header, LogsRecord] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry[0]
+                return entry[0], entry[1]
             self.misses += 1
+            return None
+
+    def get(self, view: ChainView, header: Header) -> LogsRecord | None:
+        """The logs record of ``header``'s block, from the cache or from ``view`` (None when
+        the store has no logs for it: headers-only)."""
+        key = bytes(header.hash)
+        found = self._lookup(key)
+        if found is not None:
+            return found[1]
         record = view.logs_record(header)
         if record is not None:
-            self._store(key, record)
+            self._store(key, header, record)
         return record
 
-    def _store(self, key: bytes, record: LogsRecord) -> None:
+    def block(self, view: ChainView, number: int) -> tuple[Header, LogsRecord | None] | None:
+        """The canonical header of block ``number`` in ``view`` and its logs record (None
+        when not stored); None when the block is not synced. One read when cached."""
+        block_hash = view.canonical_hash(number)
+        if block_hash is None:
+            return None
+        found = self._lookup(bytes(block_hash))
+        if found is not None:
+            return found
+        header = view.header(number)
+        if header is None:
+            return None
+        record = view.logs_record(header)
+        if record is not None:
+            self._store(bytes(header.hash), header, record)
+        return header, record
+
+    def _store(self, key: bytes, header: Header, record: LogsRecord) -> None:
         size = record_size(record)
         if size > self.max_bytes:
             return
         with self._lock:
             if key in self._entries:
                 return
-            self._entries[key] = (record, size)
+            self._entries[key] = (header, record, size)
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _, (_, evicted) = self._entries.popitem(last=False)
+                _, (_, _, evicted) = self._entries.popitem(last=False)
                 self._bytes -= evicted

@@ -33,6 +33,9 @@ __all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks
 
 Indexes = npt.NDArray[np.intp]
 
+_SMALL = 32
+"""Records of at most this many logs are matched with plain Python."""
+
 Anchor = tuple[int, Hash32]
 """A block number and the canonical hash it must still have."""
 
@@ -77,6 +80,8 @@ class RecordMatcher:
         n = len(record)
         if not n:
             return np.zeros(0, dtype=np.intp)
+        if n <= _SMALL:
+            return self._select_small(record)
         selected: Indexes | None = None
         if self.addresses:
             wanted = self.addresses
@@ -105,6 +110,32 @@ class RecordMatcher:
         if selected is None:
             return np.arange(n, dtype=np.intp)
         return selected
+
+    def _select_small(self, record: LogsRecord) -> Indexes:
+        """:meth:`select` for a small record, log by log over Python lists (numpy's cost
+        per call is more than a short loop's)."""
+        wanted, positions, least = self.addresses, self.positions, self.min_topics
+        counts = record.log_topic_count.tolist()
+        if wanted:
+            known = [a in wanted for a in record.addresses]
+            address_ok = [known[a] for a in record.log_address.tolist()]
+        else:
+            address_ok = [True] * len(counts)
+        if not positions:
+            out = [i for i, c in enumerate(counts) if c >= least and address_ok[i]]
+            return np.array(out, dtype=np.intp)
+        topics, refs = record.topics, record.topic_refs.tolist()
+        out = []
+        at = 0
+        for i, count in enumerate(counts):
+            if (
+                count >= least
+                and address_ok[i]
+                and all(topics[refs[at + p]] in values for p, values in positions)
+            ):
+                out.append(i)
+            at += count
+        return np.array(out, dtype=np.intp)
 
 
 @dataclass(slots=True)
@@ -154,14 +185,29 @@ def verify_blocks(
 ) -> Verified:
     """Verify the candidate blocks ``numbers`` (ascending) in the snapshot ``view``."""
     check_anchor(view, anchor)
-    headers = []
-    for number in numbers.tolist() if isinstance(numbers, np.ndarray) else numbers:
-        header = view.header(number)
-        if header is None:
-            raise CorruptDataError(f"candidate block {number} is not stored")
-        headers.append(header)
+    listed = numbers.tolist() if isinstance(numbers, np.ndarray) else numbers
     out = Verified()
-    verify_headers(view, headers, matcher, out, records)
+    if records is None:
+        headers = []
+        for number in listed:
+            header = view.header(number)
+            if header is None:
+                raise CorruptDataError(f"candidate block {number} is not stored")
+            headers.append(header)
+        verify_headers(view, headers, matcher, out)
+        return out
+    for number in listed:
+        block = records.block(view, number)
+        if block is None:
+            raise CorruptDataError(f"candidate block {number} is not stored")
+        header, record = block
+        out.checked += 1
+        if record is None:
+            out.unstored.append(header)
+            continue
+        indexes = matcher.select(record)
+        if len(indexes):
+            out.found.append(BlockLogs(header, record, indexes))
     return out
 
 

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class ServeProcess:
         self.args = list(args)
         """Arguments after ``serve``."""
         self.log = log
-        """File receiving its stderr (else a pipe read at exit)."""
+        """File receiving its stderr (else a temporary file)."""
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: http.client.HTTPConnection | None = None
         self._ids = 0
@@ -64,12 +65,13 @@ class ServeProcess:
         command = [
             sys.executable, "-m", "rpc.cli", "serve", "--port", str(self.port), *self.args
         ]  # fmt: skip
-        stderr = self.log.open("ab") if self.log else subprocess.PIPE
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self._process = subprocess.Popen(
-            command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=stderr, env=env,
-        )  # fmt: skip
+        # A file, not a pipe: a pipe nobody reads would block the server once full.
+        with self.log.open("ab") if self.log else tempfile.TemporaryFile() as stderr:
+            self._process = subprocess.Popen(
+                command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=stderr, env=env,
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             if self._process.poll() is not None:
@@ -98,9 +100,13 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stderr:
-            process.stderr.close()
         return process.returncode
+
+    @property
+    def pid(self) -> int:
+        """The process id (the server must be running)."""
+        assert self._process is not None
+        return self._process.pid
 
     @property
     def alive(self) -> bool:

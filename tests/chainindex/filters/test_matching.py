@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,3 +55,19 @@ def test_wildcards_and_topic_counts() -> None:
         [],
         [TOPIC_POOL[1]],
     ]
+
+
+ALL_LOGS = [log for b in BLOCKS for log in b.logs or ()]
+
+
+@settings(max_examples=100)
+@given(criteria, st.integers(33, len(ALL_LOGS)), st.randoms(use_true_random=False))
+def test_large_records_take_the_numpy_path_with_the_same_answer(
+    c: LogCriteria, size: int, rng: Any
+) -> None:
+    logs = rng.sample(ALL_LOGS, size)  # more logs than the plain-Python path takes
+    record = LogsRecord.parse(encode_logs(logs))
+    selected = RecordMatcher(c).select(record)
+    assert [logs[i] for i in selected.tolist()] == reference_logs(
+        logs, c.addresses, c.topics, 0, 10**9
+    )
