@@ -207,6 +207,10 @@ class ChainView:
         """Head hash (last block's hash) of stored section ``section``, or None."""
         return self._sections.head(section, self.reader)
 
+    def section_heads(self, first: int, last: int) -> list[Hash32 | None]:
+        """Head hashes of sections ``first..last`` (None where not stored), one range scan."""
+        return self._sections.heads(first, last, self.reader)
+
 
 class ChainReader:
     """Asyncio reads of the chain store; blocking work runs in a thread pool.

@@ -34,8 +34,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
 from eth_typing import Hash32
 
 from bloombits import Matcher
@@ -44,8 +45,9 @@ from bloombits.valuecache import ValueCache
 from chainindex.aio import first_error
 from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.candidates import scan_and_verify
+from chainindex.filters.config import Finality, QueryConfig, QueryStats
 from chainindex.filters.criteria import BlockTag, LogQuery
-from chainindex.filters.direct import section_candidates
+from chainindex.filters.direct import VectorCache, section_candidates
 from chainindex.filters.planning import SearchPlan, plan_block, plan_range
 from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import (
@@ -60,63 +62,27 @@ from chainindex.filters.verify import (
 from chainindex.logstore import ChainReader, ChainView
 from chainindex.types import Header
 
-__all__ = ["Finality", "LogQueryEngine", "QueryConfig", "QueryStats"]
+__all__ = ["LogQueryEngine"]
 
 log = logging.getLogger("chainindex.filters")
 
 
-class Finality(Protocol):
-    """Where ``safe`` and ``finalized`` come from (the upstream node)."""
-
-    async def numbers(self, tags: set[BlockTag]) -> Mapping[BlockTag, int]:
-        """The block numbers of ``tags`` (a subset of safe/finalized); raises
-        :class:`~chainindex.errors.HeaderNotFoundError` when the upstream has none."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class QueryConfig:
-    """Limits and batching of the query path."""
-
-    max_block_range: int = 0
-    """Most blocks a range query may span (0: no limit)."""
-    verify_batch: int = 512
-    """Candidate blocks verified per worker-thread call."""
-    scan_chunk: int = 8192
-    """Header blooms scanned per worker-thread call."""
-    matcher_min_blocks: int = 0
-    """Shortest indexed stretch worth a matcher session (shorter ones are scanned)."""
-    direct_sections: int = 8
-    """Indexed stretches over fewer sections than this are matched straight from the
-    section vectors, in the planning call (:mod:`~chainindex.filters.direct`): no pipeline
-    to set up (0: always the matcher)."""
-    fetch_concurrency: int = 8
-    """Blocks whose logs are fetched from the upstream at once (headers-only mode)."""
-    reorg_retries: int = 3
-    """Fresh starts of a query whose chain was reorganised under it."""
+_Sections = tuple[int, Hash32 | None]
+"""A section count and the head of the last section below it (None: none stored)."""
 
 
 @dataclass(slots=True)
-class QueryStats:
-    """Counters over every query answered."""
+class _Planned:
+    """What the planning call found."""
 
-    queries: int = 0
-    """Queries run (each retry counts)."""
-    candidate_blocks: int = 0
-    """Blocks the blooms could not rule out."""
-    matched_blocks: int = 0
-    """Candidate blocks that held a matching log."""
-    logs: int = 0
-    """Logs returned."""
-
-    @property
-    def density(self) -> float | None:
-        """matched / candidate blocks (None before any candidate)."""
-        return self.matched_blocks / self.candidate_blocks if self.candidate_blocks else None
-
-
-_Sections = tuple[int, Hash32 | None]
-"""A section count and the head of the last section below it (None: none stored)."""
+    plan: SearchPlan
+    sections: _Sections
+    fresh: bool = True
+    """Whether the value cache's sections are still stored unchanged."""
+    answer: Verified | None = None
+    """The whole answer, when it fitted in the planning call."""
+    candidates: npt.NDArray[np.int64] | None = None
+    """Candidates of the indexed part found from the section vectors, to verify."""
 
 
 class _Run:
@@ -164,6 +130,8 @@ class LogQueryEngine:
         """Limits and batching."""
         self.records = records if records is not None else RecordCache()
         """Parsed logs records of recent blocks (one per data directory)."""
+        self.vectors = VectorCache(16 << 20 if self.records.max_bytes else 0)
+        """Decompressed section vectors of the direct path (one per data directory)."""
         self.stats = QueryStats()
         """Counters, candidate density among them."""
         self._running: set[_Run] = set()
@@ -226,11 +194,13 @@ class LogQueryEngine:
         finality: Mapping[BlockTag, int] | None,
         matcher: RecordMatcher,
         view: ChainView,
-    ) -> tuple[SearchPlan, _Sections, bool, Verified | None]:
+    ) -> _Planned:
         """Plan in ``view`` (a worker thread); also say whether the sections the value cache
         was filled from are still stored unchanged (they only ever grow, unless a reorg
-        reaches below the confirmations). A query that needs no matcher and no more than one
-        scan chunk is answered here too, in the same snapshot: one worker call in all."""
+        reaches below the confirmations). A short indexed stretch gets its candidates here,
+        from the section vectors; and a query with at most one verification batch of
+        candidates and one scan chunk is answered here too, in the same snapshot: one worker
+        call in all."""
         plan = plan_range(
             view,
             query,
@@ -240,29 +210,33 @@ class LogQueryEngine:
         )
         state = view.state()
         last = state.sections - 1
-        sections = (state.sections, view.section_head(last) if last >= 0 else None)
+        planned = _Planned(plan, (state.sections, view.section_head(last) if last >= 0 else None))
         seen = self._sections_seen
-        fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
-        answer = None
+        planned.fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
         scan_fits = plan.scan is None or plan.scan[1] - plan.scan[0] < self.config.scan_chunk
         groups = query.criteria.value_groups
-        if plan.indexed is None and plan.scan is not None and scan_fits:
-            first, end = plan.scan
-            answer = scan_and_verify(view, first, end, groups, matcher, None, self.records)
-        elif plan.indexed is not None and scan_fits:
+        if plan.indexed is not None:
             first, end = plan.indexed
             size = plan.section_size
-            if end // size - first // size < self.config.direct_sections:
-                numbers = section_candidates(view, groups, first, end, size, state.first_section)
-                answer = verify_blocks(view, numbers, matcher, None, self.records)
-                if plan.scan is not None:
-                    tail = scan_and_verify(
-                        view, plan.scan[0], plan.scan[1], groups, matcher, None, self.records
-                    )
-                    answer.found += tail.found
-                    answer.unstored += tail.unstored
-                    answer.checked += tail.checked
-        return plan, sections, fresh, answer
+            if end // size - first // size >= self.config.direct_sections:
+                return planned  # the matcher's
+            numbers = section_candidates(
+                view, groups, first, end, size, state.first_section, self.vectors
+            )
+            if len(numbers) > self.config.verify_batch or not scan_fits:
+                planned.candidates = numbers
+                return planned
+            planned.answer = verify_blocks(view, numbers, matcher, None, self.records)
+        elif scan_fits:
+            planned.answer = Verified()
+        else:
+            return planned
+        if plan.scan is not None:
+            tail = scan_and_verify(view, *plan.scan, groups, matcher, None, self.records)
+            planned.answer.found += tail.found
+            planned.answer.unstored += tail.unstored
+            planned.answer.checked += tail.checked
+        return planned
 
     async def _finality(self, query: LogQuery) -> Mapping[BlockTag, int] | None:
         tags = query.tags() & {BlockTag.SAFE, BlockTag.FINALIZED}
@@ -287,14 +261,13 @@ class LogQueryEngine:
             yield header.number, await self._complete(verified, matcher)
             return
         finality = await self._finality(query)
-        plan, sections, fresh, answer = await self.reader.read(
-            partial(self._plan, query, finality, matcher)
-        )
-        if not fresh and self.cache is not None:
+        planned = await self.reader.read(partial(self._plan, query, finality, matcher))
+        plan = planned.plan
+        if not planned.fresh and self.cache is not None:
             self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)
-        self._sections_seen = sections
-        if answer is not None:
-            yield plan.first, await self._complete(answer, matcher)
+        self._sections_seen = planned.sections
+        if planned.answer is not None:
+            yield plan.first, await self._complete(planned.answer, matcher)
             return
         run = _Run(plan.first, plan.last)
         self._running.add(run)
@@ -302,7 +275,10 @@ class LogQueryEngine:
         candidates = self.stats.candidate_blocks
         matched = self.stats.matched_blocks
         try:
-            if plan.indexed is not None:
+            if planned.candidates is not None:
+                async for chunk in self._verify_all(planned.candidates, plan, matcher):
+                    yield plan.first, chunk
+            elif plan.indexed is not None:
                 async with aclosing(self._indexed(plan, query, matcher, run)) as indexed:
                     async for chunk in indexed:
                         yield plan.first, chunk
@@ -366,6 +342,25 @@ class LogQueryEngine:
                     )
                     run.checked = True
                     yield await self._complete(verified, matcher)
+
+    async def _verify_all(
+        self, numbers: npt.NDArray[np.int64], plan: SearchPlan, matcher: RecordMatcher
+    ) -> AsyncGenerator[list[BlockLogs]]:
+        """Verify candidates found at planning, a batch per worker call (the first call's
+        anchor check covers the vectors read at planning)."""
+        anchor = (plan.last, plan.anchor)
+        step = self.config.verify_batch
+        for at in range(0, max(len(numbers), 1), step):
+            verified = await self.reader.read(
+                partial(
+                    verify_blocks,
+                    numbers=numbers[at : at + step],
+                    matcher=matcher,
+                    anchor=anchor,
+                    records=self.records,
+                )
+            )
+            yield await self._complete(verified, matcher)
 
     async def _scan(
         self, plan: SearchPlan, query: LogQuery, matcher: RecordMatcher
