@@ -5,6 +5,7 @@ filters expire; ``safe``/``finalized`` are the node's."""
 from __future__ import annotations
 
 import random
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,35 @@ def test_safe_and_finalized_are_the_nodes(anvil: Anvil, tmp_path: Path) -> None:
         )
         assert got == node_logs(anvil, address, finalized, safe)
         assert got
+
+
+def test_proxy_forwards_other_methods(anvil: Anvil, tmp_path: Path) -> None:
+    build_chain(anvil, 3, seed=26)
+    account = anvil.accounts()[1]
+    with serve_anvil(anvil, tmp_path, "--proxy") as server:
+        assert server.call("eth_getBalance", account, "latest") == anvil.rpc(
+            "eth_getBalance", account, "latest"
+        )
+        assert server.call("eth_getBlockByNumber", "0x1", False) == anvil.rpc(
+            "eth_getBlockByNumber", "0x1", False
+        )
+        # The node's own errors come back with its code and message.
+        node = anvil._post(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance",
+                                         "params": ["0x12", "latest"]}))  # fmt: skip
+        with pytest.raises(RpcCallFailedError) as caught:
+            server.call("eth_getBalance", "0x12", "latest")
+        assert caught.value.code == node["error"]["code"]
+        assert caught.value.message == node["error"]["message"]
+        # The service's own methods are still its own.
+        assert server.call("logfilter_status")["phase"] == "following"
+
+
+def test_sigint_stops_cleanly(anvil: Anvil, tmp_path: Path) -> None:
+    build_chain(anvil, 2, seed=27)
+    server = serve_anvil(anvil, tmp_path)
+    wait_for_head(server, anvil)
+    process = server._process
+    assert process is not None
+    process.send_signal(signal.SIGINT)
+    assert process.wait(20) == 0
+    server.stop()
