@@ -368,11 +368,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--anvil-blocks", type=int, default=2000, help="anvil chain length")
     parser.add_argument("--skip-anvil", action="store_true", help="no anvil comparison")
+    parser.add_argument("--skip-server", action="store_true", help="the anvil comparison only")
     args = parser.parse_args()
     print(f"Machine: {machine()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-rpc-") as name:
         tmp = Path(name)
-        bench_server(args, tmp)
+        if not args.skip_server:
+            bench_server(args, tmp)
         if not args.skip_anvil:
             bench_anvil(args, tmp)
 

@@ -34,10 +34,10 @@ class QueryConfig:
     """Header blooms scanned per worker-thread call."""
     matcher_min_blocks: int = 0
     """Shortest indexed stretch worth a matcher session (shorter ones are scanned)."""
-    direct_sections: int = 8
-    """Indexed stretches over fewer sections than this are matched straight from the
-    section vectors, in the planning call (:mod:`~chainindex.filters.direct`): no pipeline
-    to set up (0: always the matcher)."""
+    direct_bytes: int = 32 << 10
+    """Indexed stretches whose vectors of one bit take at most this many bytes (64 sections
+    of 4096 blocks) are matched straight from the section vectors, in the planning call
+    (:mod:`~chainindex.filters.direct`): no pipeline to set up (0: always the matcher)."""
     fetch_concurrency: int = 8
     """Blocks whose logs are fetched from the upstream at once (headers-only mode)."""
     reorg_retries: int = 3

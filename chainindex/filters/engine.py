@@ -218,7 +218,7 @@ class LogQueryEngine:
         if plan.indexed is not None:
             first, end = plan.indexed
             size = plan.section_size
-            if end // size - first // size >= self.config.direct_sections:
+            if (end // size - first // size + 1) * (size // 8) > self.config.direct_bytes:
                 return planned  # the matcher's
             numbers = section_candidates(
                 view, groups, first, end, size, state.first_section, self.vectors

@@ -134,7 +134,7 @@ configs = st.fixed_dictionaries(
         "matcher_min_blocks": st.sampled_from([0, 1, 40, 10**9]),
         "verify_batch": st.sampled_from([1, 3, 512]),
         "scan_chunk": st.sampled_from([7, 8192]),
-        "direct_sections": st.sampled_from([0, 1, 3, 100]),
+        "direct_bytes": st.sampled_from([0, 2, 6, 200]),  # sections of 16 blocks: 2 bytes
     }
 )
 
