@@ -232,7 +232,7 @@ class LogSubscription(Subscription[Log]):
         self._start: int | None = None
         self._heads_id: str | None = None
         self._stashed: Log | None = None
-        self._reorg_to: int | None = None
+        self._reconciled_to = -1
 
     @property
     def start_block(self) -> int | None:
@@ -257,9 +257,11 @@ class LogSubscription(Subscription[Log]):
         assert self._window is not None
         window = self._window
         head: int = await self.client.block_number()
-        if self._reorg_to is not None:
-            head = max(head, self._reorg_to)
-        if head < window.start:
+        self._reconciled_to = head
+        if head < window.start:  # the chain is now shorter than where the window starts
+            batch = window.reconcile(window.start, head, [], at_head=True)
+            if batch:
+                yield batch
             return
         pages = self.client.log_pages(
             self.criteria.with_range(window.start, head),
@@ -270,21 +272,20 @@ class LogSubscription(Subscription[Log]):
             async for page in pages:
                 assert page.first is not None
                 assert page.last is not None
-                batch = window.reconcile(page.first, page.last, page.logs)
+                at_head = page.last == head
+                batch = window.reconcile(page.first, page.last, page.logs, at_head=at_head)
                 if batch:
                     yield batch
         finally:
             await pages.aclose()
 
     async def _after_backlog(self) -> None:
-        self._reorg_to = None
         log, self._stashed = self._stashed, None
         if log is not None and self._window is not None:
-            self._ready.extend(self._window.accept(log, force=True) or [])
+            self._ready.extend(self._window.settle(log, self._reconciled_to))
 
-    def _reconcile(self, up_to: int | None) -> None:
+    def _reconcile(self) -> None:
         """Start a backlog that reconciles the window with the chain as it is now."""
-        self._reorg_to = up_to
         self._backlog = self._gap()
 
     async def _notification(self, subscription: str, result: object) -> None:
@@ -292,13 +293,13 @@ class LogSubscription(Subscription[Log]):
         if subscription == self._heads_id:
             header = decode_header(result, "newHeads notification")
             if self._window.head(header):
-                self._reconcile(header.number)
+                self._reconcile()
             return
         log = decode_log(result, "logs notification")
         accepted = self._window.accept(log)
         if accepted is None:  # a reorg shown by the log itself: reconcile, then the log
             self._stashed = log
-            self._reconcile(log.block_number)
+            self._reconcile()
             return
         self._ready.extend(accepted)
 

@@ -102,6 +102,17 @@ class LogWindow:
         out.append(log)
         return out
 
+    def settle(self, log: Log, reconciled_to: int) -> list[Log]:
+        """A notification that showed a reorg, once blocks up to ``reconciled_to`` were
+        reconciled: dropped if still contradicted within them (it came from a branch that is
+        gone already), forced past them (the node answering ``eth_getLogs`` was behind)."""
+        out = self.accept(log)
+        if out is not None:
+            return out
+        if log.block_number <= reconciled_to:
+            return []
+        return self.accept(log, force=True) or []
+
     def _remove_from(self, number: int, keep: bytes) -> list[Log]:
         """Forget the delivered logs at ``number`` not in block ``keep``, and all above it;
         they come back with ``removed=True``, in chain order."""
@@ -112,6 +123,7 @@ class LogWindow:
                 removed.append(dataclasses.replace(block.pop(key), removed=True))
         for height in [n for n in self._hashes if n >= number]:
             del self._hashes[height]
+        self.highest = min(self.highest, number - 1)
         return removed
 
     def head(self, header: Header) -> bool:
@@ -128,23 +140,29 @@ class LogWindow:
                 self._hashes[number - 1] = header.parent_hash
         return reorg
 
-    def reconcile(self, first: int, last: int, canonical: Iterable[Log]) -> list[Log]:
+    def reconcile(
+        self, first: int, last: int, canonical: Iterable[Log], *, at_head: bool = False
+    ) -> list[Log]:
         """The canonical logs of blocks ``first..last`` (all of them, from ``eth_getLogs``):
         what to deliver so the stream matches them — the delivered logs of those blocks that
-        are gone, with ``removed=True`` (first), then the canonical ones not delivered yet."""
+        are gone, with ``removed=True`` (first), then the canonical ones not delivered yet.
+        ``at_head`` says ``last`` is the chain's head: delivered logs above it are gone too."""
         first = max(first, self.start)
         logs = sorted(
             (log for log in canonical if first <= log.block_number <= last and not log.removed),
             key=_order,
         )
         keys = {log_key(log) for log in logs}
+        top = None if at_head else last
         removed: list[Log] = []
-        for number in sorted(n for n in self._logs if first <= n <= last):
+        for number in sorted(n for n in self._logs if n >= first and (top is None or n <= top)):
             block = self._logs[number]
             for key in [k for k in block if k not in keys]:
                 removed.append(dataclasses.replace(block.pop(key), removed=True))
-        for number in [n for n in self._hashes if first <= n <= last]:
+        for number in [n for n in self._hashes if n >= first and (top is None or n <= top)]:
             del self._hashes[number]
+        if at_head:
+            self.highest = min(self.highest, max(last, self.start - 1))
         added = []
         for log in logs:
             if log_key(log) not in self._logs.get(log.block_number, {}):
