@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rpc.client.client import AsyncClient, Criteria
+from rpc.client.client import AsyncClient
 from rpc.client.errors import (
     BlockLimitError,
     ClientError,
@@ -42,7 +42,7 @@ from rpc.client.errors import (
     RpcError,
     TransportError,
 )
-from rpc.client.filters import BlockId, BlockTag, Filter
+from rpc.client.filters import BlockId, BlockTag, Criteria, Filter
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream
 from rpc.client.retry import Backoff

@@ -20,12 +20,21 @@ from eth_typing import BlockNumber, Hash32
 from chainindex.errors import HexError
 from chainindex.hexutil import decode_quantity
 from rpc.client.errors import ClientError, InvalidArgumentError, ResponseError, TransportError
-from rpc.client.filters import AddressArg, BlockId, Filter, TopicsArg, block_id, encode_block_id
+from rpc.client.filters import (
+    AddressArg,
+    BlockId,
+    Criteria,
+    Filter,
+    TopicsArg,
+    block_id,
+    criteria_of,
+    encode_block_id,
+)
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream, Page, log_pages
 from rpc.client.retry import Backoff
 from rpc.client.subscription import HeadSubscription, LogSubscription
-from rpc.client.transport import HttpTransport, Transport, WsTransport
+from rpc.client.transport import HttpTransport, Transport, check_url
 from rpc.client.types import (
     Header,
     Log,
@@ -35,11 +44,9 @@ from rpc.client.types import (
     decode_logs,
     decode_status,
 )
+from rpc.client.websocket import WsTransport
 
-__all__ = ["AsyncClient", "Criteria"]
-
-Criteria = Filter | Mapping[str, Any]
-"""Filter criteria given whole: a :class:`Filter` or a web3.py-style ``FilterParams`` dict."""
+__all__ = ["AsyncClient"]
 
 _IDEMPOTENT: Final = frozenset(
     {
@@ -54,43 +61,6 @@ _IDEMPOTENT: Final = frozenset(
     }
 )
 """Methods safe to send again when their answer was lost."""
-
-
-def _check_url(url: str, schemes: tuple[str, ...]) -> str:
-    try:
-        parsed = yarl.URL(url)
-    except (ValueError, TypeError) as err:
-        raise InvalidArgumentError(f"bad URL {url!r}: {err}") from None
-    if parsed.scheme not in schemes or not parsed.host:
-        raise InvalidArgumentError(
-            f"bad URL {url!r}: expected {' or '.join(s + '://host[:port]' for s in schemes)}"
-        )
-    return url
-
-
-def _criteria(
-    criteria: Criteria | None,
-    from_block: BlockId | str | None,
-    to_block: BlockId | str | None,
-    address: AddressArg,
-    topics: TopicsArg,
-    block_hash: bytes | str | None,
-) -> Filter:
-    if criteria is None:
-        return Filter.of(
-            from_block=from_block,
-            to_block=to_block,
-            address=address,
-            topics=topics,
-            block_hash=block_hash,
-        )
-    if any(v is not None for v in (from_block, to_block, address, topics, block_hash)):
-        raise InvalidArgumentError("give the criteria either whole or as keyword arguments")
-    if isinstance(criteria, Filter):
-        return criteria
-    if isinstance(criteria, Mapping):
-        return Filter.from_params(criteria)
-    raise InvalidArgumentError(f"criteria: expected a Filter or a mapping, got {criteria!r}")
 
 
 class AsyncClient:
@@ -113,9 +83,9 @@ class AsyncClient:
         queue_limit: int = 10_000,
         max_message_bytes: int = 256 * 2**20,
     ) -> None:
-        _check_url(url, ("http", "https", "ws", "wss"))
+        check_url(url, ("http", "https", "ws", "wss"))
         if ws_url is not None:
-            _check_url(ws_url, ("ws", "wss"))
+            check_url(ws_url, ("ws", "wss"))
         if timeout <= 0 or retries < 0 or queue_limit < 1:
             raise InvalidArgumentError("timeout and queue_limit must be positive, retries >= 0")
         self.url = url
@@ -261,7 +231,7 @@ class AsyncClient:
         in halves otherwise — and goes on from where the last part ended. A single block
         over the limit raises :class:`~rpc.client.errors.BlockLimitError`.
         """
-        f = _criteria(criteria, from_block, to_block, address, topics, block_hash)
+        f = criteria_of(criteria, from_block, to_block, address, topics, block_hash)
         logs: list[Log] = []
         pages = self.log_pages(f)
         try:
@@ -292,7 +262,7 @@ class AsyncClient:
         """
         if page_blocks < 1 or page_logs < 1:
             raise InvalidArgumentError("page_blocks and page_logs must be positive")
-        f = _criteria(criteria, from_block, to_block, address, topics, block_hash)
+        f = criteria_of(criteria, from_block, to_block, address, topics, block_hash)
         return LogStream(self.log_pages(f, page_blocks=page_blocks, page_logs=page_logs))
 
     # --- installed filters ----------------------------------------------------------------
@@ -308,7 +278,7 @@ class AsyncClient:
         topics: TopicsArg = None,
     ) -> LogFilter:
         """``eth_newFilter``: an installed log filter (``async with`` uninstalls it)."""
-        f = _criteria(criteria, from_block, to_block, address, topics, None)
+        f = criteria_of(criteria, from_block, to_block, address, topics, None)
         if not f.is_range:
             raise InvalidArgumentError("eth_newFilter takes a block range, not a block hash")
         filter_id = await self.request("eth_newFilter", f.to_params())
@@ -384,7 +354,7 @@ class AsyncClient:
             "reorg_depth": reorg_depth,
         }
         if kind == "logs":
-            f = _criteria(criteria, None, None, None, None, None)
+            f = criteria_of(criteria, None, None, None, None, None)
             return LogSubscription(self, self._ws, f, detect_reorgs=detect_reorgs, **options)
         if kind == "newHeads":
             if criteria is not None:

@@ -124,18 +124,20 @@ class BlockLimitError(LimitError):
     """The query over a single block is still over the server's limit: there is no narrower
     range to try. Raised by the range splitting of ``get_logs``/``iter_logs``."""
 
-    def __init__(self, block: int, cause: LimitError) -> None:
+    def __init__(self, block: int | bytes, cause: LimitError) -> None:
+        name = block if isinstance(block, int) else "0x" + block.hex()
         super().__init__(
             cause.method,
             cause.code,
-            f"block {block} alone is over the server's limit ({cause.rpc_message})",
+            f"block {name} alone is over the server's limit ({cause.rpc_message})",
             cause.data,
             suggested=None,
             kind=cause.kind,
             maximum=cause.maximum,
         )
         self.block = block
-        """The block whose logs exceed the limit."""
+        """The block whose logs exceed the limit: its number, or its hash for a query by
+        block hash."""
 
 
 _LIMIT_WORDINGS: Final = re.compile(

@@ -30,9 +30,11 @@ __all__ = [
     "AddressArg",
     "BlockId",
     "BlockTag",
+    "Criteria",
     "Filter",
     "TopicsArg",
     "block_id",
+    "criteria_of",
     "encode_block_id",
 ]
 
@@ -231,3 +233,33 @@ class Filter:
                 "block_hash (use get_logs or iter_logs for past blocks)"
             )
         return self.to_params()
+
+
+Criteria: TypeAlias = "Filter | Mapping[str, Any]"
+"""Filter criteria given whole: a :class:`Filter` or a web3.py-style ``FilterParams`` dict."""
+
+
+def criteria_of(
+    criteria: Criteria | None,
+    from_block: BlockId | str | None,
+    to_block: BlockId | str | None,
+    address: AddressArg,
+    topics: TopicsArg,
+    block_hash: bytes | str | None,
+) -> Filter:
+    """The criteria of a client method: given whole (``criteria``) or as keywords."""
+    if criteria is None:
+        return Filter.of(
+            from_block=from_block,
+            to_block=to_block,
+            address=address,
+            topics=topics,
+            block_hash=block_hash,
+        )
+    if any(v is not None for v in (from_block, to_block, address, topics, block_hash)):
+        raise InvalidArgumentError("give the criteria either whole or as keyword arguments")
+    if isinstance(criteria, Filter):
+        return criteria
+    if isinstance(criteria, Mapping):
+        return Filter.from_params(criteria)
+    raise InvalidArgumentError(f"criteria: expected a Filter or a mapping, got {criteria!r}")

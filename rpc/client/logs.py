@@ -16,13 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from rpc.client.errors import (
-    TIMEOUT_CODE,
-    BlockLimitError,
-    ClientError,
-    LimitError,
-    RpcError,
-)
+from rpc.client.errors import TIMEOUT_CODE, BlockLimitError, LimitError, RpcError
 from rpc.client.filters import BlockId, Filter
 from rpc.client.paging import RangePager
 from rpc.client.types import Log
@@ -83,12 +77,8 @@ async def log_pages(
         try:
             logs = await fetch(criteria)
         except LimitError as err:
-            raise ClientError(
-                f"the block's logs are over the server's limit and a query by block hash cannot "
-                f"be split: {err.rpc_message}",
-                code=err.code,
-                data=err.data,
-            ) from err
+            assert criteria.block_hash is not None
+            raise BlockLimitError(criteria.block_hash, err) from err
         yield Page(None, None, sorted(logs, key=_order))
         return
     first_error: RpcError | None = None

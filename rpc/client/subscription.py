@@ -29,14 +29,14 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 from chainindex.types import Header
 from rpc.client.errors import ClientError, TransportError
 from rpc.client.filters import Filter
 from rpc.client.retry import Backoff
-from rpc.client.transport import Channel, ChannelEndedError, WsTransport
 from rpc.client.types import Log, decode_header, decode_log
+from rpc.client.websocket import Channel, ChannelEndedError, WsTransport
 from rpc.client.window import LogWindow
 
 if TYPE_CHECKING:
@@ -118,19 +118,18 @@ class Subscription(Generic[T]):
             with contextlib.suppress(ClientError):
                 await self._transport.unsubscribe(old, self._timeout)
         while True:
-            self._failures += 1
-            if self._attempts is not None and self._failures > self._attempts:
-                raise TransportError(
-                    f"subscription lost ({cause}) and {self._attempts} reconnection attempts "
-                    f"failed; giving up",
-                    retryable=False,
-                )
-            if self._failures > 1:
-                await asyncio.sleep(self._backoff.delay(self._failures - 1))
+            if self._failures:
+                await asyncio.sleep(self._backoff.delay(self._failures))
             try:
                 self._channel = await self._subscribe()
             except TransportError as err:
-                cause = str(err)
+                self._failures += 1
+                if self._attempts is not None and self._failures >= self._attempts:
+                    raise TransportError(
+                        f"subscription lost ({cause}) and {self._failures} reconnection "
+                        f"attempts failed, the last with: {err}",
+                        retryable=False,
+                    ) from err
                 continue
             break
         self.reconnects += 1
@@ -144,6 +143,9 @@ class Subscription(Generic[T]):
                 raise StopAsyncIteration
             if self._ready:
                 return self._ready.popleft()
+            if self._channel is None:  # a recovery was interrupted (cancelled): resume it
+                await self._recover("not subscribed")
+                continue
             if self._backlog is not None:
                 try:
                     batch = await anext(self._backlog)
@@ -152,11 +154,16 @@ class Subscription(Generic[T]):
                     self._failures = 0
                     await self._after_backlog()
                 except TransportError as err:
+                    self._failures += 1  # connected, but the backfill failed: counts too
                     await self._recover(str(err))
+                except BaseException:
+                    # Cancelled mid-backfill: start it over at the next anext (the window
+                    # makes a repeated backfill deliver nothing twice).
+                    self._backlog = self._gap()
+                    raise
                 else:
                     self._take(batch)
                 continue
-            assert self._channel is not None
             try:
                 subscription, result = await self._channel.get()
             except ChannelEndedError as end:
@@ -172,7 +179,7 @@ class Subscription(Generic[T]):
     async def _after_backlog(self) -> None:
         """Called when a backlog is fully delivered."""
 
-    def __aiter__(self) -> Subscription[T]:
+    def __aiter__(self) -> Self:
         return self
 
     async def aclose(self) -> None:
@@ -187,7 +194,7 @@ class Subscription(Generic[T]):
             with contextlib.suppress(ClientError):
                 await self._transport.unsubscribe(channel, self._timeout)
 
-    async def __aenter__(self) -> Subscription[T]:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -243,7 +250,11 @@ class LogSubscription(Subscription[Log]):
     async def _subscribe(self) -> Channel:
         channel = await self._transport.subscribe(["logs", self._params], self._timeout)
         if self._detect_reorgs:
-            await self._transport.subscribe(["newHeads"], self._timeout, channel)
+            try:
+                await self._transport.subscribe(["newHeads"], self._timeout, channel)
+            except BaseException:
+                self._transport.forget(channel)
+                raise
             self._heads_id = channel.ids[-1]
         return channel
 

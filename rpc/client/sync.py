@@ -19,9 +19,9 @@ from typing import Any, Generic, Literal, TypeVar, overload
 
 from eth_typing import BlockNumber, Hash32
 
-from rpc.client.client import AsyncClient, Criteria
+from rpc.client.client import AsyncClient
 from rpc.client.errors import ClientError, InvalidArgumentError
-from rpc.client.filters import AddressArg, BlockId, TopicsArg
+from rpc.client.filters import AddressArg, BlockId, Criteria, TopicsArg
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.subscription import HeadSubscription, LogSubscription, Subscription
 from rpc.client.types import Header, Log, Status

@@ -146,7 +146,9 @@ async def collect(server: FakeServer, criteria: Filter, **paging: int) -> list[L
         async for page in log_pages(criteria, server.fetch, server.resolve, **paging):
             logs += page.logs
     except BlockLimitError as err:
-        return err.block
+        block = err.block
+        assert isinstance(block, int)
+        return block
     except RpcError as err:  # a single block timing out: nothing narrower to try
         code = err.code
         assert (server.wording, code) == ("timeout", -32002)
