@@ -46,7 +46,9 @@ class Page:
 
 
 def _narrow(pager: RangePager, error: RpcError) -> bool:
-    """Narrow the pager's page after ``error``; False when it cannot be narrowed."""
+    """Narrow the pager's page after ``error``; False when it cannot be narrowed. A results
+    limit the server states (``data.max``) also sets later pages to aim at half of it, so a
+    denser stretch of chain rarely costs another refusal."""
     if not isinstance(error, LimitError):
         return pager.too_large()  # the server's request timeout: halve
     suggested_to = error.suggested[1] if error.suggested is not None else None

@@ -121,8 +121,66 @@ def _object(value: object, what: str) -> dict[str, Any]:
     return value
 
 
+def _quantity(value: str) -> int:
+    """A lowercase minimal quantity, fast; ValueError for anything else (then the strict
+    decoder says what was wrong)."""
+    number = int(value, 16)
+    if (
+        hex(number) != value or len(value) > 66
+    ):  # also refuses "0x01", "0x_1", " 0x1", "0X1", upper digits
+        raise ValueError(value)
+    return number
+
+
+def _data(value: str, size: int | None = None) -> bytes:
+    """``0x``-hex bytes, fast; ValueError for anything the strict decoder would refuse."""
+    if value[:2] != "0x":
+        raise ValueError(value)
+    raw = bytes.fromhex(value[2:])
+    if 2 * len(raw) != len(value) - 2 or (size is not None and len(raw) != size):
+        raise ValueError(value)  # fromhex skips whitespace: the length tells
+    return raw
+
+
+def _decode_log_fast(obj: Any) -> Log:
+    """A well-formed log (lowercase minimal hex, as nodes send it); raises ValueError,
+    TypeError, KeyError or AttributeError on anything else."""
+    removed = obj["removed"]
+    timestamp = obj.get("blockTimestamp")
+    topics = obj["topics"]
+    if len(topics) > 4 or not isinstance(removed, bool) or not isinstance(topics, list):
+        raise ValueError("checked by the strict decoder")
+    return Log(
+        Address(_data(obj["address"], 20)),
+        tuple([Hash32(_data(t, 32)) for t in topics]),
+        _data(obj["data"]),
+        BlockNumber(_quantity(obj["blockNumber"])),
+        Hash32(_data(obj["blockHash"], 32)),
+        None if timestamp is None else _quantity(timestamp),
+        Hash32(_data(obj["transactionHash"], 32)),
+        _quantity(obj["transactionIndex"]),
+        _quantity(obj["logIndex"]),
+        removed,
+    )
+
+
+_FAST_PATH_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
+
+
 def decode_log(value: object, what: str = "log") -> Log:
-    """A log object of ``eth_getLogs``, filter changes or a ``logs`` notification."""
+    """A log object of ``eth_getLogs``, filter changes or a ``logs`` notification.
+
+    Well-formed logs (lowercase hex, as nodes send) take a fast path; anything else goes
+    through :mod:`chainindex.hexutil`, which accepts what it allows (upper-case digits) and
+    names the field and the fault of the rest.
+    """
+    try:
+        return _decode_log_fast(value)
+    except _FAST_PATH_ERRORS:
+        return _decode_log_strictly(value, what)
+
+
+def _decode_log_strictly(value: object, what: str) -> Log:
     obj = _object(value, what)
     topics = obj.get("topics")
     if not isinstance(topics, list) or len(topics) > 4:
@@ -155,7 +213,10 @@ def decode_logs(value: object, what: str) -> list[Log]:
     """A JSON list of log objects (``what`` names the answer in errors)."""
     if not isinstance(value, list):
         raise ResponseError(f"{what}: expected a list of logs, got {str(value)[:60]!r}")
-    return [decode_log(item, f"{what}: log {i}") for i, item in enumerate(value)]
+    try:
+        return [_decode_log_fast(item) for item in value]
+    except _FAST_PATH_ERRORS:
+        return [decode_log(item, f"{what}: log {i}") for i, item in enumerate(value)]
 
 
 def decode_hashes(value: object, what: str) -> list[Hash32]:

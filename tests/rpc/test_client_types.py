@@ -6,9 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rpc.client import BlockRef, Log, ResponseError, Status
-from rpc.client.types import decode_header, decode_log, decode_logs, decode_status
+from rpc.client.types import (
+    _decode_log_strictly,
+    decode_header,
+    decode_log,
+    decode_logs,
+    decode_status,
+)
 
 # A log as the execution-apis fixtures and RPC-CONTRACT.md show it (key order included).
 WIRE_LOG: dict[str, Any] = {
@@ -65,6 +73,51 @@ def test_a_log_without_timestamp_has_none() -> None:
 def test_malformed_log_fields_are_named(field: str, value: object, message: str) -> None:
     with pytest.raises(ResponseError, match=message):
         decode_log({**WIRE_LOG, field: value})
+
+
+MUTATIONS = st.sampled_from(
+    [
+        lambda v: v.upper(),
+        lambda v: v.replace("0x", "0X"),
+        lambda v: v.replace("0x", "0x0"),
+        lambda v: v.replace("0x", "0x_"),
+        lambda v: v[:-1],
+        lambda v: v + "0",
+        lambda v: v + "00",
+        lambda v: " " + v,
+        lambda v: v[:4] + " " + v[4:],
+        lambda v: v[2:],
+        lambda v: "0x" + "f" * 70,
+        lambda v: int(v, 16) if v.startswith("0x") and len(v) > 2 else 0,
+        lambda v: None,
+        lambda v: [v],
+    ]
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from(sorted(WIRE_LOG)), MUTATIONS, max_size=3),
+    st.integers(0, 4),
+)
+def test_fast_path_agrees_with_the_strict_decoder(mutations: dict[str, Any], topics: int) -> None:
+    """Whatever the input, the fast path accepts exactly what the strict decoder accepts,
+    with the same result."""
+    wire = {**WIRE_LOG, "topics": ["0x" + bytes([i]).hex() * 32 for i in range(topics)]}
+    for field, mutate in mutations.items():
+        value = wire[field]
+        try:
+            wire[field] = [mutate(t) for t in value] if isinstance(value, list) else mutate(value)
+        except (AttributeError, TypeError, ValueError):
+            wire[field] = None
+    try:
+        expected: Log | str = _decode_log_strictly(wire, "log")
+    except ResponseError as err:
+        expected = str(err)
+    try:
+        got: Log | str = decode_log(wire)
+    except ResponseError as err:
+        got = str(err)
+    assert got == expected
 
 
 def test_missing_field_and_wrong_shapes() -> None:
