@@ -166,6 +166,29 @@ _SUGGESTED_RANGE: Final = (
 )
 
 
+_STATED_LIMITS: Final = (
+    # "query exceeds max block range 100000", "exceed maximum block range: 3000"
+    ("blockRange", re.compile(r"max(?:imum)? block range:? ([\d,]+)", re.IGNORECASE)),
+    # "eth_getLogs is limited to a 10,000 range"
+    ("blockRange", re.compile(r"limited to (?:a )?([\d,]+) (?:blocks? )?range", re.I)),
+    # "query returned more than 10000 results", "query exceeds max results 20000"
+    ("results", re.compile(r"more than ([\d,]+) (?:results|logs)", re.IGNORECASE)),
+    ("results", re.compile(r"max(?:imum)? results:? ([\d,]+)", re.IGNORECASE)),
+)
+"""Limits a message states in words: which one, and its value."""
+
+
+def stated_limit(message: str) -> tuple[str, int] | None:
+    """The limit a message names (``("blockRange", 100000)``...), if it names one."""
+    for kind, pattern in _STATED_LIMITS:
+        match = pattern.search(message)
+        if match is not None:
+            value = int(match.group(1).replace(",", ""))
+            if value > 0:
+                return kind, value
+    return None
+
+
 def _number(value: object) -> int | None:
     """A block number given as an int, a hex quantity or a decimal string; None otherwise."""
     if isinstance(value, bool):
@@ -209,6 +232,10 @@ def rpc_error(method: str, code: int, message: str, data: Any = None) -> RpcErro
     if (code == LIMIT_CODE and range_in_data) or is_limit_message(message):
         kind = data.get("limit") if isinstance(data, dict) else None
         maximum = _number(data.get("max")) if isinstance(data, dict) else None
+        if not isinstance(kind, str) or maximum is None:
+            stated = stated_limit(message)
+            if stated is not None:
+                kind, maximum = stated
         return LimitError(
             method,
             code,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
@@ -105,9 +105,10 @@ class Subscription(Generic[T]):
             return
         if self._closed:
             raise ClientError("the subscription is closed")
-        self._channel = await self._subscribe()
-        self._started = True
+        if self._channel is None:
+            self._channel = await self._subscribe()
         await self._begin()
+        self._started = True
 
     async def _recover(self, cause: str) -> None:
         """Re-subscribe after a drop or an overflow, and schedule the gap's backfill."""
@@ -187,7 +188,9 @@ class Subscription(Generic[T]):
         if self._closed:
             return
         self._closed = True
-        self._backlog = None
+        backlog, self._backlog = self._backlog, None
+        if isinstance(backlog, AsyncGenerator):
+            await backlog.aclose()
         self._ready.clear()
         channel, self._channel = self._channel, None
         if channel is not None:

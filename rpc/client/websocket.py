@@ -158,7 +158,8 @@ class WsTransport:
                     reason = f"{self.url}: connection error {ws.exception()}"
                     break
         finally:
-            self._ws = None
+            if self._ws is ws:
+                self._ws = None
             await ws.close()
             self._fail_all(TransportError(f"connection lost: {reason}"))
 

@@ -71,6 +71,23 @@ def test_limit_errors_are_recognised(
     assert (error.code, error.rpc_message, error.data) == (code, message, data)
 
 
+@pytest.mark.parametrize(
+    ("message", "kind", "maximum"),
+    [
+        ("query returned more than 10000 results", "results", 10000),
+        ("query exceeds max results 20000, retry with the range 12-100", "results", 20000),
+        ("query exceeds max block range 100000", "blockRange", 100000),
+        ("exceed maximum block range: 3000", "blockRange", 3000),
+        ("eth_getLogs is limited to a 10,000 range", "blockRange", 10000),
+        ("block range is too wide", None, None),
+    ],
+)
+def test_limits_stated_in_words(message: str, kind: str | None, maximum: int | None) -> None:
+    error = rpc_error("eth_getLogs", -32000, message)
+    assert isinstance(error, LimitError)
+    assert (error.kind, error.maximum) == (kind, maximum)
+
+
 def test_contract_data_gives_kind_and_maximum() -> None:
     data = {"limit": "blockRange", "max": 100000, "from": "0x0", "to": "0x1869f"}
     error = rpc_error("eth_getLogs", -32005, "query exceeds max block range 100000", data)
