@@ -153,7 +153,8 @@ async def test_chain_methods(anvil: Anvil) -> None:
 
 
 @pytest.mark.parametrize("transport", ["http", "ws"])
-async def test_installed_filters(anvil: Anvil, emitter: Emitter, transport: str) -> None:
+async def test_installed_filters(anvil: Anvil, transport: str) -> None:
+    emitter = Emitter(anvil)
     url = anvil.url if transport == "http" else anvil.ws_url
     async with AsyncClient(url) as client:
         first = await client.block_number() + 1

@@ -39,8 +39,9 @@ def chain(anvil: Anvil, emitter: Emitter, counts: list[int] = COUNTS) -> list[An
     ],
 )
 async def test_get_logs_splits_to_anvils_answer(
-    anvil: Anvil, emitter: Emitter, limits: dict[str, int], style: str
+    anvil: Anvil, limits: dict[str, int], style: str
 ) -> None:
+    emitter = Emitter(anvil)
     expected = reference(chain(anvil, emitter))
     with LimitFront(anvil, style=style, **limits) as front:
         async with AsyncClient(front.url) as client:
@@ -63,7 +64,8 @@ async def test_get_logs_splits_to_anvils_answer(
         assert len(refused) <= len(answered) // 2 + 2
 
 
-async def test_single_block_over_the_limit(anvil: Anvil, emitter: Emitter) -> None:
+async def test_single_block_over_the_limit(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     chain(anvil, emitter, [2, 3, 40, 1])  # block 4 alone holds 40 logs
     for style in ("contract", "message"):
         with LimitFront(anvil, max_results=25, style=style) as front:
@@ -80,7 +82,8 @@ async def test_single_block_over_the_limit(anvil: Anvil, emitter: Emitter) -> No
                 assert by_hash.value.block == block.hash
 
 
-async def test_iter_logs_holds_one_page(anvil: Anvil, emitter: Emitter) -> None:
+async def test_iter_logs_holds_one_page(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     expected = reference(chain(anvil, emitter))
     with LimitFront(anvil, max_results=25) as front:
         async with AsyncClient(front.url) as client:
@@ -102,8 +105,9 @@ async def test_iter_logs_holds_one_page(anvil: Anvil, emitter: Emitter) -> None:
     assert delivered == len(expected)
 
 
-async def test_iter_logs_adapts_pages_without_server_limits(anvil: Anvil, emitter: Emitter) -> None:
+async def test_iter_logs_adapts_pages_without_server_limits(anvil: Anvil) -> None:
     """Against a node without limits, pages still follow ``page_logs`` (uniform density)."""
+    emitter = Emitter(anvil)
     fill_chain(anvil, emitter, [4] * 100)
     with LimitFront(anvil) as front:
         async with AsyncClient(front.url) as client:

@@ -70,7 +70,8 @@ async def read_until(
         view.take(await asyncio.wait_for(anext(sub), remaining))
 
 
-async def test_exactly_once_across_dropped_connections(anvil: Anvil, emitter: Emitter) -> None:
+async def test_exactly_once_across_dropped_connections(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     finished = threading.Event()
 
     def emit() -> None:
@@ -120,9 +121,10 @@ async def test_exactly_once_across_dropped_connections(anvil: Anvil, emitter: Em
     assert len(expected) > 60
 
 
-async def test_cancelled_reads_during_recovery_lose_nothing(anvil: Anvil, emitter: Emitter) -> None:
+async def test_cancelled_reads_during_recovery_lose_nothing(anvil: Anvil) -> None:
     """A consumer polling with timeouts cancels reads in the middle of reconnecting and
     backfilling: the subscription picks up where it was."""
+    emitter = Emitter(anvil)
     with WsProxy(anvil) as proxy:
         async with (
             AsyncClient(proxy.ws_url, backoff=Backoff(initial=0.01, maximum=0.03)) as client,
@@ -151,7 +153,8 @@ async def test_cancelled_reads_during_recovery_lose_nothing(anvil: Anvil, emitte
     assert len(expected) == 19
 
 
-async def test_overflow_resubscribes_and_loses_nothing(anvil: Anvil, emitter: Emitter) -> None:
+async def test_overflow_resubscribes_and_loses_nothing(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     async with (
         AsyncClient(anvil.ws_url, queue_limit=5, backoff=FAST) as client,
         client.subscribe("logs", {"address": emitter.address}, detect_reorgs=False) as sub,
@@ -167,7 +170,8 @@ async def test_overflow_resubscribes_and_loses_nothing(anvil: Anvil, emitter: Em
     assert view.ordered() == expected
 
 
-async def test_anvil_reorg_surfaces_removed_logs(anvil: Anvil, emitter: Emitter) -> None:
+async def test_anvil_reorg_surfaces_removed_logs(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     async with (
         AsyncClient(anvil.ws_url) as client,
         client.subscribe("logs", {"address": emitter.address}) as sub,
@@ -191,7 +195,8 @@ async def test_anvil_reorg_surfaces_removed_logs(anvil: Anvil, emitter: Emitter)
     assert [log.data for log in expected] == [b"old", b"old", b"new"]
 
 
-async def test_revert_to_snapshot_surfaces_removed_logs(anvil: Anvil, emitter: Emitter) -> None:
+async def test_revert_to_snapshot_surfaces_removed_logs(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     async with (
         AsyncClient(anvil.ws_url) as client,
         client.subscribe("logs", {"address": emitter.address}) as sub,

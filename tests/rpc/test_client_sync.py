@@ -16,7 +16,8 @@ from tests.rpc.client_support import LimitFront, fill_chain
 from tests.rpc.test_client_anvil import reference
 
 
-def test_threads_share_one_client(anvil: Anvil, emitter: Emitter) -> None:
+def test_threads_share_one_client(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     fill_chain(anvil, emitter, [3, 0, 5, 1] * 10)
     expected = reference(anvil.rpc("eth_getLogs", {"fromBlock": "0x0"}))
     threads_before = threading.active_count()
@@ -42,7 +43,8 @@ def test_threads_share_one_client(anvil: Anvil, emitter: Emitter) -> None:
         client.block_number()
 
 
-def test_sync_filters_and_subscriptions(anvil: Anvil, emitter: Emitter) -> None:
+def test_sync_filters_and_subscriptions(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     with Client(anvil.ws_url) as client:
         with client.subscribe("logs", {"address": emitter.address}) as sub:
             with client.new_filter(from_block=client.block_number(), address=emitter.address) as f:

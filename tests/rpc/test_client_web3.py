@@ -13,7 +13,8 @@ from tests.emitter import ARTIFACT, Emitter
 from tests.rpc.client_support import fill_chain
 
 
-async def test_logs_in_web3s_shape(anvil: Anvil, emitter: Emitter) -> None:
+async def test_logs_in_web3s_shape(anvil: Anvil) -> None:
+    emitter = Emitter(anvil)
     fill_chain(anvil, emitter, [0, 3, 1, 7, 2])
     owner = anvil.accounts()[3]
     emitter.register("vitalik", owner, 10**16, 0, 1_900_000_000)
