@@ -84,8 +84,8 @@ class BlockRef:
 class Status:
     """``logfilter_status``: how far the service has indexed and followed its upstream."""
 
-    chain_id: int
-    """The chain served."""
+    chain_id: int | None
+    """The chain served (None when the upstream cannot tell, e.g. a chain archive)."""
     section_size: int
     """Blocks per bloom-bit section."""
     sections: int
@@ -102,8 +102,8 @@ class Status:
     """``starting``, ``syncing``, ``following``, ``stopped`` or ``read-only``."""
     headers_only: bool
     """True when logs are fetched from the upstream on demand (no local logs)."""
-    tail: BlockNumber
-    """First block of the data directory."""
+    tail: BlockNumber | None
+    """First block of the data directory (None before the first sync)."""
 
 
 def _field(obj: dict[str, Any], key: str, decode: Callable[[object, str], T], what: str) -> T:
@@ -275,8 +275,9 @@ def decode_status(value: object) -> Status:
         raise ResponseError(f"{what}: phase: expected a string, got {phase!r}")
     indexed_until = _optional(obj, "indexedUntil", what)
     upstream_head = _optional(obj, "upstreamHead", what)
+    tail = _optional(obj, "tail", what)
     return Status(
-        chain_id=_field(obj, "chainId", decode_quantity, what),
+        chain_id=_optional(obj, "chainId", what),
         section_size=_field(obj, "sectionSize", decode_quantity, what),
         sections=_field(obj, "sections", decode_quantity, what),
         indexed_until=None if indexed_until is None else BlockNumber(indexed_until),
@@ -285,5 +286,5 @@ def decode_status(value: object) -> Status:
         lag=_optional(obj, "lag", what),
         phase=phase,
         headers_only=_bool(obj, "headersOnly", what),
-        tail=BlockNumber(_field(obj, "tail", decode_quantity, what)),
+        tail=None if tail is None else BlockNumber(tail),
     )

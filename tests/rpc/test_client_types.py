@@ -178,9 +178,11 @@ def test_status() -> None:
         tail=0,  # type: ignore[arg-type]
     )
     read_only = decode_status(
-        {**WIRE_STATUS, "upstreamHead": None, "lag": None, "phase": "read-only"}
+        {**WIRE_STATUS, "upstreamHead": None, "lag": None, "phase": "read-only", "extra": 1}
     )
     assert (read_only.upstream_head, read_only.lag, read_only.phase) == (None, None, "read-only")
+    archive = decode_status({**WIRE_STATUS, "chainId": None})  # an archive has no chain id
+    assert archive.chain_id is None
 
 
 @pytest.mark.parametrize(
