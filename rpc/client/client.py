@@ -19,7 +19,14 @@ from eth_typing import BlockNumber, Hash32
 
 from chainindex.errors import HexError
 from chainindex.hexutil import decode_quantity
-from rpc.client.errors import ClientError, InvalidArgumentError, ResponseError, TransportError
+from rpc.client.errors import (
+    METHOD_NOT_FOUND,
+    ClientError,
+    InvalidArgumentError,
+    ResponseError,
+    RpcError,
+    TransportError,
+)
 from rpc.client.filters import (
     AddressArg,
     BlockId,
@@ -187,7 +194,17 @@ class AsyncClient:
             return block
         if block == "latest":
             return await self.block_number()
-        header = await self.header(block)
+        try:
+            header = await self.header(block)
+        except RpcError as err:
+            if err.code != METHOD_NOT_FOUND:
+                raise
+            if block == "earliest":
+                return 0
+            raise ClientError(
+                f"cannot split a range given by the tag {block!r}: the server has no "
+                "eth_getBlockByNumber to resolve it; give a block number"
+            ) from err
         if header is None:
             raise ClientError(f"the server has no {block!r} block")
         return header.number

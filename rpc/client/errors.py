@@ -30,6 +30,7 @@ from bloombits.errors import LogfilterError
 
 __all__ = [
     "LIMIT_CODE",
+    "METHOD_NOT_FOUND",
     "TIMEOUT_CODE",
     "BlockLimitError",
     "ClientError",
@@ -46,6 +47,8 @@ LIMIT_CODE: Final = -32005
 """JSON-RPC code of limit errors (EIP-1474 "limit exceeded")."""
 TIMEOUT_CODE: Final = -32002
 """JSON-RPC code logfilter answers when a request ran past its time limit."""
+METHOD_NOT_FOUND: Final = -32601
+"""JSON-RPC code of a method the server does not have."""
 
 
 class ClientError(LogfilterError):

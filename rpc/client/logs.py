@@ -8,7 +8,9 @@ block still over the limit raises :class:`~rpc.client.errors.BlockLimitError`. P
 block order, each sorted by block then log index.
 
 Block tags are resolved to numbers only when a range has to be split: a ``get_logs`` that
-the server answers whole costs one call.
+the server answers whole costs one call. The start of a suggested range is the server's own
+resolution of the first block; other tags are resolved with ``eth_blockNumber`` (``latest``)
+or ``eth_getBlockByNumber``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,13 @@ async def log_pages(
             yield Page(None, None, sorted(logs, key=_order))
             return
     resolved: dict[BlockId, int] = {}
+    if (
+        isinstance(first_error, LimitError)
+        and first_error.suggested is not None
+        and isinstance(criteria.from_block, str)
+    ):
+        # The server resolved the tag for us: a suggested range starts at the query's start.
+        resolved[criteria.from_block] = first_error.suggested[0]
     for bound in (criteria.from_block, criteria.to_block):
         block = "latest" if bound is None else bound
         if block not in resolved:

@@ -4,7 +4,7 @@
   ``eth_getLogs`` answers over ``max_results`` logs or ranges over ``max_range`` blocks,
   either with RPC-CONTRACT.md's error shape (``-32005`` with ``data.from``/``data.to``) or
   with a bare message as some providers send;
-- :class:`WsProxy`: a WebSocket relay to anvil that the test can cut (every open connection
+- :class:`WsProxy`: a WebSocket relay to a node that the test can cut (every open connection
   dropped) or close to new connections for a while;
 - :class:`ScriptedServer`: answers every request with a canned HTTP response (malformed
   JSON, wrong shapes, error statuses, silence).
@@ -104,9 +104,13 @@ class LimitFront(_ThreadedServer):
         max_results: int | None = None,
         max_range: int | None = None,
         style: str = "contract",
+        block_by_number: bool = True,
     ) -> None:
         super().__init__()
         assert style in ("contract", "message")
+        self.block_by_number = block_by_number
+        """False: ``eth_getBlockByNumber`` is answered -32601, as ``logfilter serve`` does
+        without ``--proxy``."""
         self.anvil = anvil
         self.max_results = max_results
         self.max_range = max_range
@@ -167,6 +171,11 @@ class LimitFront(_ThreadedServer):
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = orjson.loads(await request.read())
+        if not self.block_by_number and body.get("method") == "eth_getBlockByNumber":
+            missing = {"code": -32601, "message": "the method eth_getBlockByNumber does not exist"}
+            return web.Response(
+                body=orjson.dumps({"jsonrpc": "2.0", "id": body["id"], "error": missing})
+            )
         if not isinstance(body, dict) or body.get("method") != "eth_getLogs":
             return web.Response(body=orjson.dumps(await self._forward(body)))
         criteria = body["params"][0]
@@ -207,11 +216,13 @@ class LimitFront(_ThreadedServer):
 
 
 class WsProxy(_ThreadedServer):
-    """Relays WebSocket connections to anvil; :meth:`drop` cuts them all."""
+    """Relays WebSocket connections to a node (anvil, or ``logfilter serve``); :meth:`drop`
+    cuts them all."""
 
-    def __init__(self, anvil: Anvil) -> None:
+    def __init__(self, upstream: Anvil | str) -> None:
         super().__init__()
-        self.anvil = anvil
+        self.upstream = upstream if isinstance(upstream, str) else upstream.ws_url
+        """The WebSocket URL relayed to."""
         self.connections = 0
         """Connections accepted so far."""
         self.refusing = False
@@ -241,7 +252,7 @@ class WsProxy(_ThreadedServer):
         self.connections += 1
         self._open.add(client)
         self._live.add(client)
-        async with self._session.ws_connect(self.anvil.ws_url, max_msg_size=0) as upstream:
+        async with self._session.ws_connect(self.upstream, max_msg_size=0) as upstream:
 
             async def pump_up() -> None:
                 async for message in client:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from rpc.client import AsyncClient, BlockLimitError
+from rpc.client import AsyncClient, BlockLimitError, ClientError
 from tests.anvil import Anvil
 from tests.emitter import Emitter
 from tests.rpc.client_support import LimitFront, fill_chain
@@ -43,7 +43,10 @@ async def test_get_logs_splits_to_anvils_answer(
 ) -> None:
     emitter = Emitter(anvil)
     expected = reference(chain(anvil, emitter))
-    with LimitFront(anvil, style=style, **limits) as front:
+    front = LimitFront(
+        anvil, style=style, max_results=limits.get("max_results"), max_range=limits.get("max_range")
+    )
+    with front:
         async with AsyncClient(front.url) as client:
             got = await client.get_logs(from_block=0, to_block="latest")
             assert got == expected
@@ -62,6 +65,19 @@ async def test_get_logs_splits_to_anvils_answer(
     else:
         # Pages then aim at half the stated result limit: refusals are rare, not one per page.
         assert len(refused) <= len(answered) // 2 + 2
+
+
+async def test_tags_on_a_server_without_get_block_by_number(anvil: Anvil) -> None:
+    """logfilter serve answers -32601 for eth_getBlockByNumber (without --proxy): the start
+    of a suggested range, eth_blockNumber and "earliest" = 0 resolve what splitting needs."""
+    emitter = Emitter(anvil)
+    expected = reference(chain(anvil, emitter))
+    for style in ("contract", "message"):
+        with LimitFront(anvil, max_results=25, style=style, block_by_number=False) as front:
+            async with AsyncClient(front.url) as client:
+                assert await client.get_logs(from_block="earliest", to_block="latest") == expected
+                with pytest.raises(ClientError, match=r"tag 'safe'.*give a block number"):
+                    await client.get_logs(from_block=0, to_block="safe")
 
 
 async def test_single_block_over_the_limit(anvil: Anvil) -> None:
