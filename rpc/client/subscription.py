@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
 from chainindex.types import Header
-from rpc.client.errors import ClientError, TransportError
+from rpc.client.errors import METHOD_NOT_FOUND, ClientError, RpcError, TransportError
 from rpc.client.filters import Filter
 from rpc.client.retry import Backoff
 from rpc.client.types import Log, decode_header, decode_log
@@ -360,19 +360,25 @@ class HeadSubscription(Subscription[Header]):
         self._ready.append(header)
 
     async def _gap(self) -> AsyncIterator[list[Header]]:
-        """The heads after the last common ancestor of what was delivered and the chain."""
-        head = await self.client.block_number()
-        ancestor = self._last
-        while ancestor in self._seen:
-            header = await self.client.header(ancestor)
-            if header is not None and header.hash == self._seen[ancestor]:
-                break
-            ancestor -= 1
-        for number in range(ancestor + 1, head + 1):
-            header = await self.client.header(number)
-            if header is None:
-                return  # the chain got shorter meanwhile: the next heads will come live
-            yield [header]
+        """The heads after the last common ancestor of what was delivered and the chain
+        (none on a server without ``eth_getBlockByNumber``, such as ``logfilter serve``
+        without ``--proxy``: the next heads then come live)."""
+        try:
+            head = await self.client.block_number()
+            ancestor = self._last
+            while ancestor in self._seen:
+                header = await self.client.header(ancestor)
+                if header is not None and header.hash == self._seen[ancestor]:
+                    break
+                ancestor -= 1
+            for number in range(ancestor + 1, head + 1):
+                header = await self.client.header(number)
+                if header is None:
+                    return  # the chain got shorter meanwhile: the next heads will come live
+                yield [header]
+        except RpcError as err:
+            if err.code != METHOD_NOT_FOUND:
+                raise
 
     def _take(self, batch: list[Header]) -> None:
         for header in batch:
