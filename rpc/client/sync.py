@@ -12,6 +12,7 @@ joins the thread.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
@@ -50,6 +51,7 @@ class Client:
         self._async = AsyncClient(url, **options)
         self._loop = asyncio.new_event_loop()
         self._closed = False
+        self._closing = False
         self._thread = threading.Thread(
             target=self._loop.run_forever, name=f"logfilter-client {url}", daemon=True
         )
@@ -75,6 +77,10 @@ class Client:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         try:
             return future.result()
+        except concurrent.futures.CancelledError:
+            if self._closing:
+                raise ClientError("the client was closed while waiting") from None
+            raise
         except BaseException:
             future.cancel()  # e.g. KeyboardInterrupt while waiting: stop the work too
             raise
@@ -89,7 +95,7 @@ class Client:
                     return
                 yield item
         finally:
-            if not self._closed:
+            if not (self._closed or self._closing):
                 self._run(close())
 
     # --- lifetime -------------------------------------------------------------------------
@@ -109,6 +115,7 @@ class Client:
         """Close the async client, cancel what still runs on the loop, stop the thread."""
         if self._closed:
             return
+        self._closing = True
         try:
             self._run(self._shutdown())
         finally:

@@ -5,6 +5,7 @@ clean close."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -69,7 +70,25 @@ def test_close_with_an_open_subscription(anvil: Anvil) -> None:
     client = Client(anvil.ws_url)
     heads = client.subscribe("newHeads")
     heads.start()
+    waiting: list[BaseException] = []
+
+    def wait_for_a_head() -> None:
+        try:
+            next(heads)
+        except BaseException as err:  # whatever the waiting thread gets
+            waiting.append(err)
+
+    reader = threading.Thread(target=wait_for_a_head, daemon=True)
+    reader.start()
+    time.sleep(0.2)  # the thread is blocked in next()
     client.close()
+    reader.join(10)
+    assert not reader.is_alive()
+    assert len(waiting) == 1
+    assert isinstance(waiting[0], ClientError)
+    assert "closed while waiting" in str(waiting[0])
     client.close()  # idempotent
-    with pytest.raises(ClientError, match="the client is closed"):
+    with pytest.raises(StopIteration):  # the iterator ended with that error
         next(heads)
+    with pytest.raises(ClientError, match="the client is closed"):
+        client.block_number()
