@@ -31,6 +31,8 @@ __all__ = ["Client", "SyncBlockFilter", "SyncLogFilter", "SyncSubscription"]
 
 T = TypeVar("T")
 _END: Any = object()
+_POLL_SECONDS = 0.5
+"""How often a waiting caller checks that the client was not closed under it."""
 
 
 async def _next(iterator: AsyncIterator[T]) -> T:
@@ -68,17 +70,26 @@ class Client:
         return self._loop
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._closed:
+        if self._closed or self._closing:
             coro.close()
             raise ClientError("the client is closed")
         if threading.current_thread() is self._thread:
             coro.close()
             raise ClientError("the synchronous client cannot be called from its own loop")
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return self._wait(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    def _wait(self, future: concurrent.futures.Future[T]) -> T:
         try:
-            return future.result()
+            while True:
+                try:
+                    return future.result(timeout=_POLL_SECONDS)
+                except TimeoutError:
+                    if future.done():
+                        raise  # the call itself raised TimeoutError
+                    if self._closed:  # closed meanwhile: this call will never finish
+                        raise ClientError("the client was closed while waiting") from None
         except concurrent.futures.CancelledError:
-            if self._closing:
+            if self._closing or self._closed:
                 raise ClientError("the client was closed while waiting") from None
             raise
         except BaseException:
@@ -117,7 +128,7 @@ class Client:
             return
         self._closing = True
         try:
-            self._run(self._shutdown())
+            self._wait(asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop))
         finally:
             self._closed = True
             self._loop.call_soon_threadsafe(self._loop.stop)
