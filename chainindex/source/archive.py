@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from chainindex.atomicfile import atomic_write
 from chainindex.errors import (
     ArchiveError,
     InvalidBlockError,
@@ -237,30 +238,20 @@ async def write_archive(
     """Write blocks ``first..last`` of ``source`` to the archive ``out``; returns the number
     of blocks written.
 
-    The file appears complete or not at all: records go to ``out.tmp``, which is synced and
-    renamed over ``out`` at the end; on any error it is removed.
+    The file appears complete or not at all (:func:`~chainindex.atomicfile.atomic_write`).
     """
-    out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
     written = 0
-    try:
-        with tmp.open("wb") as f:
-            parent = None
-            for start in range(first, last + 1, chunk):
-                end = min(last, start + chunk - 1)
-                records = await source.records(start, end, with_logs=with_logs)
-                headers = [
-                    parse_header(r["block"], n)
-                    for r, n in zip(records, range(start, end + 1), strict=True)
-                ]
-                check_links(headers, parent)
-                parent = headers[-1].hash
-                f.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
-                written += len(records)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_write(out) as f:
+        parent = None
+        for start in range(first, last + 1, chunk):
+            end = min(last, start + chunk - 1)
+            records = await source.records(start, end, with_logs=with_logs)
+            headers = [
+                parse_header(r["block"], n)
+                for r, n in zip(records, range(start, end + 1), strict=True)
+            ]
+            check_links(headers, parent)
+            parent = headers[-1].hash
+            f.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
+            written += len(records)
     return written

@@ -8,13 +8,12 @@ leaves the target as it was.
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from chainindex.atomicfile import atomic_write
 from chainindex.errors import SyntheticChainError
 from chainindex.synthetic.generator import ChainGenerator, GenerationStats
 
@@ -60,12 +59,6 @@ def _write(
     return generator.stats
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_archive(
     generator: ChainGenerator,
     out: str | Path | Sink,
@@ -88,15 +81,6 @@ def write_archive(
         raise SyntheticChainError(f"{target} exists (overwrite it explicitly)")
     if target.is_dir():
         raise SyntheticChainError(f"{target} is a directory")
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent or Path(".")
-    )
-    try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give it the usual mode
-        with os.fdopen(handle, "wb", buffering=_BUFFER) as f:
-            stats = _write(generator, f, count, progress)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(target, buffering=_BUFFER) as f:
+        stats = _write(generator, f, count, progress)
     return stats

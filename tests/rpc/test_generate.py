@@ -106,11 +106,22 @@ def test_bad_shape_values_are_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_directory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["generate", "--blocks", "5", "--out", str(tmp_path / "no" / "x.jsonl"), *SMALL]
+def test_missing_directory_is_created(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "dir" / "x.jsonl"
+    assert main(["generate", "--blocks", "5", "--out", str(out), "--quiet", *SMALL]) == 0
+    assert len(out.read_bytes().splitlines()) == 5
+
+
+def test_impossible_destination_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a directory should be")
+    argv = ["generate", "--blocks", "5", "--out", str(blocker / "x.jsonl"), *SMALL]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert err.startswith("logfilter: No such file or directory")
+    assert err.startswith("logfilter: ")
+    assert str(blocker) in err
     assert err.count("\n") == 1
 
 
