@@ -41,7 +41,7 @@ from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream, Page, log_pages
 from rpc.client.retry import Backoff
 from rpc.client.subscription import HeadSubscription, LogSubscription
-from rpc.client.transport import HttpTransport, Transport, check_url
+from rpc.client.transport import HttpTransport, SessionHolder, Transport, check_url
 from rpc.client.types import (
     Header,
     Log,
@@ -105,19 +105,19 @@ class AsyncClient:
         """Waits between tries and between reconnections."""
         self.reconnect_attempts = reconnect_attempts
         """Failed reconnections in a row after which a subscription gives up (None: never)."""
-        extra = dict(headers or {})
+        self._session = SessionHolder(dict(headers or {}))
         self._ws: WsTransport | None = None
         self._transport: Transport
         is_ws = yarl.URL(url).scheme in ("ws", "wss")
         if is_ws or ws_url is not None:
             self._ws = WsTransport(
                 url if is_ws else ws_url or url,
-                headers=extra,
+                session=self._session,
                 max_message_bytes=max_message_bytes,
                 queue_limit=queue_limit,
             )
         self._transport = (
-            self._ws if is_ws and self._ws is not None else HttpTransport(url, headers=extra)
+            self._ws if is_ws and self._ws is not None else HttpTransport(url, self._session)
         )
         self._closed = False
 
@@ -139,9 +139,12 @@ class AsyncClient:
         if self._closed:
             return
         self._closed = True
-        await self._transport.aclose()
-        if self._ws is not None and self._ws is not self._transport:
-            await self._ws.aclose()
+        try:
+            await self._transport.aclose()
+            if self._ws is not None and self._ws is not self._transport:
+                await self._ws.aclose()
+        finally:
+            await self._session.aclose()
 
     # --- raw calls ------------------------------------------------------------------------
 

@@ -25,10 +25,19 @@ from rpc.client.errors import (
     rpc_error,
 )
 
-__all__ = ["HttpTransport", "Transport", "check_url", "loads", "request_body", "result_of"]
+__all__ = [
+    "HttpTransport",
+    "SessionHolder",
+    "Transport",
+    "check_url",
+    "loads",
+    "request_body",
+    "result_of",
+]
 
 _THREAD_DECODE_BYTES: Final = 1 << 20
 """Answers larger than this are parsed in a worker thread, off the event loop."""
+_JSON: Final = {"Content-Type": "application/json"}
 _RETRYABLE_STATUS: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
 """HTTP statuses worth another try (the others say the request itself is wrong)."""
 
@@ -102,26 +111,44 @@ def request_body(request_id: int, method: str, params: list[Any]) -> bytes:
     return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
 
 
+class SessionHolder:
+    """The one aiohttp session of a client, opened on first use (inside the event loop) and
+    shared by its transports."""
+
+    def __init__(self, headers: dict[str, str] | None = None) -> None:
+        self.headers = dict(headers or {})
+        """Headers sent with every request (and the WebSocket handshake)."""
+        self._session: aiohttp.ClientSession | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        """The session (opened now if need be)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(headers=self.headers)
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+
+
 class HttpTransport:
     """JSON-RPC over HTTP(S) POST."""
 
-    def __init__(self, url: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, session: SessionHolder) -> None:
         self.url = url
         """Where the server is."""
-        self._headers = {"Content-Type": "application/json", **(headers or {})}
-        self._session: aiohttp.ClientSession | None = None
+        self._session = session
         self._ids = itertools.count(1)
-
-    def _open(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(headers=self._headers)
-        return self._session
 
     async def request(self, method: str, params: list[Any], time_limit: float) -> Any:
         payload = request_body(next(self._ids), method, params)
         try:
-            async with self._open().post(
-                self.url, data=payload, timeout=aiohttp.ClientTimeout(total=time_limit)
+            async with self._session.get().post(
+                self.url,
+                data=payload,
+                headers=_JSON,
+                timeout=aiohttp.ClientTimeout(total=time_limit),
             ) as resp:
                 body = await resp.read()
                 status = resp.status
@@ -148,5 +175,4 @@ class HttpTransport:
         return result_of(method, await loads(body, self.url), self.url)
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Nothing of its own to close: the client closes the shared session."""

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import aiohttp
 
 from rpc.client.errors import RequestTimeoutError, ResponseError, TransportError
-from rpc.client.transport import loads, request_body, result_of
+from rpc.client.transport import SessionHolder, loads, request_body, result_of
 
 __all__ = ["Channel", "ChannelEndedError", "WsTransport"]
 
@@ -87,7 +87,7 @@ class WsTransport:
         self,
         url: str,
         *,
-        headers: dict[str, str] | None = None,
+        session: SessionHolder,
         max_message_bytes: int = 256 * 2**20,
         heartbeat: float = 20.0,
         queue_limit: int = 10_000,
@@ -96,11 +96,10 @@ class WsTransport:
         """Where the server is."""
         self.connections = 0
         """How many connections were opened so far (reconnects included)."""
-        self._headers = headers or {}
+        self._session = session
         self._max_message_bytes = max_message_bytes
         self._heartbeat = heartbeat
         self._queue_limit = queue_limit
-        self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connecting: asyncio.Lock | None = None
@@ -118,10 +117,8 @@ class WsTransport:
             if self._ws is not None and not self._ws.closed:
                 return self._ws
             await self._stop_reader()
-            if self._session is None:
-                self._session = aiohttp.ClientSession(headers=self._headers)
             try:
-                ws = await self._session.ws_connect(
+                ws = await self._session.get().ws_connect(
                     self.url,
                     max_msg_size=self._max_message_bytes,
                     heartbeat=self._heartbeat,
@@ -274,5 +271,3 @@ class WsTransport:
         self._closed = True
         await self.drop_connection()
         self._fail_all(TransportError(f"{self.url}: the client is closed"))
-        if self._session is not None:
-            await self._session.close()

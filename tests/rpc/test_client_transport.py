@@ -182,3 +182,18 @@ async def test_websocket_garbage_and_close() -> None:
                     await client.block_number()
         finally:
             await runner.cleanup()
+
+
+async def test_headers_are_sent() -> None:
+    seen: list[str | None] = []
+
+    async def record(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(
+            body=orjson.dumps({"jsonrpc": "2.0", "id": body["id"], "result": "0x7"})
+        )
+
+    with ScriptedServer(record) as server:
+        async with AsyncClient(server.url, headers={"Authorization": "Bearer key"}) as client:
+            assert await client.block_number() == 7
+    assert seen == ["Bearer key"]
