@@ -1,7 +1,3 @@
-# Pending: becomes tests/rpc/test_client_serve.py once branch `server` is on main (it imports
-# tests.rpc.serve, tests.rpc.conftest.serve_archive, tests.rpc.test_live_anvil and
-# tests.conformance). Run against an export of `server` at 326a61f with this branch's client:
-# 17 passed in about 9 s. Kept out of collection until then (a skip would hide it).
 """The client against ``logfilter serve``.
 
 On the execution-apis archive chain (blocks 0..54, sections of 8): every ``eth_getLogs``
