@@ -31,6 +31,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 import numpy as np
@@ -195,25 +196,8 @@ class LogsRecord:
         topic_refs = np.frombuffer(take(n_refs * 4), dtype=_U32)
         data_ends = np.frombuffer(take(n_logs * 4), dtype=_U32)
         data = bytes(take(n_data))
-        if n_logs and (
-            (n_tx and int(log_tx.max()) >= n_tx)
-            or (not n_tx)
-            or not n_addr
-            or int(log_address.max()) >= n_addr
-            or int(log_topic_count.max()) > _MAX_TOPICS
-        ):
-            raise CorruptDataError(f"{where}: a log refers past the transaction/address tables")
-        if int(log_topic_count.sum(dtype=np.int64)) != n_refs or (
-            n_refs and int(topic_refs.max()) >= n_topics
-        ):
-            raise CorruptDataError(f"{where}: topic references do not match the topic table")
-        if n_logs and (
-            np.any(np.diff(data_ends.astype(np.int64), prepend=0) < 0)
-            or int(data_ends[-1]) != n_data
-        ):
-            raise CorruptDataError(f"{where}: data offsets out of order")
-        if not n_logs and (n_tx or n_addr or n_topics or n_data):
-            raise CorruptDataError(f"{where}: tables without logs")
+        _check_refs(where, log_tx, log_address, log_topic_count, topic_refs, data_ends, n_tx,
+                    n_addr, n_topics, n_refs, n_data)  # fmt: skip
         return cls(
             tuple(tx_blob[i : i + 32] for i in range(0, len(tx_blob), 32)),
             tx_indexes,
@@ -264,6 +248,49 @@ class LogsRecord:
             ref_pos += count
             start = end
         return tuple(out)
+
+
+_SMALL = 64
+"""Records with at most this many logs are checked with Python lists: numpy's per-call cost
+would dominate (the query path parses one record per candidate block)."""
+
+
+def _check_refs(
+    where: str,
+    log_tx: npt.NDArray[np.uint32],
+    log_address: npt.NDArray[np.uint32],
+    log_topic_count: npt.NDArray[np.uint8],
+    topic_refs: npt.NDArray[np.uint32],
+    data_ends: npt.NDArray[np.uint32],
+    n_tx: int,
+    n_addr: int,
+    n_topics: int,
+    n_refs: int,
+    n_data: int,
+) -> None:
+    """Every reference of a logs record points into its tables, counts add up, data offsets
+    ascend to the end of the data; else CorruptDataError."""
+    n_logs = len(log_tx)
+    if not n_logs:
+        if n_tx or n_addr or n_topics or n_data or n_refs:
+            raise CorruptDataError(f"{where}: tables without logs")
+        return
+    small = n_logs <= _SMALL
+    tx = log_tx.tolist() if small else log_tx
+    addresses = log_address.tolist() if small else log_address
+    counts = log_topic_count.tolist() if small else log_topic_count
+    if not n_tx or not n_addr or max(tx) >= n_tx or max(addresses) >= n_addr or max(counts) > 4:
+        raise CorruptDataError(f"{where}: a log refers past the transaction/address tables")
+    total = sum(counts) if small else int(log_topic_count.sum(dtype=np.int64))
+    if total != n_refs or (n_refs and int(topic_refs.max()) >= n_topics):
+        raise CorruptDataError(f"{where}: topic references do not match the topic table")
+    if small:
+        ends = data_ends.tolist()
+        ascending = all(a <= b for a, b in pairwise(ends))
+    else:
+        ascending = not np.any(np.diff(data_ends.astype(np.int64)) < 0)
+    if not ascending or int(data_ends[-1]) != n_data:
+        raise CorruptDataError(f"{where}: data offsets out of order")
 
 
 def decode_logs(record: bytes, header: Header) -> tuple[Log, ...]:

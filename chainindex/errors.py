@@ -140,3 +140,108 @@ class QueryParseError(QueryError):
         """Offset (in characters) of the offending token."""
         self.reason = message
         """The message without the position."""
+
+
+class FilterError(ChainIndexError):
+    """A log query (``eth_getLogs``-style filter) that cannot be answered as asked. The
+    messages of the subclasses are go-ethereum's, word for word, where geth has one."""
+
+
+class InvalidBlockRangeError(FilterError):
+    """The range is reversed (after resolving tags)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid block range params")
+
+
+class BlockRangeBeyondHeadError(FilterError):
+    """The range ends above the synced head."""
+
+    def __init__(self) -> None:
+        super().__init__("block range extends beyond current head block")
+
+
+class PendingLogsError(FilterError):
+    """A bound is ``pending``, which geth no longer supports."""
+
+    def __init__(self) -> None:
+        super().__init__("pending logs are not supported")
+
+
+class TooManyFilterValuesError(FilterError):
+    """More addresses, or more alternatives in one topic position, than the limit."""
+
+    def __init__(self) -> None:
+        super().__init__("exceed max addresses or topics per search position")
+
+
+class UnknownBlockError(FilterError):
+    """A ``blockHash`` query names a block that is not in the synced canonical chain."""
+
+    def __init__(self) -> None:
+        super().__init__("unknown block")
+
+
+class PrunedHistoryError(FilterError):
+    """The range starts below the first synced block (geth's answer for pruned history)."""
+
+    def __init__(self) -> None:
+        super().__init__("pruned history unavailable")
+
+
+class HeaderNotFoundError(FilterError):
+    """A tag (``safe``, ``finalized``) or the head itself cannot be resolved: e.g. nothing is
+    synced yet, or the upstream has no finalized block."""
+
+
+class QueryLimitError(FilterError):
+    """A configured limit was exceeded; carries a narrower range that would succeed."""
+
+    limit: str = ""
+    """Which limit: ``"blockRange"`` or ``"results"``."""
+
+    def __init__(self, message: str, maximum: int, first: int, last: int) -> None:
+        super().__init__(f"{message}; try with this block range [{first:#x}, {last:#x}]")
+        self.maximum = maximum
+        """The configured limit."""
+        self.first = first
+        """First block of the suggested range (always the query's own first block)."""
+        self.last = last
+        """Last block of the suggested range."""
+
+
+class BlockRangeLimitError(QueryLimitError):
+    """The range spans more blocks than allowed."""
+
+    limit = "blockRange"
+
+    def __init__(self, maximum: int, first: int) -> None:
+        super().__init__(
+            f"query exceeds max block range {maximum}", maximum, first, first + maximum - 1
+        )
+
+
+class ResultLimitError(QueryLimitError):
+    """The query matched more logs than allowed: ``last`` is the last block before the one
+    where the count went over (at least the first block)."""
+
+    limit = "results"
+
+    def __init__(self, maximum: int, first: int, last: int) -> None:
+        super().__init__(f"query returned more than {maximum} results", maximum, first, last)
+
+
+class ChainReorgedError(FilterError):
+    """The chain was reorganised under a running query (its answer would mix two chains)."""
+
+
+class FilterNotFoundError(FilterError):
+    """No installed filter has that id (never installed, uninstalled or expired)."""
+
+    def __init__(self) -> None:
+        super().__init__("filter not found")
+
+
+class FilterLaggedError(FilterError):
+    """An installed filter gathered more changes than it may buffer between two polls; it
+    was removed (install it again and catch up with a range query)."""

@@ -43,10 +43,11 @@ def _describe(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def decode_quantity(value: object, what: str = "quantity") -> int:
+def decode_quantity(value: object, what: str = "quantity", *, bits: int = 256) -> int:
     """The integer of a hex quantity such as ``"0x1b4"``.
 
-    ``what`` names the field in the error message (e.g. ``"block number"``).
+    ``what`` names the field in the error message (e.g. ``"block number"``); ``bits`` is the
+    widest value accepted (geth decodes block numbers as 64-bit, other quantities as 256).
     """
     if not isinstance(value, str):
         raise HexError(f"{what}: expected a hex string, got {_describe(value)}")
@@ -57,11 +58,14 @@ def decode_quantity(value: object, what: str = "quantity") -> int:
         raise HexError(f'{what}: hex string "0x" has no digits')
     if len(digits) > 1 and digits[0] == "0":
         raise HexError(f"{what}: hex number with leading zero digits: {_describe(value)}")
-    if len(digits) > MAX_QUANTITY_DIGITS:
-        raise HexError(f"{what}: hex number larger than 256 bits: {_describe(value)}")
+    if len(digits) > min(MAX_QUANTITY_DIGITS, (bits + 3) // 4):
+        raise HexError(f"{what}: hex number larger than {bits} bits: {_describe(value)}")
     if _HEX_DIGITS.fullmatch(digits) is None:
         raise HexError(f"{what}: invalid hex number: {_describe(value)}")
-    return int(digits, 16)
+    number = int(digits, 16)
+    if number.bit_length() > bits:
+        raise HexError(f"{what}: hex number larger than {bits} bits: {_describe(value)}")
+    return number
 
 
 def encode_quantity(value: int) -> str:

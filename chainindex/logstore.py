@@ -203,6 +203,14 @@ class ChainView:
         section not stored); see :meth:`SectionStore.read_bit_vectors`."""
         return self._sections.read_bit_vectors(bit, first, last, self.reader)
 
+    def section_head(self, section: int) -> Hash32 | None:
+        """Head hash (last block's hash) of stored section ``section``, or None."""
+        return self._sections.head(section, self.reader)
+
+    def section_heads(self, first: int, last: int) -> list[Hash32 | None]:
+        """Head hashes of sections ``first..last`` (None where not stored), one range scan."""
+        return self._sections.heads(first, last, self.reader)
+
 
 class ChainReader:
     """Asyncio reads of the chain store; blocking work runs in a thread pool.

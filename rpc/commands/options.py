@@ -1,13 +1,27 @@
-"""Flags and helpers shared by the commands that talk to an upstream (sync, export)."""
+"""Flags and helpers shared by the commands that talk to an upstream (sync, export, serve)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
+from bloombits.errors import LogfilterError
+from chainindex.decode import AbiRegistry
+from chainindex.indexer import SyncConfig
 from chainindex.source import SourceOptions
+from chainindex.textindex.logindex import TextIndex
 
-__all__ = ["add_source_options", "non_negative", "positive", "setup_logging", "source_options"]
+__all__ = [
+    "add_source_options",
+    "add_sync_options",
+    "add_text_index_options",
+    "non_negative",
+    "open_text_index",
+    "positive",
+    "setup_logging",
+    "source_options",
+    "sync_config",
+]
 
 
 def non_negative(text: str) -> int:
@@ -59,6 +73,71 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="seconds between progress lines when stderr is not a terminal (default 10)",
     )  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+
+
+def add_sync_options(parser: argparse.ArgumentParser) -> None:
+    """The flags of how a data directory is synced (``sync`` and ``serve``)."""
+    parser.add_argument(
+        "--from-block", type=non_negative, metavar="N", help="first block (default 0)"
+    )
+    parser.add_argument(
+        "--section-size", type=positive, default=4096, metavar="N",
+        help="blocks per bloom section, a multiple of 8 (default 4096)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--confirmations", type=non_negative, default=256, metavar="N",
+        help="blocks on top of a section before it is built (default 256)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-logs", action="store_true",
+        help="store headers and sections only; logs are fetched from the upstream when needed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-reorg-depth", type=non_negative, default=1024, metavar="N",
+        help="deepest reorg followed; a deeper one stops sync (default 1024)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch-blocks", type=positive, default=32, metavar="N",
+        help="most blocks per upstream request (default 32)",
+    )  # fmt: skip
+
+
+def add_text_index_options(parser: argparse.ArgumentParser) -> None:
+    """``--text-index`` and ``--abi`` (``sync`` and ``serve``)."""
+    parser.add_argument(
+        "--text-index", action="store_true",
+        help="also keep the text index of DATADIR/textindex in step (decoded logs, for "
+        "`logfilter search` and logfilter_search)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--abi", action="append", default=[], metavar="FILE",
+        help="ABI JSON of more events to decode for the text index (repeatable; an ABI array, "
+        "or objects with 'abi' and optionally 'addresses'); implies --text-index",
+    )  # fmt: skip
+
+
+def open_text_index(args: argparse.Namespace) -> TextIndex:
+    """The data directory's text index, decoding with the built-in and ``--abi`` events."""
+    registry = AbiRegistry()
+    for path in args.abi:
+        registry.load_file(path)
+    return TextIndex.in_datadir(args.datadir, registry=registry)
+
+
+def sync_config(args: argparse.Namespace) -> SyncConfig:
+    """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
+    if args.section_size % 8:
+        raise LogfilterError(f"--section-size {args.section_size} is not a multiple of 8")
+    return SyncConfig(
+        section_size=args.section_size,
+        confirmations=args.confirmations,
+        from_block=args.from_block,
+        until=getattr(args, "until", None),
+        follow=not getattr(args, "no_follow", False),
+        headers_only=args.no_logs,
+        max_reorg_depth=args.max_reorg_depth,
+        blocks_per_fetch=args.batch_blocks,
+    )
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:

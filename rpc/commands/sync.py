@@ -14,8 +14,6 @@ import signal
 import sys
 from typing import Any
 
-from bloombits.errors import LogfilterError
-from chainindex.decode import AbiRegistry
 from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.malloc import use_single_malloc_arena
 from chainindex.progress import ProgressReporter
@@ -25,10 +23,13 @@ from chainindex.textfeed import TextFeed
 from chainindex.textindex.logindex import TextIndex
 from rpc.commands.options import (
     add_source_options,
+    add_sync_options,
+    add_text_index_options,
     non_negative,
-    positive,
+    open_text_index,
     setup_logging,
     source_options,
+    sync_config,
 )
 
 
@@ -43,62 +44,15 @@ def register(commands: Any) -> None:
     parser.add_argument("--upstream", required=True, metavar="URL|FILE", help="node URL or archive")
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
     parser.add_argument(
-        "--from-block", type=non_negative, metavar="N", help="first block (default 0)"
-    )
-    parser.add_argument(
         "--until", type=non_negative, metavar="N", help="stop once block N is synced"
     )
     parser.add_argument(
-        "--section-size", type=positive, default=4096, metavar="N",
-        help="blocks per bloom section, a multiple of 8 (default 4096)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--confirmations", type=non_negative, default=256, metavar="N",
-        help="blocks on top of a section before it is built (default 256)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--no-logs", action="store_true",
-        help="store headers and sections only; logs are fetched from the upstream when needed",
-    )  # fmt: skip
-    parser.add_argument(
-        "--max-reorg-depth", type=non_negative, default=1024, metavar="N",
-        help="deepest reorg followed; a deeper one stops sync (default 1024)",
-    )  # fmt: skip
-    parser.add_argument(
         "--no-follow", action="store_true", help="stop once the upstream's head is reached"
     )
-    parser.add_argument(
-        "--batch-blocks", type=positive, default=32, metavar="N",
-        help="most blocks per upstream request (default 32)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--text-index", action="store_true",
-        help="also keep the text index of DATADIR/textindex in step (decoded logs, for "
-        "`logfilter search`)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--abi", action="append", default=[], metavar="FILE",
-        help="ABI JSON of more events to decode for the text index (repeatable; an ABI array, "
-        "or objects with 'abi' and optionally 'addresses')",
-    )  # fmt: skip
+    add_sync_options(parser)
+    add_text_index_options(parser)
     add_source_options(parser)
     parser.set_defaults(run=run)
-
-
-def sync_config(args: argparse.Namespace) -> SyncConfig:
-    """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
-    if args.section_size % 8:
-        raise LogfilterError(f"--section-size {args.section_size} is not a multiple of 8")
-    return SyncConfig(
-        section_size=args.section_size,
-        confirmations=args.confirmations,
-        from_block=args.from_block,
-        until=args.until,
-        follow=not args.no_follow,
-        headers_only=args.no_logs,
-        max_reorg_depth=args.max_reorg_depth,
-        blocks_per_fetch=args.batch_blocks,
-    )
 
 
 async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOptions) -> int:
@@ -126,14 +80,6 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
             text.close()
         store.close()
     return 0
-
-
-def open_text_index(args: argparse.Namespace) -> TextIndex:
-    """The data directory's text index, decoding with the built-in and ``--abi`` events."""
-    registry = AbiRegistry()
-    for path in args.abi:
-        registry.load_file(path)
-    return TextIndex.in_datadir(args.datadir, registry=registry)
 
 
 async def run_with_text_index(indexer: ChainIndexer, text: TextIndex) -> None:

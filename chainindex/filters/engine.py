@@ -1,0 +1,414 @@
+"""``LogQueryEngine``: answers log queries from the store, in block order.
+
+The query path of the design: plan over one snapshot (:mod:`~chainindex.filters.planning`),
+candidates from the bloom sections through :class:`bloombits.Matcher` for the indexed part
+and from the headers' blooms for the rest (:mod:`~chainindex.filters.candidates`), every
+candidate verified against its logs (:mod:`~chainindex.filters.verify`), many blocks per
+worker-thread call. The answer comes as chunks of :class:`BlockLogs`, ascending:
+
+* :meth:`LogQueryEngine.collect` gathers the whole answer, stopping with
+  :class:`~chainindex.errors.ResultLimitError` as soon as it passes ``max_results`` (so the
+  limit bounds memory);
+* :meth:`LogQueryEngine.stream` yields chunks as they are verified, for an answer written
+  out while it is found (no limit: memory is bounded by a chunk).
+
+**Consistency under reorgs.** Every worker call first checks that the plan's anchor (the
+last block of the range) is still canonical; a block hash commits to its ancestors, so this
+proves every block verified so far belongs to the chain planned on. When the check fails, or
+when the owner reports a reorg reaching into a running query's range
+(:meth:`LogQueryEngine.notify_reorg`, which also wakes a matcher waiting for sections the
+reorg truncated), the query starts over on a new plan, up to ``reorg_retries`` times; a
+stream that already yielded cannot start over and raises
+:class:`~chainindex.errors.ChainReorgedError` instead.
+
+**Candidate density** (matched blocks / candidate blocks) is counted in :attr:`stats` and
+logged per query at debug level: bloom saturation shows as a low density.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import numpy.typing as npt
+from eth_typing import Hash32
+
+from bloombits import Matcher
+from bloombits.retrieval import Retriever
+from bloombits.valuecache import ValueCache
+from chainindex.aio import first_error
+from chainindex.errors import ChainReorgedError, ResultLimitError
+from chainindex.filters.candidates import scan_and_verify
+from chainindex.filters.config import Finality, QueryConfig, QueryStats
+from chainindex.filters.criteria import BlockTag, LogQuery
+from chainindex.filters.direct import VectorCache, section_candidates
+from chainindex.filters.planning import SearchPlan, plan_block, plan_range
+from chainindex.filters.records import RecordCache
+from chainindex.filters.verify import (
+    BlockLogs,
+    RecordMatcher,
+    Verified,
+    check_anchor,
+    record_of,
+    verify_blocks,
+    verify_headers,
+)
+from chainindex.logstore import ChainReader, ChainView
+from chainindex.types import Header
+
+__all__ = ["LogQueryEngine"]
+
+log = logging.getLogger("chainindex.filters")
+
+
+_Sections = tuple[int, Hash32 | None]
+"""A section count and the head of the last section below it (None: none stored)."""
+
+
+@dataclass(slots=True)
+class _Planned:
+    """What the planning call found."""
+
+    plan: SearchPlan
+    sections: _Sections
+    fresh: bool = True
+    """Whether the value cache's sections are still stored unchanged."""
+    answer: Verified | None = None
+    """The whole answer, when it fitted in the planning call."""
+    candidates: npt.NDArray[np.int64] | None = None
+    """Candidates of the indexed part found from the section vectors, to verify."""
+
+
+class _Run:
+    """One running attempt, interruptible by a reorg while it waits on the matcher."""
+
+    def __init__(self, first: int, last: int) -> None:
+        self.first = first
+        self.last = last
+        self.task = asyncio.current_task()
+        self.armed = False
+        self.interrupted = False
+        self.checked = True
+        """Whether a verification (with its anchor check) followed the last matcher batch."""
+
+    def interrupt(self) -> None:
+        if self.interrupted:
+            return
+        self.interrupted = True
+        if self.armed and self.task is not None:
+            self.task.cancel()
+
+
+class LogQueryEngine:
+    """Answers :class:`LogQuery` objects over one data directory (see the module)."""
+
+    def __init__(
+        self,
+        reader: ChainReader,
+        retriever: Retriever,
+        *,
+        cache: ValueCache | None = None,
+        finality: Finality | None = None,
+        config: QueryConfig | None = None,
+        records: RecordCache | None = None,
+    ) -> None:
+        self.reader = reader
+        """The store's read side (its fetcher supplies headers-only logs)."""
+        self.retriever = retriever
+        """The matcher's vector source (one per data directory)."""
+        self.cache = cache
+        """The matcher's value cache (one per data directory)."""
+        self.finality = finality
+        """Where safe/finalized come from; None: they mean the synced head."""
+        self.config = config or QueryConfig()
+        """Limits and batching."""
+        self.records = records if records is not None else RecordCache()
+        """Parsed logs records of recent blocks (one per data directory)."""
+        self.vectors = VectorCache(16 << 20 if self.records.max_bytes else 0)
+        """Decompressed section vectors of the direct path (one per data directory)."""
+        self.stats = QueryStats()
+        """Counters, candidate density among them."""
+        self._running: set[_Run] = set()
+        self._sections_seen: _Sections | None = None
+        """(section count, head of the last stored section) when last planned."""
+
+    # --- public -----------------------------------------------------------------------------
+
+    def notify_reorg(self, first_block: int) -> None:
+        """Blocks from ``first_block`` on were replaced: drop cached vectors computed from
+        them and restart the queries whose range reaches them."""
+        if self.cache is not None:
+            self.cache.invalidate(first_block)
+        for run in list(self._running):
+            if run.last >= first_block:
+                run.interrupt()
+
+    async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
+        """The whole answer; :class:`ResultLimitError` past ``max_results`` logs (0: no
+        limit)."""
+        for attempt in range(self.config.reorg_retries + 1):
+            out: list[BlockLogs] = []
+            total = 0
+            try:
+                async with aclosing(self._attempt(query)) as chunks:
+                    async for first, chunk in chunks:
+                        for block in chunk:
+                            total += len(block)
+                            if max_results and total > max_results:
+                                last = max(first, block.header.number - 1)
+                                raise ResultLimitError(max_results, first, last)
+                            out.append(block)
+                return out
+            except ChainReorgedError:
+                if attempt == self.config.reorg_retries:
+                    raise
+                log.info("chain reorganised under a query: starting it over")
+        raise AssertionError("unreachable")
+
+    async def stream(self, query: LogQuery) -> AsyncIterator[list[BlockLogs]]:
+        """The answer in chunks, as found (see the module docstring on reorgs)."""
+        for attempt in range(self.config.reorg_retries + 1):
+            started = False
+            try:
+                async with aclosing(self._attempt(query)) as chunks:
+                    async for _, chunk in chunks:
+                        started = True
+                        yield chunk
+                return
+            except ChainReorgedError:
+                if started or attempt == self.config.reorg_retries:
+                    raise
+                log.info("chain reorganised under a query: starting it over")
+
+    # --- one attempt --------------------------------------------------------------------------
+
+    def _plan(
+        self,
+        query: LogQuery,
+        finality: Mapping[BlockTag, int] | None,
+        matcher: RecordMatcher,
+        view: ChainView,
+    ) -> _Planned:
+        """Plan in ``view`` (a worker thread); also say whether the sections the value cache
+        was filled from are still stored unchanged (they only ever grow, unless a reorg
+        reaches below the confirmations). A short indexed stretch gets its candidates here,
+        from the section vectors; and a query with at most one verification batch of
+        candidates and one scan chunk is answered here too, in the same snapshot: one worker
+        call in all."""
+        plan = plan_range(
+            view,
+            query,
+            finality,
+            max_block_range=self.config.max_block_range,
+            matcher_min_blocks=self.config.matcher_min_blocks,
+        )
+        state = view.state()
+        last = state.sections - 1
+        planned = _Planned(plan, (state.sections, view.section_head(last) if last >= 0 else None))
+        seen = self._sections_seen
+        planned.fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
+        scan_fits = plan.scan is None or plan.scan[1] - plan.scan[0] < self.config.scan_chunk
+        groups = query.criteria.value_groups
+        if plan.indexed is not None:
+            first, end = plan.indexed
+            size = plan.section_size
+            if (end // size - first // size + 1) * (size // 8) > self.config.direct_bytes:
+                return planned  # the matcher's
+            numbers = section_candidates(
+                view, groups, first, end, size, state.first_section, self.vectors
+            )
+            if len(numbers) > self.config.verify_batch or not scan_fits:
+                planned.candidates = numbers
+                return planned
+            planned.answer = verify_blocks(view, numbers, matcher, None, self.records)
+        elif scan_fits:
+            planned.answer = Verified()
+        else:
+            return planned
+        if plan.scan is not None:
+            tail = scan_and_verify(view, *plan.scan, groups, matcher, None, self.records)
+            planned.answer.found += tail.found
+            planned.answer.unstored += tail.unstored
+            planned.answer.checked += tail.checked
+        return planned
+
+    async def _finality(self, query: LogQuery) -> Mapping[BlockTag, int] | None:
+        tags = query.tags() & {BlockTag.SAFE, BlockTag.FINALIZED}
+        if not tags or self.finality is None:
+            return None
+        return await self.finality.numbers(tags)
+
+    async def _attempt(self, query: LogQuery) -> AsyncGenerator[tuple[int, list[BlockLogs]]]:
+        """Yields ``(first block of the range, chunk)``; chunks may be empty."""
+        self.stats.queries += 1
+        matcher = RecordMatcher(query.criteria)
+        if query.block_hash is not None:
+            block_hash = query.block_hash
+
+            def one_block(view: ChainView) -> tuple[Header, Verified]:
+                header = plan_block(view, block_hash)
+                out = Verified()
+                verify_headers(view, [header], matcher, out, self.records)
+                return header, out
+
+            header, verified = await self.reader.read(one_block)
+            yield header.number, await self._complete(verified, matcher)
+            return
+        finality = await self._finality(query)
+        planned = await self.reader.read(partial(self._plan, query, finality, matcher))
+        plan = planned.plan
+        if not planned.fresh and self.cache is not None:
+            self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)
+        self._sections_seen = planned.sections
+        if planned.answer is not None:
+            yield plan.first, await self._complete(planned.answer, matcher)
+            return
+        run = _Run(plan.first, plan.last)
+        self._running.add(run)
+        started = time.perf_counter()
+        candidates = self.stats.candidate_blocks
+        matched = self.stats.matched_blocks
+        try:
+            if planned.candidates is not None:
+                async for chunk in self._verify_all(planned.candidates, plan, matcher):
+                    yield plan.first, chunk
+            elif plan.indexed is not None:
+                async with aclosing(self._indexed(plan, query, matcher, run)) as indexed:
+                    async for chunk in indexed:
+                        yield plan.first, chunk
+                if plan.scan is None and not run.checked:
+                    # No verification followed the matcher's last vectors: check once more.
+                    await self.reader.read(partial(check_anchor, anchor=(plan.last, plan.anchor)))
+            if plan.scan is not None:
+                async with aclosing(self._scan(plan, query, matcher)) as scanned:
+                    async for chunk in scanned:
+                        yield plan.first, chunk
+        finally:
+            self._running.discard(run)
+        if log.isEnabledFor(logging.DEBUG):
+            c = self.stats.candidate_blocks - candidates
+            m = self.stats.matched_blocks - matched
+            log.debug(
+                "blocks %d..%d: %d candidates, %d matched (density %s) in %.1f ms",
+                plan.first, plan.last, c, m, f"{m / c:.3f}" if c else "-",
+                1000 * (time.perf_counter() - started),
+            )  # fmt: skip
+
+    async def _indexed(
+        self, plan: SearchPlan, query: LogQuery, matcher: RecordMatcher, run: _Run
+    ) -> AsyncGenerator[list[BlockLogs]]:
+        assert plan.indexed is not None
+        first, last = plan.indexed
+        bloom_matcher = Matcher(plan.section_size, query.criteria.groups, cache=self.cache)
+        anchor = (plan.last, plan.anchor)
+        step = self.config.verify_batch
+        async with bloom_matcher.start(first, last, self.retriever) as session:
+            batches = session.batches()
+            while True:
+                if run.interrupted:
+                    raise ChainReorgedError("the chain was reorganised under the query")
+                run.armed = True
+                try:
+                    batch = await anext(batches, None)
+                except asyncio.CancelledError:
+                    task = run.task
+                    if run.interrupted and task is not None and task.uncancel() == 0:
+                        raise ChainReorgedError(
+                            "the chain was reorganised under the query"
+                        ) from None
+                    raise
+                finally:
+                    run.armed = False
+                if batch is None:
+                    return
+                run.checked = False
+                numbers = batch.numbers
+                for at in range(0, len(numbers), step):
+                    part = numbers[at : at + step]
+                    verified = await self.reader.read(
+                        partial(
+                            verify_blocks,
+                            numbers=part,
+                            matcher=matcher,
+                            anchor=anchor,
+                            records=self.records,
+                        )
+                    )
+                    run.checked = True
+                    yield await self._complete(verified, matcher)
+
+    async def _verify_all(
+        self, numbers: npt.NDArray[np.int64], plan: SearchPlan, matcher: RecordMatcher
+    ) -> AsyncGenerator[list[BlockLogs]]:
+        """Verify candidates found at planning, a batch per worker call (the first call's
+        anchor check covers the vectors read at planning)."""
+        anchor = (plan.last, plan.anchor)
+        step = self.config.verify_batch
+        for at in range(0, max(len(numbers), 1), step):
+            verified = await self.reader.read(
+                partial(
+                    verify_blocks,
+                    numbers=numbers[at : at + step],
+                    matcher=matcher,
+                    anchor=anchor,
+                    records=self.records,
+                )
+            )
+            yield await self._complete(verified, matcher)
+
+    async def _scan(
+        self, plan: SearchPlan, query: LogQuery, matcher: RecordMatcher
+    ) -> AsyncGenerator[list[BlockLogs]]:
+        assert plan.scan is not None
+        first, last = plan.scan
+        groups = query.criteria.value_groups
+        anchor = (plan.last, plan.anchor)
+        for lo in range(first, last + 1, self.config.scan_chunk):
+            hi = min(last, lo + self.config.scan_chunk - 1)
+            verified = await self.reader.read(
+                partial(
+                    scan_and_verify,
+                    first=lo,
+                    last=hi,
+                    groups=groups,
+                    matcher=matcher,
+                    anchor=anchor,
+                    records=self.records,
+                )
+            )
+            yield await self._complete(verified, matcher)
+
+    async def _complete(self, verified: Verified, matcher: RecordMatcher) -> list[BlockLogs]:
+        """Fetch and match the logs of blocks not stored (headers-only), merge in order,
+        count."""
+        found = verified.found
+        if verified.unstored:
+            fetched = await self._fetch(verified.unstored, matcher)
+            found = sorted([*found, *fetched], key=lambda b: b.header.number)
+        self.stats.candidate_blocks += verified.checked
+        self.stats.matched_blocks += len(found)
+        self.stats.logs += sum(len(b) for b in found)
+        return found
+
+    async def _fetch(self, headers: list[Header], matcher: RecordMatcher) -> list[BlockLogs]:
+        limit = asyncio.Semaphore(self.config.fetch_concurrency)
+
+        async def one(header: Header) -> BlockLogs | None:
+            async with limit:
+                logs = await self.reader.logs(header)
+            record = record_of(logs)
+            indexes = matcher.select(record)
+            return BlockLogs(header, record, indexes) if len(indexes) else None
+
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                futures = [tasks.create_task(one(h)) for h in headers]
+        except BaseExceptionGroup as group:
+            raise first_error(group) from None
+        return [b for f in futures if (b := f.result()) is not None]

@@ -1,0 +1,104 @@
+"""``RecordCache``: parsed logs records of recent blocks, shared by every query.
+
+go-ethereum keeps an LRU of recent blocks' logs in its filter system (``cachedLogElem``) for
+the same reason: the same blocks are verified again and again (clients polling the last few
+blocks, ranges that overlap). A record is immutable under its block hash, so entries never
+go stale: a reorganised block has another hash, and its entry simply ages out.
+
+The cache is bounded by the bytes of the records it holds and is safe to use from the
+worker threads the query path runs in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from chainindex.codec import LogsRecord
+from chainindex.logstore import ChainView
+from chainindex.types import Header
+
+__all__ = ["RecordCache", "record_size"]
+
+
+def record_size(record: LogsRecord) -> int:
+    """Approximate bytes held by ``record`` (its tables, columns and data)."""
+    return (
+        200
+        + 36 * len(record.tx_hashes)
+        + 52 * len(record.addresses)
+        + 64 * len(record.topics)
+        + 13 * len(record)
+        + 4 * len(record.topic_refs)
+        + len(record.data)
+    )
+
+
+class RecordCache:
+    """A byte-bounded LRU of parsed logs records by block hash."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        """Budget for the records held."""
+        self._entries: OrderedDict[bytes, tuple[Header, LogsRecord, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        """Lookups answered from the cache."""
+        self.misses = 0
+        """Lookups that read the store."""
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _lookup(self, key: bytes) -> tuple[Header, LogsRecord] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[0], entry[1]
+            self.misses += 1
+            return None
+
+    def get(self, view: ChainView, header: Header) -> LogsRecord | None:
+        """The logs record of ``header``'s block, from the cache or from ``view`` (None when
+        the store has no logs for it: headers-only)."""
+        key = bytes(header.hash)
+        found = self._lookup(key)
+        if found is not None:
+            return found[1]
+        record = view.logs_record(header)
+        if record is not None:
+            self._store(key, header, record)
+        return record
+
+    def block(self, view: ChainView, number: int) -> tuple[Header, LogsRecord | None] | None:
+        """The canonical header of block ``number`` in ``view`` and its logs record (None
+        when not stored); None when the block is not synced. One read when cached."""
+        block_hash = view.canonical_hash(number)
+        if block_hash is None:
+            return None
+        found = self._lookup(bytes(block_hash))
+        if found is not None:
+            return found
+        header = view.header(number)
+        if header is None:
+            return None
+        record = view.logs_record(header)
+        if record is not None:
+            self._store(bytes(header.hash), header, record)
+        return header, record
+
+    def _store(self, key: bytes, header: Header, record: LogsRecord) -> None:
+        size = record_size(record)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (header, record, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, _, evicted) = self._entries.popitem(last=False)
+                self._bytes -= evicted

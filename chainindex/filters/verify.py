@@ -1,0 +1,216 @@
+"""Exact verification of candidate blocks against their logs.
+
+A bloom match only says a block *may* hold a matching log; the answer is decided here, on the
+block's logs as stored (``LogsRecord``, columnar): the criteria are tested once per distinct
+address and topic of the block (a set lookup each), then spread over the logs with numpy
+indexing, so the per-log cost is a few array operations whatever the block's size.
+
+:func:`verify_blocks` checks many candidate blocks in one call, meant for a worker thread
+over one snapshot: it reads each block's canonical header and logs record, selects the
+matching logs and checks the query's anchor (see
+:class:`~chainindex.filters.planning.SearchPlan`) so that every block of the answer belongs
+to one chain. Blocks whose logs are not stored (headers-only mode) are handed back for the
+caller to fetch from the upstream (:func:`record_of` turns fetched logs into a record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from eth_typing import Hash32
+
+from chainindex.codec import LogsRecord, encode_logs
+from chainindex.errors import ChainReorgedError, CorruptDataError
+from chainindex.filters.criteria import LogCriteria
+from chainindex.filters.records import RecordCache
+from chainindex.logstore import ChainView
+from chainindex.types import Header, Log
+
+__all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks"]
+
+Indexes = npt.NDArray[np.intp]
+
+_SMALL = 32
+"""Records of at most this many logs are matched with plain Python."""
+
+Anchor = tuple[int, Hash32]
+"""A block number and the canonical hash it must still have."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockLogs:
+    """The matching logs of one block: the block's record and the positions selected."""
+
+    header: Header
+    """The block."""
+    record: LogsRecord
+    """All of the block's logs, as columns."""
+    indexes: Indexes
+    """Positions (= ``logIndex``) of the matching logs, ascending; never empty."""
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    def logs(self) -> list[Log]:
+        """The matching logs as :class:`Log` objects."""
+        every = self.record.logs(self.header)
+        return [every[i] for i in self.indexes.tolist()]
+
+
+class RecordMatcher:
+    """:class:`LogCriteria` compiled for testing logs records (see the module docstring)."""
+
+    def __init__(self, criteria: LogCriteria) -> None:
+        self.criteria = criteria
+        """What is matched."""
+        self.addresses: frozenset[bytes] = frozenset(criteria.addresses)
+        """Accepted addresses (empty: any)."""
+        self.positions: tuple[tuple[int, frozenset[bytes]], ...] = tuple(
+            (i, frozenset(values)) for i, values in enumerate(criteria.topics) if values
+        )
+        """Non-wildcard topic positions and their accepted values."""
+        self.min_topics = len(criteria.topics)
+        """Fewest topics a matching log has."""
+
+    def select(self, record: LogsRecord) -> Indexes:
+        """Positions of the logs of ``record`` that match, ascending."""
+        n = len(record)
+        if not n:
+            return np.zeros(0, dtype=np.intp)
+        if n <= _SMALL:
+            return self._select_small(record)
+        selected: Indexes | None = None
+        if self.addresses:
+            wanted = self.addresses
+            ok = np.fromiter(
+                (a in wanted for a in record.addresses), dtype=np.bool_, count=len(record.addresses)
+            )
+            selected = np.flatnonzero(ok[record.log_address])
+        if self.min_topics:
+            counts = record.log_topic_count
+            if selected is None:
+                selected = np.flatnonzero(counts >= self.min_topics)
+            else:
+                selected = selected[counts[selected] >= self.min_topics]
+            if self.positions and len(selected):
+                starts = np.cumsum(counts, dtype=np.intp) - counts
+                for position, values in self.positions:
+                    ok = np.fromiter(
+                        (t in values for t in record.topics),
+                        dtype=np.bool_,
+                        count=len(record.topics),
+                    )
+                    refs = record.topic_refs[starts[selected] + position]
+                    selected = selected[ok[refs]]
+                    if not len(selected):
+                        break
+        if selected is None:
+            return np.arange(n, dtype=np.intp)
+        return selected
+
+    def _select_small(self, record: LogsRecord) -> Indexes:
+        """:meth:`select` for a small record, log by log over Python lists (numpy's cost
+        per call is more than a short loop's)."""
+        wanted, positions, least = self.addresses, self.positions, self.min_topics
+        counts = record.log_topic_count.tolist()
+        if wanted:
+            known = [a in wanted for a in record.addresses]
+            address_ok = [known[a] for a in record.log_address.tolist()]
+        else:
+            address_ok = [True] * len(counts)
+        if not positions:
+            out = [i for i, c in enumerate(counts) if c >= least and address_ok[i]]
+            return np.array(out, dtype=np.intp)
+        topics, refs = record.topics, record.topic_refs.tolist()
+        out = []
+        at = 0
+        for i, count in enumerate(counts):
+            if (
+                count >= least
+                and address_ok[i]
+                and all(topics[refs[at + p]] in values for p, values in positions)
+            ):
+                out.append(i)
+            at += count
+        return np.array(out, dtype=np.intp)
+
+
+@dataclass(slots=True)
+class Verified:
+    """What one verification call found."""
+
+    found: list[BlockLogs] = field(default_factory=list)
+    """Blocks with matching logs, ascending."""
+    unstored: list[Header] = field(default_factory=list)
+    """Candidate blocks whose logs are not stored (to be fetched), ascending."""
+    checked: int = 0
+    """Candidate blocks looked at."""
+
+
+def check_anchor(view: ChainView, anchor: Anchor | None) -> None:
+    """Raise :class:`ChainReorgedError` when the anchor block is no longer canonical."""
+    if anchor is not None and view.canonical_hash(anchor[0]) != anchor[1]:
+        raise ChainReorgedError(f"the chain was reorganised at or below block {anchor[0]}")
+
+
+def verify_headers(
+    view: ChainView,
+    headers: Iterable[Header],
+    matcher: RecordMatcher,
+    out: Verified,
+    records: RecordCache | None = None,
+) -> None:
+    """Verify blocks whose canonical headers are known (from the same snapshot), their
+    records read through ``records`` if given."""
+    for header in headers:
+        out.checked += 1
+        record = view.logs_record(header) if records is None else records.get(view, header)
+        if record is None:
+            out.unstored.append(header)
+            continue
+        indexes = matcher.select(record)
+        if len(indexes):
+            out.found.append(BlockLogs(header, record, indexes))
+
+
+def verify_blocks(
+    view: ChainView,
+    numbers: Sequence[int] | npt.NDArray[np.int64],
+    matcher: RecordMatcher,
+    anchor: Anchor | None = None,
+    records: RecordCache | None = None,
+) -> Verified:
+    """Verify the candidate blocks ``numbers`` (ascending) in the snapshot ``view``."""
+    check_anchor(view, anchor)
+    listed = numbers.tolist() if isinstance(numbers, np.ndarray) else numbers
+    out = Verified()
+    if records is None:
+        headers = []
+        for number in listed:
+            header = view.header(number)
+            if header is None:
+                raise CorruptDataError(f"candidate block {number} is not stored")
+            headers.append(header)
+        verify_headers(view, headers, matcher, out)
+        return out
+    for number in listed:
+        block = records.block(view, number)
+        if block is None:
+            raise CorruptDataError(f"candidate block {number} is not stored")
+        header, record = block
+        out.checked += 1
+        if record is None:
+            out.unstored.append(header)
+            continue
+        indexes = matcher.select(record)
+        if len(indexes):
+            out.found.append(BlockLogs(header, record, indexes))
+    return out
+
+
+def record_of(logs: Sequence[Log]) -> LogsRecord:
+    """The columnar record of logs fetched from the upstream (headers-only mode)."""
+    return LogsRecord.parse(encode_logs(logs), "logs fetched from the upstream")

@@ -1,0 +1,204 @@
+"""Log objects and headers to JSON text.
+
+Log objects are written as JSON text directly, keys in geth's order (``address, topics,
+data, blockNumber, transactionHash, transactionIndex, blockHash, blockTimestamp, logIndex,
+removed``), straight from a block's columnar logs record: the hex of each distinct address,
+topic and transaction of a block is made once, the parts shared by every log of a block
+(number, hash, timestamp) once per block, and each log is then one string join.
+:class:`EncodedLogs` keeps the encoded logs of recent blocks.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
+from typing import Final, cast
+
+import numpy as np
+
+from chainindex.filters import BlockLogs
+from chainindex.hexutil import encode_data
+from chainindex.types import Header, Log
+
+__all__ = [
+    "CACHED_UP_TO",
+    "EncodedLogs",
+    "encode_block_logs",
+    "encode_head",
+    "encode_log",
+    "encode_logs",
+]
+
+
+class EncodedLogs:
+    """The log objects of recent blocks, already encoded, by block hash: a byte-bounded LRU.
+
+    Clients ask about the same recent blocks over and over (polling the head, overlapping
+    ranges); a block met again costs a lookup instead of its encoding. A block's logs never
+    change under its hash, so entries never go stale. Only blocks of at most
+    :data:`CACHED_UP_TO` logs are kept (all their logs are encoded on first use, whichever
+    are selected). Used from the event loop's thread only.
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        """Budget for the strings held."""
+        self._entries: OrderedDict[bytes, tuple[list[str], int]] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+        """Blocks answered from the cache."""
+        self.misses = 0
+        """Blocks encoded."""
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def logs_of(self, block: BlockLogs) -> list[str]:
+        """Every log object of ``block``'s record, encoded (cached)."""
+        key = bytes(block.header.hash)
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+        self.misses += 1
+        every = BlockLogs(block.header, block.record, np.arange(len(block.record), dtype=np.intp))
+        strings: list[str] = []
+        _encode_block(every, strings)
+        size = 64 + sum(len(text) + 56 for text in strings)
+        if size <= self.max_bytes:
+            self._entries[key] = (strings, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._bytes -= evicted
+        return strings
+
+
+CACHED_UP_TO: Final = 512
+"""Largest block (in logs) whose encoded logs :class:`EncodedLogs` keeps."""
+
+
+def encode_block_logs(blocks: Sequence[BlockLogs], cache: EncodedLogs | None = None) -> str:
+    """The log objects of ``blocks`` (their selected logs), comma-separated, no brackets;
+    through ``cache`` when given."""
+    parts: list[str] = []
+    for block in blocks:
+        if cache is not None and cache.max_bytes > 0 and len(block.record) <= CACHED_UP_TO:
+            strings = cache.logs_of(block)
+            if len(block.indexes) == len(strings):
+                parts.extend(strings)
+            else:
+                parts.extend([strings[i] for i in block.indexes.tolist()])
+        else:
+            _encode_block(block, parts)
+    return ",".join(parts)
+
+
+_DENSE_UP_TO = 512
+"""Blocks of at most this many logs take the list path whatever is selected (numpy's cost
+per call is more than the lists' per element there)."""
+
+_Row = tuple[int, int, int, int, int, int, int]
+"""A selected log: index, address ref, transaction ref, first topic ref, topic count, data
+start, data end."""
+
+
+def _rows(block: BlockLogs) -> tuple[Iterable[_Row], Sequence[int]]:
+    """The columns of the selected logs, and the topic references they point into: every
+    column as a list when most logs are selected, else only the selected rows (numpy
+    indexing)."""
+    record, selected = block.record, block.indexes
+    if len(record) <= _DENSE_UP_TO or 4 * len(selected) >= len(record):
+        counts = record.log_topic_count.tolist()
+        ends = record.data_ends.tolist()
+        starts = list(accumulate(counts, initial=0))
+        begins = [0, *ends]
+        log_address = record.log_address.tolist()
+        log_tx = record.log_tx.tolist()
+        wanted = range(len(record)) if len(selected) == len(record) else selected.tolist()
+        dense = (
+            (i, log_address[i], log_tx[i], starts[i], counts[i], begins[i], ends[i]) for i in wanted
+        )
+        return dense, record.topic_refs.tolist()
+    counts_array = record.log_topic_count
+    ends_array = record.data_ends
+    firsts = np.cumsum(counts_array, dtype=np.intp) - counts_array
+    sparse: Iterable[_Row] = zip(
+        selected.tolist(),
+        record.log_address[selected].tolist(),
+        record.log_tx[selected].tolist(),
+        firsts[selected].tolist(),
+        counts_array[selected].tolist(),
+        np.where(selected > 0, ends_array[selected - 1], 0).tolist(),
+        ends_array[selected].tolist(),
+        strict=True,
+    )
+    return sparse, cast(Sequence[int], record.topic_refs)
+
+
+def _encode_block(block: BlockLogs, out: list[str]) -> None:
+    """Append the selected logs of one block to ``out``, one string each; the hex of a
+    distinct address, topic or transaction is made the first time a log uses it."""
+    record, header = block.record, block.header
+    addresses, topics, tx_hashes = record.addresses, record.topics, record.tx_hashes
+    tx_indexes = record.tx_indexes
+    rows, refs = _rows(block)
+    address_json: list[str | None] = [None] * len(addresses)
+    topic_json: list[str | None] = [None] * len(topics)
+    tx_json: list[str | None] = [None] * len(tx_hashes)
+    tail = (
+        f'","blockHash":"0x{header.hash.hex()}","blockTimestamp":"{header.timestamp:#x}",'
+        '"logIndex":"'
+    )
+    middle = f'","blockNumber":"{header.number:#x}","transactionHash":'
+    data = record.data
+    append = out.append
+    for index, address, tx, first, count, begin, end in rows:
+        a = address_json[address]
+        if a is None:
+            a = address_json[address] = '{"address":"0x' + addresses[address].hex()
+        t = tx_json[tx]
+        if t is None:
+            t = tx_json[tx] = (
+                f'"0x{tx_hashes[tx].hex()}","transactionIndex":"{int(tx_indexes[tx]):#x}{tail}'
+            )
+        names = []
+        for ref in refs[first : first + count]:
+            name = topic_json[ref]
+            if name is None:
+                name = topic_json[ref] = '"0x' + topics[ref].hex() + '"'
+            names.append(name)
+        append(
+            f'{a}","topics":[{",".join(names)}],"data":"0x{data[begin:end].hex()}'
+            f'{middle}{t}{index:#x}","removed":false}}'
+        )
+
+
+def encode_log(log: Log) -> str:
+    """One log object (notifications, filter changes)."""
+    topics = ",".join(f'"0x{t.hex()}"' for t in log.topics)
+    return (
+        f'{{"address":"0x{log.address.hex()}","topics":[{topics}],"data":"0x{log.data.hex()}",'
+        f'"blockNumber":"{log.block_number:#x}","transactionHash":"0x{log.transaction_hash.hex()}",'
+        f'"transactionIndex":"{log.transaction_index:#x}","blockHash":"0x{log.block_hash.hex()}",'
+        f'"blockTimestamp":"{log.block_timestamp:#x}","logIndex":"{log.log_index:#x}",'
+        f'"removed":{"true" if log.removed else "false"}}}'
+    )
+
+
+def encode_logs(logs: Iterable[Log]) -> str:
+    """A JSON array of log objects."""
+    return "[" + ",".join(encode_log(log) for log in logs) + "]"
+
+
+def encode_head(header: Header) -> dict[str, str]:
+    """A ``newHeads`` notification: the header fields the index keeps, in geth's order."""
+    return {
+        "parentHash": encode_data(header.parent_hash),
+        "logsBloom": encode_data(header.logs_bloom),
+        "number": hex(header.number),
+        "timestamp": hex(header.timestamp),
+        "hash": encode_data(header.hash),
+    }

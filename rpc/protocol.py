@@ -1,0 +1,149 @@
+"""JSON-RPC 2.0 as the server speaks it: wire shapes, error codes, and the one error type.
+
+Every failure a client can see is an :class:`RpcError` (code, message, optional data),
+whatever raised it: :func:`as_rpc_error` maps the project's deliberate errors to codes and
+messages (go-ethereum's where geth has them) and anything else to a bare ``internal error``
+(the traceback goes to the server's log, never to the client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final, NotRequired, TypedDict
+
+from bloombits.errors import LogfilterError
+from chainindex.errors import (
+    BlockRangeBeyondHeadError,
+    HexError,
+    InvalidBlockRangeError,
+    PendingLogsError,
+    PrunedHistoryError,
+    QueryLimitError,
+    RpcCallError,
+    TooManyFilterValuesError,
+)
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_REQUEST",
+    "LIMIT_EXCEEDED",
+    "METHOD_NOT_FOUND",
+    "PARSE_ERROR",
+    "SERVER_ERROR",
+    "TIMEOUT",
+    "ErrorObject",
+    "JsonId",
+    "Notification",
+    "Request",
+    "RpcError",
+    "as_rpc_error",
+]
+
+log = logging.getLogger("rpc")
+
+PARSE_ERROR: Final = -32700
+"""The body is not JSON."""
+INVALID_REQUEST: Final = -32600
+"""JSON, but not a JSON-RPC request (or an empty batch)."""
+METHOD_NOT_FOUND: Final = -32601
+"""No such method (and no ``--proxy``)."""
+INVALID_PARAMS: Final = -32602
+"""Bad parameters, and geth's filter errors (reversed or future range, pending...)."""
+INTERNAL_ERROR: Final = -32603
+"""A bug: the details are in the server's log."""
+SERVER_ERROR: Final = -32000
+"""geth's default code: unknown block, filter not found, upstream failures..."""
+TIMEOUT: Final = -32002
+"""The request took longer than the per-request timeout (geth's code)."""
+LIMIT_EXCEEDED: Final = -32005
+"""A configured limit (block range, results, body, batch, filters, subscriptions)."""
+PRUNED_HISTORY: Final = 4444
+"""geth's code for history below the first available block."""
+
+JsonId = str | int | float | None
+"""A request id as JSON allows it."""
+
+
+class Request(TypedDict):
+    """A validated call (``id`` absent: a notification, which gets no answer)."""
+
+    jsonrpc: str
+    method: str
+    params: NotRequired[list[Any]]
+    id: NotRequired[JsonId]
+
+
+class ErrorObject(TypedDict):
+    """The ``error`` member of a response."""
+
+    code: int
+    message: str
+    data: NotRequired[Any]
+
+
+class Notification(TypedDict):
+    """A subscription notification (``eth_subscription``)."""
+
+    jsonrpc: str
+    method: str
+    params: dict[str, Any]
+
+
+class RpcError(LogfilterError):
+    """A JSON-RPC error answer: ``code``, ``message`` and optional ``data``."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        """The JSON-RPC error code."""
+        self.message = message
+        """What the client reads."""
+        self.data = data
+        """Extra structured detail (limit errors carry the suggested range)."""
+
+    def to_object(self) -> ErrorObject:
+        """The ``error`` member."""
+        error: ErrorObject = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+    def __repr__(self) -> str:
+        return f"RpcError({self.code}, {self.message!r})"
+
+
+_INVALID_PARAMS_ERRORS = (
+    InvalidBlockRangeError,
+    BlockRangeBeyondHeadError,
+    PendingLogsError,
+    TooManyFilterValuesError,
+    HexError,
+)
+
+
+def as_rpc_error(error: BaseException) -> RpcError:
+    """The answer a client gets for ``error`` (unexpected errors are logged here)."""
+    if isinstance(error, RpcError):
+        return error
+    if isinstance(error, QueryLimitError):
+        data = {
+            "limit": error.limit,
+            "max": error.maximum,
+            "from": hex(error.first),
+            "to": hex(error.last),
+        }
+        return RpcError(LIMIT_EXCEEDED, str(error), data)
+    if isinstance(error, _INVALID_PARAMS_ERRORS):
+        return RpcError(INVALID_PARAMS, str(error))
+    if isinstance(error, PrunedHistoryError):
+        return RpcError(PRUNED_HISTORY, str(error))
+    if isinstance(error, RpcCallError):  # a proxied call: the upstream's own answer
+        return RpcError(error.code, error.rpc_message)
+    if isinstance(error, LogfilterError):
+        return RpcError(SERVER_ERROR, str(error))
+    if isinstance(error, TimeoutError | asyncio.TimeoutError):
+        return RpcError(TIMEOUT, "request timed out")
+    log.error("internal error answering a request", exc_info=error)
+    return RpcError(INTERNAL_ERROR, "internal error")
