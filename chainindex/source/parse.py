@@ -185,59 +185,10 @@ def _parse_logs(
     bits = 0
     for raw in raw_logs:
         log_index = len(out)
-        fast = _fast_log(raw, expected, timestamp_hex, log_index)
-        if fast is not None:
-            address, topics, data = fast
-            bits |= bloom_mask(address)
-            for topic in topics:
-                bits |= bloom_mask(topic)
-            out.append(
-                Log(
-                    address,
-                    topics,
-                    data,
-                    number,
-                    header.hash,
-                    header.timestamp,
-                    tx_hash,
-                    tx_index,
-                    log_index,
-                )
-            )
-            continue
-        where = f"log {log_index}"
-        if not isinstance(raw, dict):
-            raise InvalidBlockError(number, f"{where} is not an object")
-        if not _same_quantity(_field(raw, "logIndex", number, where), log_index, hex(log_index)):
-            raise InvalidBlockError(number, f"log indexes are not contiguous at {where}")
-        if not (
-            _same_hash(_field(raw, "blockHash", number, where), block_hash_hex)
-            and _same_quantity(_field(raw, "blockNumber", number, where), number, number_hex)
-        ):
-            raise InvalidBlockError(number, f"{where} belongs to another block")
-        if not (
-            _same_hash(_field(raw, "transactionHash", number, where), tx_hex)
-            and _same_quantity(
-                _field(raw, "transactionIndex", number, where), tx_index, tx_index_hex
-            )
-        ):
-            raise InvalidBlockError(number, f"{where} belongs to another transaction")
-        stamp = raw.get("blockTimestamp")
-        if stamp is not None and not _same_quantity(stamp, header.timestamp, timestamp_hex):
-            raise InvalidBlockError(number, f"{where} has another blockTimestamp than the block")
-        if raw.get("removed", False) is not False:
-            raise InvalidBlockError(number, f"{where} is marked removed")
-        raw_topics = _field(raw, "topics", number, where)
-        if not isinstance(raw_topics, list) or len(raw_topics) > 4:
-            raise InvalidBlockError(number, f"{where}: topics must be a list of at most 4")
-        try:
-            address = Address(
-                decode_data(_field(raw, "address", number, where), "address", size=20)
-            )
-            topics = tuple(Hash32(decode_data(t, "topic", size=32)) for t in raw_topics)
-            data = decode_data(_field(raw, "data", number, where), "data")
-        except HexError as err:
-            raise InvalidBlockError(number, f"{where}: {err}") from None
+        fields = _fast_log(raw, expected, timestamp_hex, log_index)
+        if fields is None:
+            fields = _checked_log(raw, header, expected, tx_index, log_index)
+        address, topics, data = fields
         bits |= bloom_mask(address)
         for topic in topics:
             bits |= bloom_mask(topic)
@@ -255,6 +206,49 @@ def _parse_logs(
             )
         )
     return bits
+
+
+def _checked_log(
+    raw: object, header: Header, expected: dict[str, str], tx_index: int, log_index: int
+) -> tuple[Address, tuple[Hash32, ...], bytes]:
+    """A log's own fields, after every check of it against its block and transaction (the
+    slow path, with a message naming what is wrong)."""
+    number = header.number
+    number_hex = expected["blockNumber"]
+    block_hash_hex = expected["blockHash"]
+    tx_hex = expected["transactionHash"]
+    tx_index_hex = expected["transactionIndex"]
+    timestamp_hex = hex(header.timestamp)
+    where = f"log {log_index}"
+    if not isinstance(raw, dict):
+        raise InvalidBlockError(number, f"{where} is not an object")
+    if not _same_quantity(_field(raw, "logIndex", number, where), log_index, hex(log_index)):
+        raise InvalidBlockError(number, f"log indexes are not contiguous at {where}")
+    if not (
+        _same_hash(_field(raw, "blockHash", number, where), block_hash_hex)
+        and _same_quantity(_field(raw, "blockNumber", number, where), number, number_hex)
+    ):
+        raise InvalidBlockError(number, f"{where} belongs to another block")
+    if not (
+        _same_hash(_field(raw, "transactionHash", number, where), tx_hex)
+        and _same_quantity(_field(raw, "transactionIndex", number, where), tx_index, tx_index_hex)
+    ):
+        raise InvalidBlockError(number, f"{where} belongs to another transaction")
+    stamp = raw.get("blockTimestamp")
+    if stamp is not None and not _same_quantity(stamp, header.timestamp, timestamp_hex):
+        raise InvalidBlockError(number, f"{where} has another blockTimestamp than the block")
+    if raw.get("removed", False) is not False:
+        raise InvalidBlockError(number, f"{where} is marked removed")
+    raw_topics = _field(raw, "topics", number, where)
+    if not isinstance(raw_topics, list) or len(raw_topics) > 4:
+        raise InvalidBlockError(number, f"{where}: topics must be a list of at most 4")
+    try:
+        address = Address(decode_data(_field(raw, "address", number, where), "address", size=20))
+        topics = tuple(Hash32(decode_data(t, "topic", size=32)) for t in raw_topics)
+        data = decode_data(_field(raw, "data", number, where), "data")
+    except HexError as err:
+        raise InvalidBlockError(number, f"{where}: {err}") from None
+    return address, topics, data
 
 
 def _fast_log(

@@ -145,6 +145,29 @@ class _Automaton:
         self.transitions[(sid, mask)] = nxt
         return nxt
 
+    def walk(self, text: str, previous: str, path: list[int]) -> tuple[int, int]:
+        """Run ``text`` through the automaton, reusing the states of the characters it
+        shares with ``previous`` (``path[i]``: the state after ``i`` characters of
+        ``previous``; updated in place for ``text``). Returns the final state and the
+        position of the character that led to a dead state (-1 if none)."""
+        common = 0
+        limit = min(len(text), len(previous), len(path) - 1)
+        while common < limit and text[common] == previous[common]:
+            common += 1
+        del path[common + 1 :]
+        sid = path[common]
+        masks = self.masks
+        transitions = self.transitions
+        dead = self.dead
+        for k in range(common, len(text)):
+            mask = masks.get(text[k], 0)
+            nxt = transitions.get((sid, mask))
+            sid = self.step(sid, mask) if nxt is None else nxt
+            path.append(sid)
+            if dead[sid]:
+                return sid, k
+        return sid, -1
+
 
 _AUTOMATA: OrderedDict[tuple[str, int], _Automaton] = OrderedDict()
 _AUTOMATA_LOCK = threading.Lock()
@@ -189,10 +212,7 @@ def fuzzy_expand(
     head_bytes = term_bytes(head)
     if automaton is None:
         automaton = _Automaton(query[prefix_length:], max_edits)
-    masks = automaton.masks
-    transitions = automaton.transitions
-    step = automaton.step
-    dead = automaton.dead
+    walk = automaton.walk
     accepting = automaton.accepting
     cursor = terms.enum()
     term = cursor.seek_ceil(head_bytes)
@@ -201,21 +221,7 @@ def fuzzy_expand(
     skip = len(head)
     while term is not None and term.startswith(head_bytes):
         text = term.decode("utf-8", "surrogatepass")[skip:]
-        common = 0
-        limit = min(len(text), len(previous), len(path) - 1)
-        while common < limit and text[common] == previous[common]:
-            common += 1
-        del path[common + 1 :]
-        sid = path[common]
-        dead_at = -1
-        for i in range(common, len(text)):
-            mask = masks.get(text[i], 0)
-            nxt = transitions.get((sid, mask))
-            sid = step(sid, mask) if nxt is None else nxt
-            path.append(sid)
-            if dead[sid]:
-                dead_at = i
-                break
+        sid, dead_at = walk(text, previous, path)
         previous = text
         if dead_at >= 0:
             term = cursor.seek_ceil(term_bytes(head + text[: dead_at + 1]) + b"\xff")
@@ -264,10 +270,7 @@ def fuzzy_expand_list(
     found: dict[str, int] = {}
     head = query[:prefix_length]
     skip = len(head)
-    masks = automaton.masks
-    transitions = automaton.transitions
-    step = automaton.step
-    dead = automaton.dead
+    walk = automaton.walk
     accepting = automaton.accepting
     n = len(terms)
     i = bisect_left(terms, head)
@@ -278,21 +281,7 @@ def fuzzy_expand_list(
         if not term.startswith(head):
             break
         text = term[skip:] if skip else term
-        common = 0
-        limit = min(len(text), len(previous), len(path) - 1)
-        while common < limit and text[common] == previous[common]:
-            common += 1
-        del path[common + 1 :]
-        sid = path[common]
-        dead_at = -1
-        for k in range(common, len(text)):
-            mask = masks.get(text[k], 0)
-            nxt = transitions.get((sid, mask))
-            sid = step(sid, mask) if nxt is None else nxt
-            path.append(sid)
-            if dead[sid]:
-                dead_at = k
-                break
+        sid, dead_at = walk(text, previous, path)
         previous = text
         if dead_at >= 0:
             target = None

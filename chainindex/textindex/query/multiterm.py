@@ -9,8 +9,9 @@ the union is decoded in one vectorized pass over every block of every matching t
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from chainindex.textindex.reader import LeafReader
     from chainindex.textindex.searcher import IndexSearcher
 
-__all__ = ["MultiTermQuery", "TermInSetQuery", "union_of_terms"]
+__all__ = ["MultiTermQuery", "TermInSetQuery", "pattern_ordinals", "union_of_terms"]
 
 
 def union_of_terms(field: FieldReader, ordinals: I64) -> I64:
@@ -37,6 +38,18 @@ def union_of_terms(field: FieldReader, ordinals: I64) -> I64:
         mask[docs] = True
         return np.flatnonzero(mask).astype(np.int64)
     return np.unique(docs)
+
+
+def pattern_ordinals(terms: TermDictionary, prefix: str, pattern: re.Pattern[str]) -> Iterator[int]:
+    """Ordinals of the terms that start with ``prefix`` (the pattern's literal start: where the
+    walk seeks to and stops) and that ``pattern`` matches whole."""
+    start = term_bytes(prefix)
+    match = pattern.fullmatch
+    for term, ordinal in terms.iterate(start):
+        if not term.startswith(start):
+            break
+        if match(term.decode("utf-8", "surrogatepass")):
+            yield ordinal
 
 
 class MultiTermQuery(Query):

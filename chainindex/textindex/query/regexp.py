@@ -18,9 +18,8 @@ from typing import Any
 
 from chainindex.errors import QueryError
 from chainindex.textindex.codec.termdict import TermDictionary
-from chainindex.textindex.query.multiterm import MultiTermQuery
+from chainindex.textindex.query.multiterm import MultiTermQuery, pattern_ordinals
 from chainindex.textindex.query.syntax import field_prefix
-from chainindex.textindex.query.term import term_bytes
 
 __all__ = ["RegexpQuery"]
 
@@ -80,13 +79,7 @@ class RegexpQuery(MultiTermQuery):
         object.__setattr__(self, "_regex", regex)
 
     def ordinals(self, terms: TermDictionary) -> Iterable[int]:
-        start = term_bytes(_literal_prefix(self.pattern))
-        match = self._regex.fullmatch
-        for term, ordinal in terms.iterate(start):
-            if not term.startswith(start):
-                break
-            if match(term.decode("utf-8", "surrogatepass")):
-                yield ordinal
+        return pattern_ordinals(terms, _literal_prefix(self.pattern), self._regex)
 
     def accepts(self, term: str) -> bool:
         return self._regex.fullmatch(term) is not None

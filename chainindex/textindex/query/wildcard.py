@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chainindex.textindex.codec.termdict import TermDictionary
-from chainindex.textindex.query.multiterm import MultiTermQuery
+from chainindex.textindex.query.multiterm import MultiTermQuery, pattern_ordinals
 from chainindex.textindex.query.syntax import SPECIAL, field_prefix
-from chainindex.textindex.query.term import term_bytes
 
 __all__ = ["WildcardQuery", "wildcard_parts"]
 
@@ -60,13 +59,7 @@ class WildcardQuery(MultiTermQuery):
         object.__setattr__(self, "_prefix", "".join(prefix))
 
     def ordinals(self, terms: TermDictionary) -> Iterable[int]:
-        start = term_bytes(self._prefix)
-        match = self._regex.fullmatch
-        for term, ordinal in terms.iterate(start):
-            if not term.startswith(start):
-                break
-            if match(term.decode("utf-8", "surrogatepass")):
-                yield ordinal
+        return pattern_ordinals(terms, self._prefix, self._regex)
 
     def accepts(self, term: str) -> bool:
         return self._regex.fullmatch(term) is not None
