@@ -84,6 +84,14 @@ def _curls(stdout: str) -> list[tuple[str, str]]:
     return [(m[1], m[2]) for m in map(pattern.match, stdout.splitlines()) if m]
 
 
+def _snippet(stdout: str, heading: str) -> str:
+    """The code printed under the line starting with ``heading``, up to the blank line."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 1
+    end = lines.index("", start)
+    return "\n".join(lines[start:end])
+
+
 def _counts(stdout: str) -> list[int]:
     """The ``→ N logs`` lines of the tour (eth_getLogs answers), in order."""
     return [int(m[1]) for m in re.finditer(r"^→ (\d+) logs", stdout, re.M)]
@@ -140,6 +148,14 @@ def test_demo_serves_working_examples_and_stops_on_ctrl_c(tmp_path: Path) -> Non
                 (e["blockNumber"], e["logIndex"], e["transactionHash"], e["data"]) for e in expected
             ]
         assert _counts(stdout) == [len(_post(url, body)["result"]) for url, body in curls[:2]]
+        # The printed web3.py snippet runs as pasted and finds the same logs.
+        snippet = _snippet(stdout, "# web3.py")
+        ran = subprocess.run(
+            [sys.executable, "-c", snippet], env=_env(), capture_output=True, text=True, timeout=60
+        )
+        busy = _post(*curls[1])["result"]
+        first_block = int(busy[0]["blockNumber"], 16)
+        assert ran.stdout.strip() == f"{len(busy)} Transfer logs; first in block {first_block}"
         status = _post(*curls[2])["result"]
         assert int(status["syncedHead"]["number"], 16) >= BLOCKS - 1
         assert int(status["sections"], 16) >= BLOCKS // 128
