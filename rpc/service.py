@@ -2,14 +2,15 @@
 
 :class:`Service` holds the store's reader, the query engine (with the data directory's one
 :class:`~chainindex.retriever.SectionRetriever` and one :class:`~bloombits.ValueCache`), the
-installed filters, the subscriptions, the indexer when the service syncs, and the upstream
-when it is a node (for ``safe``/``finalized`` and ``--proxy``).
+installed filters, the subscriptions, the indexer when the service syncs, the upstream
+when it is a node (for ``safe``/``finalized`` and ``--proxy``), and the text index with its
+feed when asked for (``--text-index``: :mod:`rpc.textsearch`).
 
 :meth:`Service.run` is the background work, in one task group: the indexer, the chain-event
 fan-out (value-cache invalidation and query restarts on reorgs, installed filters,
-subscriptions) and the expiry of installed filters. :func:`open_service` builds a service
-from a data directory and an upstream and closes everything in order on exit (the retriever
-before the store).
+subscriptions), the expiry of installed filters, and the text index's feed. :func:`open_service`
+builds a service from a data directory and an upstream and closes everything in order on exit
+(the text index and the retriever before the store).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from chainindex.types import Header
 from rpc.codec import EncodedLogs
 from rpc.limits import Limits
 from rpc.subscriptions import SubscriptionHub
+from rpc.textsearch import TextSearch, open_text_search
 
 __all__ = ["Service", "ServiceConfig", "UpstreamFinality", "open_service"]
 
@@ -102,6 +104,10 @@ class ServiceConfig:
     and encoded log objects (codec); 0 turns both off."""
     proxy: bool = False
     """Forward other methods to the upstream node."""
+    text_index: bool = False
+    """Keep (or, read-only, serve) the text index of ``DATADIR/textindex``."""
+    abi_files: tuple[str, ...] = ()
+    """ABI files of more events the text index decodes (``--abi``)."""
 
 
 class Service:
@@ -118,6 +124,7 @@ class Service:
         proxy: bool = False,
         state: ChainState | None = None,
         encoded: EncodedLogs | None = None,
+        text: TextSearch | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side."""
@@ -141,6 +148,8 @@ class Service:
         """Encoded log objects of recent blocks."""
         self.events = indexer.events if indexer is not None else ChainEvents()
         """Chain events (none are published when read-only)."""
+        self.text = text
+        """The text index and its feed (None: ``logfilter_search`` is not enabled)."""
         self._state = state
         """The state served when read-only (it does not change)."""
 
@@ -168,6 +177,8 @@ class Service:
             tasks.create_task(self._expire())
             if self.indexer is not None:
                 tasks.create_task(self.indexer.run())
+            if self.text is not None:
+                tasks.create_task(self.text.run())
 
     async def _fan_out(self) -> None:
         while True:
@@ -237,6 +248,17 @@ async def open_service(
         engine = LogQueryEngine(
             reader, retriever, cache=ValueCache(), finality=finality, config=query
         )
+        text = None
+        if config.text_index or config.abi_files:
+            text = await stack.enter_async_context(
+                open_text_search(
+                    config.datadir,
+                    config.abi_files,
+                    reader,
+                    None if indexer is None else indexer.events,
+                    threads=config.query_threads,
+                )
+            )
         yield Service(
             reader,
             engine,
@@ -246,4 +268,5 @@ async def open_service(
             proxy=config.proxy,
             state=state,
             encoded=EncodedLogs(config.cache_bytes),
+            text=text,
         )

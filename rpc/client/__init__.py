@@ -13,6 +13,9 @@ ints. Works against a logfilter server and against any Ethereum node.
         async with client.subscribe("logs", {"address": token}) as sub:
             async for log in sub:  # every log once, removed=True after reorgs
                 ...
+        page = await client.search("event:NameRegistered AND name:vitalik*", limit=20)
+        async for hit in client.iter_search("wrapped~1", from_block=0):  # logfilter_search
+            print(hit.log.block_number, hit.event and hit.event["name"], hit.highlights)
 
     from rpc.client import Client  # the same, blocking, usable from any thread
 
@@ -22,7 +25,8 @@ ints. Works against a logfilter server and against any Ethereum node.
 Modules: :mod:`~rpc.client.client` (:class:`AsyncClient`), :mod:`~rpc.client.sync`
 (:class:`Client`), :mod:`~rpc.client.filters` (criteria), :mod:`~rpc.client.types` (results),
 :mod:`~rpc.client.logs` and :mod:`~rpc.client.paging` (range splitting),
-:mod:`~rpc.client.installed` (filters), :mod:`~rpc.client.subscription` and
+:mod:`~rpc.client.installed` (filters), :mod:`~rpc.client.search` (text search),
+:mod:`~rpc.client.subscription` and
 :mod:`~rpc.client.window` (subscriptions), :mod:`~rpc.client.transport` (HTTP/WebSocket),
 :mod:`~rpc.client.errors`, :mod:`~rpc.client.web3compat` (web3.py shapes; imported on use).
 """
@@ -46,6 +50,7 @@ from rpc.client.filters import BlockId, BlockTag, Criteria, Filter
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream
 from rpc.client.retry import Backoff
+from rpc.client.search import Event, EventArg, SearchHit, SearchResult, SearchSort
 from rpc.client.subscription import HeadSubscription, LogSubscription
 from rpc.client.sync import Client, SyncBlockFilter, SyncLogFilter, SyncSubscription
 from rpc.client.types import BlockRef, Header, Log, Status
@@ -64,6 +69,8 @@ __all__ = [
     "Client",
     "ClientError",
     "Criteria",
+    "Event",
+    "EventArg",
     "Filter",
     "HeadSubscription",
     "Header",
@@ -76,6 +83,9 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseError",
     "RpcError",
+    "SearchHit",
+    "SearchResult",
+    "SearchSort",
     "Status",
     "SyncBlockFilter",
     "SyncLogFilter",

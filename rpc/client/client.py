@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
-from typing import Any, Final, Literal, NoReturn, overload
+from typing import Any, Final, Literal, overload
 
 import yarl
 from eth_typing import BlockNumber, Hash32
@@ -40,6 +40,7 @@ from rpc.client.filters import (
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream, Page, log_pages
 from rpc.client.retry import Backoff
+from rpc.client.search import SearchMethods
 from rpc.client.subscription import HeadSubscription, LogSubscription
 from rpc.client.transport import HttpTransport, SessionHolder, Transport, check_url
 from rpc.client.types import (
@@ -70,7 +71,7 @@ _IDEMPOTENT: Final = frozenset(
 """Methods safe to send again when their answer was lost."""
 
 
-class AsyncClient:
+class AsyncClient(SearchMethods):
     """A logfilter (or any Ethereum node) JSON-RPC client. Use ``async with``.
 
     ``url`` is ``http(s)://`` or ``ws(s)://``; subscriptions need a WebSocket: the URL
@@ -381,15 +382,6 @@ class AsyncClient:
                 raise InvalidArgumentError("a newHeads subscription takes no criteria")
             return HeadSubscription(self, self._ws, **options)
         raise InvalidArgumentError(f"unknown subscription kind {kind!r} (logs or newHeads)")
-
-    # --- text search ----------------------------------------------------------------------
-
-    async def search(self, query: str, **options: Any) -> NoReturn:
-        """``logfilter_search``: text search over decoded logs (issue 6). Its parameters
-        (``from_block``, ``to_block``, ``address``, ``topics``, ``limit``, ``after``,
-        ``highlight``, ``sort``) and typed hits arrive with the text index's wire
-        contract; until then this raises."""
-        raise NotImplementedError("logfilter_search is not part of the wire contract yet")
 
 
 def _filter_id(value: object, method: str) -> str:

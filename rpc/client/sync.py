@@ -24,6 +24,7 @@ from rpc.client.client import AsyncClient
 from rpc.client.errors import ClientError, InvalidArgumentError
 from rpc.client.filters import AddressArg, BlockId, Criteria, TopicsArg
 from rpc.client.installed import BlockFilter, LogFilter
+from rpc.client.search import SyncSearchMethods
 from rpc.client.subscription import HeadSubscription, LogSubscription, Subscription
 from rpc.client.types import Header, Log, Status
 
@@ -42,7 +43,7 @@ async def _next(iterator: AsyncIterator[T]) -> T:
         return _END  # type: ignore[no-any-return]  # a sentinel, not a T
 
 
-class Client:
+class Client(SyncSearchMethods):
     """A blocking client: the same methods as :class:`AsyncClient`, without ``await``.
 
     Takes the same arguments as :class:`AsyncClient`. Use ``with Client(url) as c:`` or call

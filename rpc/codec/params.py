@@ -25,9 +25,11 @@ from rpc.protocol import INVALID_PARAMS, RpcError
 __all__ = [
     "MAX_TOPIC_ALTERNATIVES",
     "MAX_TOPIC_POSITIONS",
+    "decode_addresses",
     "decode_block_ref",
     "decode_filter",
     "decode_filter_id",
+    "decode_topics",
     "invalid",
 ]
 
@@ -91,7 +93,8 @@ def _decode_bytes(value: object, what: str, size: int) -> bytes:
         raise invalid(str(err)) from None
 
 
-def _decode_addresses(value: object) -> tuple[Address, ...]:
+def decode_addresses(value: object) -> tuple[Address, ...]:
+    """A filter's ``address``: null (any), one address, or an array of them."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -108,7 +111,8 @@ def _decode_addresses(value: object) -> tuple[Address, ...]:
     )
 
 
-def _decode_topics(value: object) -> tuple[tuple[Hash32, ...], ...]:
+def decode_topics(value: object) -> tuple[tuple[Hash32, ...], ...]:
+    """A filter's ``topics``: up to four positions (``()``: any topic at that position)."""
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -160,7 +164,7 @@ def decode_filter(value: object) -> LogQuery:
             "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other"
         )
     criteria = LogCriteria(
-        _decode_addresses(fields.get("address")), _decode_topics(fields.get("topics"))
+        decode_addresses(fields.get("address")), decode_topics(fields.get("topics"))
     )
     return LogQuery(criteria, begin, end, query_hash)
 

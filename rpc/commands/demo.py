@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import logging
 import signal
 import sys
 import time
@@ -150,6 +151,7 @@ async def _serve(args: argparse.Namespace, demo: PreparedDemo, started: float) -
             datadir=str(demo.datadir),
             upstream=None,
             sync=SyncConfig(section_size=demo.spec.section_size, confirmations=0),
+            text_index=True,  # logfilter_search; new blocks are indexed as they come
         )
         async with open_service(config, source=replay) as service:
             indexer = service.indexer
@@ -183,9 +185,7 @@ async def _show(
     """Examples, the tour, the closing line; then serve until ``stop`` (unless --no-serve)."""
     _print_examples(server.url, demo)
     _out("\n# running some of them against the server:")
-    tour = asyncio.ensure_future(
-        run_tour(server, curl_examples(demo.picks), replay, synced, demo.datadir, _out)
-    )
+    tour = asyncio.ensure_future(run_tour(server, curl_examples(demo.picks), replay, synced, _out))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({tour, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -231,5 +231,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
+    if not args.verbose:  # the served chain's sync lines would interleave with the examples
+        logging.getLogger("chainindex.indexer").setLevel(logging.WARNING)
     with asyncio.Runner() as runner:
         return runner.run(_serve(args, demo, started))

@@ -107,7 +107,7 @@ def add_text_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--text-index", action="store_true",
         help="also keep the text index of DATADIR/textindex in step (decoded logs, for "
-        "`logfilter search` and logfilter_search)",
+        "`logfilter search` and logfilter_search; serve --no-sync: serve it read-only)",
     )  # fmt: skip
     parser.add_argument(
         "--abi", action="append", default=[], metavar="FILE",

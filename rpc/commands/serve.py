@@ -2,7 +2,9 @@
 
 Syncs the data directory from ``--upstream`` in the background (the ``sync`` flags apply)
 while answering ``eth_getLogs``, installed filters, subscriptions and ``logfilter_status``;
-``--no-sync`` serves an existing data directory read-only. Binds 127.0.0.1 unless told
+``--no-sync`` serves an existing data directory read-only. ``--text-index`` (and ``--abi``)
+adds ``logfilter_search``: the text index of ``DATADIR/textindex`` is fed as blocks are
+synced (read-only under ``--no-sync``; see :mod:`rpc.textsearch`). Binds 127.0.0.1 unless told
 otherwise. Stops cleanly on SIGINT/SIGTERM (exit status 0).
 """
 
@@ -19,6 +21,7 @@ from chainindex.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
+    add_text_index_options,
     non_negative,
     positive,
     seconds,
@@ -78,6 +81,7 @@ def register(commands: Any) -> None:
         help="worker threads of the query path (default 1: the work holds the GIL)",
     )  # fmt: skip
     add_sync_options(parser)
+    add_text_index_options(parser)
     limits = parser.add_argument_group("limits (each exceeded: a JSON-RPC error)")
     limits.add_argument(
         "--max-block-range", type=non_negative, default=_DEFAULTS.max_block_range, metavar="N",
@@ -146,6 +150,8 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         proxy=args.proxy,
         cache_bytes=args.log_cache_mb << 20,
         query_threads=args.query_threads,
+        text_index=args.text_index or bool(args.abi),
+        abi_files=tuple(args.abi),
     )
 
 

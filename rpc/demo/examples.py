@@ -123,7 +123,8 @@ def client_snippet(url: str, picks: DemoPicks) -> str:
         f'    with client.new_filter(topics=["{picks.transfer_topic}"]) as transfers:\n'
         "        time.sleep(10)  # the demo chain grows by a block every few seconds\n"
         '        print(len(transfers.changes()), "new Transfer logs")\n'
-        f'    result = client.search("{search_query(picks)}", limit=3)\n'
+        f'    result = client.search("{search_query(picks)}", limit=3, highlight=True)\n'
+        '    print(result.total, "names found")\n'
         "    for hit in result.hits:\n"
-        "        print(hit.score, hit.log.block_number, hit.event)"
+        '        print(f"{hit.score:.2f}", hit.log.block_number, hit.highlights["name"])'
     )

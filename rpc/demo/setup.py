@@ -181,9 +181,14 @@ def _generate(spec: DemoSpec, archive: Path) -> None:
     generator = ChainGenerator(spec.shape(), spec.seed)
     total = spec.blocks + LIVE_BLOCKS
     _say(f"demo: generating {total:,} blocks ({spec.fill} blooms) into {archive} ...")
+    tty = sys.stderr.isatty()
     with atomic_write(archive, buffering=1 << 20) as out:
-        for line in generator.lines(total):
+        for done, line in enumerate(generator.lines(total), start=1):
             out.write(line)
+            if tty and (done % 512 == 0 or done == total):
+                sys.stderr.write(f"\rgenerate: {done:,}/{total:,} blocks {done / total:6.1%}")
+    if tty:
+        sys.stderr.write("\n")
     stats = generator.stats
     _say(
         f"demo: wrote {stats.blocks:,} blocks, {stats.logs:,} logs, mean bloom fill "

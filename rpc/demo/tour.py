@@ -3,7 +3,8 @@
 Each step sends over HTTP exactly the request body its printed ``curl`` command sends:
 ``eth_getLogs`` (a rare contract over the whole chain, the busiest contract's Transfers
 over the last blocks), a polled filter (``eth_newFilter``, new blocks released from the
-:class:`~chainindex.source.ReplaySource`, then ``eth_getFilterChanges``) and a text search.
+:class:`~chainindex.source.ReplaySource`, then ``eth_getFilterChanges``) and a text search
+(``logfilter_search``).
 
 Output lines the tests read: ``→ N logs`` after an ``eth_getLogs``, ``→ N new logs`` after
 the filter poll, ``→ N of T hits`` after the search; a ``first:`` line carries one result
@@ -15,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,10 +23,7 @@ import orjson
 
 from bloombits.errors import LogfilterError
 from chainindex.source import ReplaySource
-from chainindex.textindex.highlight import HighlightOptions
-from chainindex.textindex.logindex import TEXT_INDEX_DIR, TextIndex
 from rpc.demo.examples import CurlExample
-from rpc.search_codec import result_json
 from rpc.server import RpcServer
 
 __all__ = ["FILTER_BLOCKS", "TourError", "run_tour"]
@@ -58,10 +55,9 @@ def _log_line(log: dict[str, Any]) -> str:
 class _Rpc:
     """Posts request bodies to the server; JSON-RPC errors become :class:`TourError`."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, methods: set[str]) -> None:
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
         self.session = session
         self.url = url
-        self.methods = methods
 
     async def post(self, body: dict[str, Any]) -> Any:
         async with self.session.post(self.url, data=orjson.dumps(body)) as response:
@@ -131,23 +127,9 @@ def _hit_line(hit: dict[str, Any]) -> str:
     )
 
 
-def _search_in_process(datadir: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Until ``logfilter_search`` is served: the same search on the text index directly."""
-    with TextIndex.open(datadir / TEXT_INDEX_DIR, readonly=True) as index:
-        result = index.search(
-            params["query"],
-            limit=params["limit"],
-            highlight=HighlightOptions(pre="[", post="]") if params["highlight"] else False,
-        )
-    return result_json(result)
-
-
-async def _search(rpc: _Rpc, example: CurlExample, say: Print, datadir: Path) -> None:
+async def _search(rpc: _Rpc, example: CurlExample, say: Print) -> None:
     started = time.perf_counter()
-    if "logfilter_search" in rpc.methods:
-        result = await rpc.post(example.body)
-    else:
-        result = await asyncio.to_thread(_search_in_process, datadir, example.body["params"][0])
+    result = await rpc.post(example.body)
     ms = (time.perf_counter() - started) * 1000
     say(f"→ {len(result['hits'])} of {result['total']} hits ({ms:.0f} ms)")
     for hit in result["hits"]:
@@ -159,15 +141,13 @@ async def run_tour(
     examples: list[CurlExample],
     replay: ReplaySource,
     synced: Callable[[int], Any],
-    datadir: Path,
     say: Print,
 ) -> None:
     """Run the examples against ``server``; ``synced(n)`` waits until block ``n`` is
-    synced (the filter step releases blocks from ``replay``); ``datadir`` holds the text
-    index."""
+    synced (the filter step releases blocks from ``replay``)."""
     by_key = {e.key: e for e in examples}
     async with aiohttp.ClientSession() as session:
-        rpc = _Rpc(session, server.url, set(server.dispatcher.methods))
+        rpc = _Rpc(session, server.url)
         for step, key in enumerate(("rare", "busy"), start=1):
             example = by_key[key]
             say(f"\n[{step}] {example.title}")
@@ -179,4 +159,4 @@ async def run_tour(
         search = by_key["search"]
         say(f"\n[4] {search.title}")
         say(f"$ {search.command(server.url)}")
-        await _search(rpc, search, say, datadir)
+        await _search(rpc, search, say)

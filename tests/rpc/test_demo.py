@@ -175,7 +175,28 @@ def test_demo_serves_working_examples_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         shown = re.search(r"^→ \d+ of (\d+) hits", stdout, re.M)
         assert word is not None
         assert shown is not None
-        assert int(shown[1]) == _name_hits(datadir, word[1], BLOCKS - 1) > 0
+        names = _name_hits(datadir, word[1], BLOCKS - 1)
+        assert int(shown[1]) == names > 0
+        # The printed logfilter_search curl works too (new blocks may add names).
+        found = _post(*curls[3])["result"]
+        assert found["total"] >= names
+        assert all(word[1] in hit["highlights"]["name"][0] for hit in found["hits"])
+        # The printed client-library snippet runs as pasted (it waits for new blocks).
+        ran = subprocess.run(
+            [sys.executable, "-c", _snippet(stdout, "# the client library")],
+            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=90,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        out = ran.stdout.splitlines()
+        rare = orjson.loads(curls[0][1])["params"][0]
+        rare_logs = [log for log in _archive_logs(datadir, BLOCKS - 1) if _matches(log, rare)]
+        assert int(out[0].split()[0]) >= len(rare_logs)
+        assert out[0].split()[1:] == [
+            str(int(rare_logs[0]["blockNumber"], 16)), rare_logs[0]["transactionHash"][2:]
+        ]  # fmt: skip
+        assert re.fullmatch(r"\d+ new Transfer logs", out[1])
+        assert int(out[2].split()[0]) >= names
+        assert len(out) == 3 + min(3, names)
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
         assert process.returncode == 0
