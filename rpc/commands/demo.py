@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,7 @@ async def _show(
     demo: PreparedDemo,
     server: RpcServer,
     replay: ReplaySource,
-    synced: Any,
+    synced: Callable[[int], Awaitable[object]],
     started: float,
     stop: asyncio.Event,
 ) -> None:

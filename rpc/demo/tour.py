@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -82,7 +82,11 @@ async def _get_logs(rpc: _Rpc, example: CurlExample, say: Print) -> None:
 
 
 async def _filter_poll(
-    rpc: _Rpc, replay: ReplaySource, synced: Callable[[int], Any], topic: str, say: Print
+    rpc: _Rpc,
+    replay: ReplaySource,
+    synced: Callable[[int], Awaitable[object]],
+    topic: str,
+    say: Print,
 ) -> None:
     criteria = {"topics": [topic]}
     say(f"$ eth_newFilter {orjson.dumps(criteria).decode()}")
@@ -140,7 +144,7 @@ async def run_tour(
     server: RpcServer,
     examples: list[CurlExample],
     replay: ReplaySource,
-    synced: Callable[[int], Any],
+    synced: Callable[[int], Awaitable[object]],
     say: Print,
 ) -> None:
     """Run the examples against ``server``; ``synced(n)`` waits until block ``n`` is

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -223,6 +224,16 @@ def test_second_run_reuses_the_demo_directory(tmp_path: Path) -> None:
     # Same picks, same answers over the synced range.
     assert _counts(first.stdout) == _counts(second.stdout)
     assert _curls(first.stdout)[0][1] == _curls(second.stdout)[0][1]
+    # A taken port: one clear line naming the way out.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = _run(datadir, "--no-serve", "--port", port)
+    assert busy.returncode == 1
+    assert busy.stderr.strip().splitlines()[-1] == (
+        f"logfilter: port {port} on 127.0.0.1 is taken: pass --port P (0 picks a free one)"
+    )
     # Other parameters on the same directory: one clear line, nothing touched.
     other = subprocess.run(
         [*_command(datadir, "--no-serve"), "--fill", "saturated"], cwd=REPO, env=_env(),
