@@ -41,8 +41,8 @@ __all__ = ["BLOCK_SECONDS", "DEFAULTS", "register", "run"]
 BLOCK_SECONDS = 4.0
 """Seconds between two new blocks of the served demo chain."""
 
-DEFAULTS: dict[str, tuple[int, int]] = {"sparse": (12288, 4096), "saturated": (1536, 512)}
-"""Blocks and section size per fill: 3 sections each, set up in well under a minute
+DEFAULTS: dict[str, tuple[int, int]] = {"sparse": (12288, 4096), "saturated": (1024, 256)}
+"""Blocks and section size per fill: a few sections each, set up in well under a minute
 (a saturated block is about 20 times larger than a sparse one)."""
 
 

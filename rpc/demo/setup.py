@@ -58,7 +58,11 @@ TRANSFER_TOPIC = "0x" + keccak256(b"Transfer(address,address,uint256)").hex()
 """topic0 of ERC-20 (and ERC-721) ``Transfer``."""
 
 RECENT_BLOCKS = 1000
-"""Blocks of the common-contract example range (the last ones synced)."""
+"""Most blocks of the busy-contract example range (the last ones synced)."""
+
+RECENT_LOGS = 2000
+"""The busy-contract range is shortened so that the contract emitted about this many logs
+in it (a saturated chain's busiest contract would exceed the server's result limit)."""
 
 
 class DemoError(LogfilterError):
@@ -224,21 +228,21 @@ _LOG_ADDRESS = re.compile(rb'"address":"(0x[0-9a-f]{40})"')
 """A log's address in an archive line (receipts name their accounts ``from``/``to``)."""
 
 
-def _pick_contracts(spec: DemoSpec, archive: Path) -> tuple[str, str, int]:
-    """The busiest contract of the synced blocks, and the rarest one with at least 3 logs
-    there (counted in one streamed pass over the archive's first ``blocks`` lines)."""
+def _pick_contracts(spec: DemoSpec, archive: Path) -> tuple[str, int, str, int]:
+    """The busiest contract of the synced blocks and the rarest one with at least 3 logs
+    there, with their log counts (one streamed pass over the archive's first ``blocks`` lines)."""
     counts: Counter[bytes] = Counter()
     with archive.open("rb") as f:
         for _, line in zip(range(spec.blocks), f, strict=False):
             counts.update(_LOG_ADDRESS.findall(line))
     if not counts:
         raise DemoError("the generated chain has no logs: use more --blocks")
-    busy = counts.most_common(1)[0][0]
+    busy, busy_logs = counts.most_common(1)[0]
     rare = sorted((n, a) for a, n in counts.items() if n >= 3)
     if not rare:
         raise DemoError("no contract of the generated chain has 3 logs: use more --blocks")
     logs, address = rare[0]
-    return busy.decode(), address.decode(), logs
+    return busy.decode(), busy_logs, address.decode(), logs
 
 
 def _pick_search_word(datadir: Path) -> tuple[str, int]:
@@ -258,7 +262,8 @@ def _pick_search_word(datadir: Path) -> tuple[str, int]:
 
 def _pick(spec: DemoSpec, root: Path) -> DemoPicks:
     archive, datadir = root / "chain.jsonl", root / "data"
-    busy, rare, rare_logs = _pick_contracts(spec, archive)
+    busy, busy_logs, rare, rare_logs = _pick_contracts(spec, archive)
+    span = min(RECENT_BLOCKS, spec.blocks, max(1, RECENT_LOGS * spec.blocks // busy_logs))
     word, hits = _pick_search_word(datadir)
     last = spec.blocks - 1
     return DemoPicks(
@@ -266,7 +271,7 @@ def _pick(spec: DemoSpec, root: Path) -> DemoPicks:
         rare_contract=rare,
         rare_logs=rare_logs,
         transfer_topic=TRANSFER_TOPIC,
-        recent_from=max(0, last - RECENT_BLOCKS + 1),
+        recent_from=last - span + 1,
         recent_to=last,
         search_word=word,
         search_hits=hits,
