@@ -33,7 +33,7 @@ from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.logstore import ChainReader, ChainState
 from chainindex.ondemand import LogCache
 from chainindex.retriever import SectionRetriever
-from chainindex.source import RpcSource, SourceOptions, open_source
+from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
 from chainindex.source.transport import JsonRpcTransport
 from chainindex.store import open_datadir
 from chainindex.types import Header
@@ -207,15 +207,19 @@ class Service:
 
 
 @asynccontextmanager
-async def open_service(config: ServiceConfig) -> AsyncIterator[Service]:
-    """A service over ``config.datadir`` (see the module docstring); closed on exit."""
+async def open_service(
+    config: ServiceConfig, *, source: ChainSource | None = None
+) -> AsyncIterator[Service]:
+    """A service over ``config.datadir`` (see the module docstring); closed on exit.
+
+    ``source``, when given, is synced from instead of ``config.upstream`` (the caller owns
+    and closes it: ``logfilter demo`` passes a :class:`~chainindex.source.ReplaySource`)."""
     async with AsyncExitStack() as stack:
         if config.read_only and not await asyncio.to_thread(Path(config.datadir).is_dir):
             raise StoreError(f"no data directory at {config.datadir} to serve (--no-sync)")
         store = open_datadir(config.datadir)
         stack.callback(store.close)
-        source = None
-        if config.upstream is not None:
+        if source is None and config.upstream is not None:
             source = await stack.enter_async_context(open_source(config.upstream, config.source))
         upstream = source.transport if isinstance(source, RpcSource) else None
         if config.proxy and upstream is None:

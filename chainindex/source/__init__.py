@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from chainindex.errors import UpstreamError
 from chainindex.source.archive import ArchiveSource, write_archive
 from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
+from chainindex.source.replay import ReplaySource
 from chainindex.source.transport import open_transport
 from chainindex.source.upstream import RpcSource
 
@@ -19,6 +20,7 @@ __all__ = [
     "ArchiveSource",
     "ChainSource",
     "HeadCallback",
+    "ReplaySource",
     "RpcSource",
     "SourceOptions",
     "is_url",

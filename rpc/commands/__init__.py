@@ -7,6 +7,6 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, export, generate, search, serve, sync
+from rpc.commands import build_sections, demo, export, generate, search, serve, sync
 
-COMMANDS = [sync, serve, export, build_sections, generate, search]
+COMMANDS = [demo, sync, serve, export, build_sections, generate, search]
