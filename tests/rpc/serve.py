@@ -154,7 +154,9 @@ class ServeProcess:
 
     def wait_synced(self, number: int, timeout: float = 60.0, *, sections: int = 0) -> None:
         """Wait until the service has synced block ``number`` and built ``sections``
-        sections (a section is built just after the commit that completes it)."""
+        sections (a section is built just after the commit that completes it), and
+        ``eth_blockNumber`` says so too (the head it answers moves once the commit's sections
+        and events are done, just after the store's state that ``logfilter_status`` reads)."""
         deadline = time.monotonic() + timeout
         while True:
             status = self.call("logfilter_status")
@@ -163,6 +165,7 @@ class ServeProcess:
                 head is not None
                 and int(head["number"], 16) >= number
                 and int(status["sections"], 16) >= sections
+                and int(self.call("eth_blockNumber"), 16) >= number
             ):
                 return
             if time.monotonic() > deadline:
