@@ -95,7 +95,8 @@ def ingest_table(suite: Suite) -> Table:
     for r in suite.ingest:
         table.add(r["chain"], r["mode"], f"{r['blocks']:,}", f"{r['logs']:,}",
                   f"{r['archive_bytes'] / 2**20:,.0f}", r["seconds"], f"{r['blocks_per_s']:,.0f}",
-                  f"{r['logs_per_s']:,.0f}", r["sections"], r["section_ms"])  # fmt: skip
+                  f"{r['logs_per_s']:,.0f}", r["sections"],
+                  "—" if r["sections"] == 0 else r["section_ms"])  # fmt: skip
     return table
 
 
