@@ -68,7 +68,7 @@ def register(commands: Any) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto",
-        help="asyncio event loop: uvloop when installed (auto, the default: about 1.4x the "
+        help="asyncio event loop: uvloop when installed (auto, the default: more "
         "requests/s, see BENCHMARKS.md), or the standard one",
     )  # fmt: skip
     parser.add_argument(
