@@ -31,6 +31,7 @@ __all__ = [
     "decode_filter_id",
     "decode_topics",
     "invalid",
+    "kind_of",
 ]
 
 MAX_TOPIC_POSITIONS: Final = 4
@@ -49,7 +50,8 @@ def invalid(message: str) -> RpcError:
     return RpcError(INVALID_PARAMS, message)
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """What a JSON value is, for error messages (``"a string"``, ``"null"``...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -107,7 +109,7 @@ def decode_addresses(value: object) -> tuple[Address, ...]:
             out.append(Address(_decode_bytes(item, f"address[{i}]", 20)))
         return tuple(out)
     raise invalid(
-        f"invalid addresses in query: expected an address or an array, got {_kind(value)}"
+        f"invalid addresses in query: expected an address or an array, got {kind_of(value)}"
     )
 
 
@@ -116,7 +118,7 @@ def decode_topics(value: object) -> tuple[tuple[Hash32, ...], ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise invalid(f"topics: expected an array, got {_kind(value)}")
+        raise invalid(f"topics: expected an array, got {kind_of(value)}")
     if len(value) > MAX_TOPIC_POSITIONS:
         raise invalid("exceed max topics")
     positions: list[tuple[Hash32, ...]] = []
@@ -145,7 +147,7 @@ def decode_topics(value: object) -> tuple[tuple[Hash32, ...], ...]:
 def decode_filter(value: object) -> LogQuery:
     """A filter object (``eth_getLogs``, ``eth_newFilter``, ``logs`` subscriptions)."""
     if not isinstance(value, dict):
-        raise invalid(f"filter: expected an object, got {_kind(value)}")
+        raise invalid(f"filter: expected an object, got {kind_of(value)}")
     fields: dict[str, Any] = {}
     for key, item in value.items():
         name = _FIELDS.get(key.lower())
@@ -172,5 +174,5 @@ def decode_filter(value: object) -> LogQuery:
 def decode_filter_id(value: object) -> str:
     """An installed filter's or subscription's id (any string, as geth's ``rpc.ID``)."""
     if not isinstance(value, str):
-        raise invalid(f"filter id: expected a string, got {_kind(value)}")
+        raise invalid(f"filter id: expected a string, got {kind_of(value)}")
     return value

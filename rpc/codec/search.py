@@ -29,7 +29,13 @@ from eth_typing import Address, Hash32
 
 from chainindex.filters import BlockRef
 from chainindex.textindex.logindex import MAX_LIMIT, SORTS, SortName
-from rpc.codec.params import decode_addresses, decode_block_ref, decode_topics, invalid
+from rpc.codec.params import (
+    decode_addresses,
+    decode_block_ref,
+    decode_topics,
+    invalid,
+    kind_of,
+)
 
 __all__ = ["DEFAULT_LIMIT", "SearchRequest", "SortName", "decode_search"]
 
@@ -65,28 +71,16 @@ class SearchRequest:
     """The order of the hits."""
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
-
-
 def decode_search(value: object) -> SearchRequest:
     """The parameter object of ``logfilter_search`` (see the module docstring)."""
     if not isinstance(value, dict):
-        raise invalid(f"search: expected an object with a query, got {_kind(value)}")
+        raise invalid(f"search: expected an object with a query, got {kind_of(value)}")
     unknown = sorted(set(value) - set(_MEMBERS))
     if unknown:
         raise invalid(f"unknown member {unknown[0]!r}; a search takes {', '.join(_MEMBERS)}"[:300])
     query = value.get("query")
     if not isinstance(query, str):
-        raise invalid(f"query: expected a string, got {_kind(query)}")
+        raise invalid(f"query: expected a string, got {kind_of(query)}")
     raw_from, raw_to = value.get("fromBlock"), value.get("toBlock")
     limit: Any = value.get("limit", DEFAULT_LIMIT)
     if limit is None:
@@ -95,12 +89,12 @@ def decode_search(value: object) -> SearchRequest:
         raise invalid(f"limit: expected an integer from 1 to {MAX_LIMIT}, got {str(limit)[:40]}")
     after = value.get("after")
     if after is not None and not isinstance(after, str):
-        raise invalid(f"after: expected the cursor of a previous result, got {_kind(after)}")
+        raise invalid(f"after: expected the cursor of a previous result, got {kind_of(after)}")
     highlight = value.get("highlight", False)
     if highlight is None:
         highlight = False
     if not isinstance(highlight, bool):
-        raise invalid(f"highlight: expected true or false, got {_kind(highlight)}")
+        raise invalid(f"highlight: expected true or false, got {kind_of(highlight)}")
     sort = value.get("sort", "relevance")
     if sort is None:
         sort = "relevance"
