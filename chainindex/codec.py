@@ -29,7 +29,7 @@ log.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
@@ -50,6 +50,7 @@ __all__ = [
     "encode_header",
     "encode_logs",
     "header_bloom",
+    "logs_record_may_match",
 ]
 
 HEADER_FORMAT: Final = 1
@@ -296,3 +297,41 @@ def _check_refs(
 def decode_logs(record: bytes, header: Header) -> tuple[Log, ...]:
     """The logs stored as ``record`` for the block ``header``."""
     return LogsRecord.parse(record, f"logs of block {header.number}").logs(header)
+
+
+def _holds(blob: bytes, value: bytes, start: int, end: int) -> bool:
+    """Whether ``value`` is one of the ``len(value)``-byte entries of ``blob[start:end]``."""
+    size = len(value)
+    at = blob.find(value, start, end)
+    while at >= 0:
+        if (at - start) % size == 0:
+            return True
+        at = blob.find(value, at + 1, end)
+    return False
+
+
+def logs_record_may_match(
+    record: bytes, addresses: Collection[bytes], positions: Sequence[Collection[bytes]]
+) -> bool:
+    """False only when no log of the stored logs ``record`` can match: it holds none of
+    ``addresses`` (when not empty) in its table of distinct addresses, or, for one of the
+    ``positions``, none of that position's accepted topics in its table of distinct topics.
+    A look at the raw bytes (one ``find`` per value), before the record is parsed and
+    checked: at saturation most candidate blocks are false positives of the blooms, and this
+    turns them away without building their columns. A record too short or of another format
+    answers True (parsing it then says what is wrong)."""
+    if len(record) < _LOGS_HEAD.size:
+        return True
+    version, _, n_tx, n_addr, n_topics, _, _ = _LOGS_HEAD.unpack_from(record)
+    if version != LOGS_FORMAT:
+        return True
+    start = _LOGS_HEAD.size + n_tx * 36
+    topics_start = start + n_addr * 20
+    topics_end = topics_start + n_topics * 32
+    if topics_end > len(record):
+        return True
+    if addresses and not any(_holds(record, a, start, topics_start) for a in addresses):
+        return False
+    return all(
+        any(_holds(record, t, topics_start, topics_end) for t in values) for values in positions
+    )

@@ -185,9 +185,14 @@ class ChainView:
         blooms = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(-1, BLOOM_BYTE_LENGTH)
         return BloomRun(start_number, tuple(hashes), blooms)
 
+    def logs_raw(self, header: Header) -> bytes | None:
+        """The stored logs record of ``header``'s block as stored (unchecked), or None."""
+        raw: bytes | None = self.reader.get(schema.logs_key(header.number, header.hash))
+        return raw
+
     def logs_record(self, header: Header) -> LogsRecord | None:
         """The stored logs of ``header``'s block as columns, or None when not stored."""
-        raw = self.reader.get(schema.logs_key(header.number, header.hash))
+        raw = self.logs_raw(header)
         if raw is None:
             return None
         return LogsRecord.parse(raw, f"logs of block {header.number}")

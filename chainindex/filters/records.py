@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
-from chainindex.codec import LogsRecord
+from chainindex.codec import LogsRecord, encode_logs
 from chainindex.logstore import ChainView
 from chainindex.types import Header
 
-__all__ = ["RecordCache", "record_size"]
+__all__ = ["NO_MATCH", "Prefilter", "RecordCache", "record_size"]
+
+Prefilter = Callable[[bytes], bool]
+"""A look at a stored logs record's raw bytes: False when none of its logs can match."""
+
+NO_MATCH = LogsRecord.parse(encode_logs(()))
+"""What a lookup answers for a block its prefilter turned away: a record without logs (the
+block's real record is neither parsed nor cached)."""
 
 
 def record_size(record: LogsRecord) -> int:
@@ -61,21 +69,36 @@ class RecordCache:
             self.misses += 1
             return None
 
-    def get(self, view: ChainView, header: Header) -> LogsRecord | None:
+    def get(
+        self, view: ChainView, header: Header, prefilter: Prefilter | None = None
+    ) -> LogsRecord | None:
         """The logs record of ``header``'s block, from the cache or from ``view`` (None when
-        the store has no logs for it: headers-only)."""
+        the store has no logs for it: headers-only). A record read from the store that
+        ``prefilter`` turns away is :data:`NO_MATCH`."""
         key = bytes(header.hash)
         found = self._lookup(key)
         if found is not None:
             return found[1]
-        record = view.logs_record(header)
-        if record is not None:
-            self._store(key, header, record)
+        return self._read(view, header, prefilter)
+
+    def _read(
+        self, view: ChainView, header: Header, prefilter: Prefilter | None
+    ) -> LogsRecord | None:
+        raw = view.logs_raw(header)
+        if raw is None:
+            return None
+        if prefilter is not None and not prefilter(raw):
+            return NO_MATCH
+        record = LogsRecord.parse(raw, f"logs of block {header.number}")
+        self._store(bytes(header.hash), header, record)
         return record
 
-    def block(self, view: ChainView, number: int) -> tuple[Header, LogsRecord | None] | None:
+    def block(
+        self, view: ChainView, number: int, prefilter: Prefilter | None = None
+    ) -> tuple[Header, LogsRecord | None] | None:
         """The canonical header of block ``number`` in ``view`` and its logs record (None
-        when not stored); None when the block is not synced. One read when cached."""
+        when not stored; :data:`NO_MATCH` when read and turned away by ``prefilter``); None
+        when the block is not synced. One read when cached."""
         block_hash = view.canonical_hash(number)
         if block_hash is None:
             return None
@@ -85,10 +108,7 @@ class RecordCache:
         header = view.header(number)
         if header is None:
             return None
-        record = view.logs_record(header)
-        if record is not None:
-            self._store(bytes(header.hash), header, record)
-        return header, record
+        return header, self._read(view, header, prefilter)
 
     def _store(self, key: bytes, header: Header, record: LogsRecord) -> None:
         size = record_size(record)

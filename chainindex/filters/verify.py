@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
-from chainindex.codec import LogsRecord, encode_logs
+from chainindex.codec import LogsRecord, encode_logs, logs_record_may_match
 from chainindex.errors import ChainReorgedError, CorruptDataError
 from chainindex.filters.criteria import LogCriteria
-from chainindex.filters.records import RecordCache
+from chainindex.filters.records import Prefilter, RecordCache
 from chainindex.logstore import ChainView
 from chainindex.types import Header, Log
 
@@ -35,6 +36,10 @@ Indexes = npt.NDArray[np.intp]
 
 _SMALL = 32
 """Records of at most this many logs are matched with plain Python."""
+
+_PREFILTER_VALUES = 16
+"""Most addresses, and accepted topics per position, for which a raw record is searched
+before it is parsed (one ``find`` each)."""
 
 Anchor = tuple[int, Hash32]
 """A block number and the canonical hash it must still have."""
@@ -74,6 +79,19 @@ class RecordMatcher:
         """Non-wildcard topic positions and their accepted values."""
         self.min_topics = len(criteria.topics)
         """Fewest topics a matching log has."""
+        self.prefilter: Prefilter | None = None
+        """A look at a raw record that turns away blocks holding none of the wanted values
+        (:func:`~chainindex.codec.logs_record_may_match`); None when there is nothing to look
+        for, or too much."""
+        if (self.addresses or self.positions) and all(
+            len(values) <= _PREFILTER_VALUES
+            for values in (self.addresses, *(v for _, v in self.positions))
+        ):
+            self.prefilter = partial(
+                logs_record_may_match,
+                addresses=self.addresses,
+                positions=[v for _, v in self.positions],
+            )
 
     def select(self, record: LogsRecord) -> Indexes:
         """Positions of the logs of ``record`` that match, ascending."""
@@ -167,7 +185,11 @@ def verify_headers(
     records read through ``records`` if given."""
     for header in headers:
         out.checked += 1
-        record = view.logs_record(header) if records is None else records.get(view, header)
+        record = (
+            view.logs_record(header)
+            if records is None
+            else records.get(view, header, matcher.prefilter)
+        )
         if record is None:
             out.unstored.append(header)
             continue
@@ -197,7 +219,7 @@ def verify_blocks(
         verify_headers(view, headers, matcher, out)
         return out
     for number in listed:
-        block = records.block(view, number)
+        block = records.block(view, number, matcher.prefilter)
         if block is None:
             raise CorruptDataError(f"candidate block {number} is not stored")
         header, record = block

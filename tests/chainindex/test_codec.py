@@ -17,6 +17,7 @@ from chainindex.codec import (
     encode_header,
     encode_logs,
     header_bloom,
+    logs_record_may_match,
 )
 from chainindex.errors import CorruptDataError
 from chainindex.types import Header, Log
@@ -121,3 +122,63 @@ def test_header_round_trip_and_damage() -> None:
     for bad in (record[:-1], record + b"\x00", b"\x02" + record[1:], b""):
         with pytest.raises(CorruptDataError, match="malformed header record"):
             decode_header(HEADER.number, HEADER.hash, bad)
+
+
+# Values over two byte values, so that a wanted value also turns up across two neighbouring
+# entries of a table (the prefilter must only count whole, aligned entries).
+halves = st.sampled_from([b"\x00", b"\x01"])
+split_addresses = st.builds(lambda a, b: a * 10 + b * 10, halves, halves)
+split_topics = st.builds(lambda a, b: a * 16 + b * 16, halves, halves)
+
+
+@st.composite
+def split_logs(draw: st.DrawFn) -> tuple[Log, ...]:
+    count = draw(st.integers(0, 12))
+    return tuple(
+        Log(
+            Address(draw(split_addresses)),
+            tuple(Hash32(t) for t in draw(st.lists(split_topics, max_size=4))),
+            b"",
+            HEADER.number,
+            HEADER.hash,
+            HEADER.timestamp,
+            Hash32(b"\x80" * 32),
+            0,
+            index,
+        )
+        for index in range(count)
+    )
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(split_logs(), block_logs()),
+    st.frozensets(st.one_of(split_addresses, addresses), max_size=3),
+    st.lists(st.frozensets(st.one_of(split_topics, topics), min_size=1, max_size=3), max_size=4),
+)
+def test_prefilter_turns_away_only_records_that_cannot_match(
+    logs: tuple[Log, ...], wanted: frozenset[bytes], positions: list[frozenset[bytes]]
+) -> None:
+    record = encode_logs(logs)
+    held_addresses = {log.address for log in logs}
+    held_topics = {t for log in logs for t in log.topics}
+    expected = (not wanted or bool(wanted & held_addresses)) and all(
+        values & held_topics for values in positions
+    )
+    assert logs_record_may_match(record, wanted, positions) == expected
+    # Never wrong about a record holding a matching log (topic positions as in a filter).
+    matches = any(
+        (not wanted or log.address in wanted)
+        and len(log.topics) >= len(positions)
+        and all(log.topics[i] in values for i, values in enumerate(positions))
+        for log in logs
+    )
+    if matches:
+        assert logs_record_may_match(record, wanted, positions)
+
+
+def test_prefilter_leaves_damaged_records_to_the_parser() -> None:
+    record = encode_logs([])
+    assert logs_record_may_match(b"", {b"\x01" * 20}, [])
+    assert logs_record_may_match(b"\x09" + record[1:], {b"\x01" * 20}, [])
+    assert not logs_record_may_match(record, {b"\x01" * 20}, [])
