@@ -43,12 +43,14 @@ def record_size(record: LogsRecord) -> int:
 
 
 class RecordCache:
-    """A byte-bounded LRU of parsed logs records by block hash."""
+    """A byte-bounded LRU of logs records by block hash: parsed, or kept raw when a
+    prefilter turned the record away (a raw record is parsed, and replaced by its parsed
+    form, the first time a lookup's prefilter lets it through)."""
 
     def __init__(self, max_bytes: int = 64 << 20) -> None:
         self.max_bytes = max_bytes
         """Budget for the records held."""
-        self._entries: OrderedDict[bytes, tuple[Header, LogsRecord, int]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[Header, LogsRecord | bytes, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -59,7 +61,7 @@ class RecordCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _lookup(self, key: bytes) -> tuple[Header, LogsRecord] | None:
+    def _lookup(self, key: bytes) -> tuple[Header, LogsRecord | bytes] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -73,13 +75,29 @@ class RecordCache:
         self, view: ChainView, header: Header, prefilter: Prefilter | None = None
     ) -> LogsRecord | None:
         """The logs record of ``header``'s block, from the cache or from ``view`` (None when
-        the store has no logs for it: headers-only). A record read from the store that
-        ``prefilter`` turns away is :data:`NO_MATCH`."""
-        key = bytes(header.hash)
-        found = self._lookup(key)
+        the store has no logs for it: headers-only). A record that ``prefilter`` turns away
+        is :data:`NO_MATCH`."""
+        found = self._lookup(bytes(header.hash))
         if found is not None:
-            return found[1]
+            return self._resolve(header, found[1], prefilter)
         return self._read(view, header, prefilter)
+
+    def block(
+        self, view: ChainView, number: int, prefilter: Prefilter | None = None
+    ) -> tuple[Header, LogsRecord | None] | None:
+        """The canonical header of block ``number`` in ``view`` and its logs record (None
+        when not stored; :data:`NO_MATCH` when ``prefilter`` turns it away); None when the
+        block is not synced. One read when cached."""
+        block_hash = view.canonical_hash(number)
+        if block_hash is None:
+            return None
+        found = self._lookup(bytes(block_hash))
+        if found is not None:
+            return found[0], self._resolve(found[0], found[1], prefilter)
+        stored = view.header(number)
+        if stored is None:
+            return None
+        return stored, self._read(view, stored, prefilter)
 
     def _read(
         self, view: ChainView, header: Header, prefilter: Prefilter | None
@@ -87,37 +105,32 @@ class RecordCache:
         raw = view.logs_raw(header)
         if raw is None:
             return None
-        if prefilter is not None and not prefilter(raw):
+        return self._resolve(header, raw, prefilter)
+
+    def _resolve(
+        self, header: Header, held: LogsRecord | bytes, prefilter: Prefilter | None
+    ) -> LogsRecord:
+        """``held`` as a parsed record, or :data:`NO_MATCH` (kept raw) when turned away."""
+        if isinstance(held, LogsRecord):
+            return held
+        if prefilter is not None and not prefilter(held):
+            self._store(bytes(header.hash), header, held, len(held) + 200)
             return NO_MATCH
-        record = LogsRecord.parse(raw, f"logs of block {header.number}")
-        self._store(bytes(header.hash), header, record)
+        record = LogsRecord.parse(held, f"logs of block {header.number}")
+        self._store(bytes(header.hash), header, record, record_size(record))
         return record
 
-    def block(
-        self, view: ChainView, number: int, prefilter: Prefilter | None = None
-    ) -> tuple[Header, LogsRecord | None] | None:
-        """The canonical header of block ``number`` in ``view`` and its logs record (None
-        when not stored; :data:`NO_MATCH` when read and turned away by ``prefilter``); None
-        when the block is not synced. One read when cached."""
-        block_hash = view.canonical_hash(number)
-        if block_hash is None:
-            return None
-        found = self._lookup(bytes(block_hash))
-        if found is not None:
-            return found
-        header = view.header(number)
-        if header is None:
-            return None
-        return header, self._read(view, header, prefilter)
-
-    def _store(self, key: bytes, header: Header, record: LogsRecord) -> None:
-        size = record_size(record)
+    def _store(self, key: bytes, header: Header, held: LogsRecord | bytes, size: int) -> None:
         if size > self.max_bytes:
             return
         with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = (header, record, size)
+            old = self._entries.get(key)
+            if old is not None:
+                if isinstance(old[1], LogsRecord) or not isinstance(held, LogsRecord):
+                    return
+                self._bytes -= old[2]  # a parsed record replaces the raw one
+            self._entries[key] = (header, held, size)
+            self._entries.move_to_end(key)
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, (_, _, evicted) = self._entries.popitem(last=False)

@@ -31,6 +31,7 @@ from chainindex.errors import (
     UnknownBlockError,
 )
 from chainindex.filters import BlockTag, LogCriteria, LogQuery, LogQueryEngine, QueryConfig
+from chainindex.filters.records import RecordCache
 from chainindex.logstore import ChainReader
 from chainindex.retriever import SectionRetriever
 from chainindex.store import LevelDBStore
@@ -174,6 +175,23 @@ settings_ = settings(max_examples=150, deadline=None, suppress_health_check=[Hea
 @given(data=st.data())
 def test_random_queries_from_genesis(genesis: Env, data: st.DataObject) -> None:
     check_random_queries(genesis, data)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_queries_sharing_one_record_cache(genesis: Env, data: st.DataObject) -> None:
+    """Several queries through one engine: records one query's prefilter kept raw are
+    parsed for the next that needs them; a small budget evicts as it goes."""
+    budget = data.draw(st.sampled_from([1 << 10, 1 << 14, 64 << 20]), label="budget")
+    engine = LogQueryEngine(
+        genesis.reader, genesis.retriever, records=RecordCache(max_bytes=budget)
+    )
+    for _ in range(data.draw(st.integers(2, 6), label="queries")):
+        first = data.draw(st.integers(genesis.tail, genesis.head), label="first")
+        last = data.draw(st.integers(first, genesis.head), label="last")
+        criteria = LogCriteria(data.draw(addresses, label="address"), data.draw(positions))
+        expected = reference_logs(genesis.logs, criteria.addresses, criteria.topics, first, last)
+        assert run(answer(engine, LogQuery(criteria, first, last))) == expected
 
 
 @settings(max_examples=60, deadline=None)
