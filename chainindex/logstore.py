@@ -114,7 +114,7 @@ class ChainView:
         head = None
         if head_raw is not None:
             number, block_hash = schema.decode_block_ref(head_raw)
-            head = self._header(number, block_hash)
+            head = self.header_with_hash(number, block_hash)
             if head is None:
                 raise CorruptDataError(f"the synced head, block {number}, has no header record")
         mode = r.get(schema.meta_key(schema.META_HEADERS_ONLY))
@@ -129,7 +129,8 @@ class ChainView:
             headers_only=mode == b"\x01",
         )
 
-    def _header(self, number: int, block_hash: Hash32) -> Header | None:
+    def header_with_hash(self, number: int, block_hash: Hash32) -> Header | None:
+        """The stored header of block ``number`` with hash ``block_hash``, or None."""
         raw = self.reader.get(schema.header_key(BlockNumber(number), block_hash))
         return None if raw is None else decode_header(number, block_hash, raw)
 
@@ -143,14 +144,14 @@ class ChainView:
     def header(self, number: int) -> Header | None:
         """The canonical header at ``number``, or None if not synced."""
         block_hash = self.canonical_hash(number)
-        return None if block_hash is None else self._header(number, block_hash)
+        return None if block_hash is None else self.header_with_hash(number, block_hash)
 
     def header_by_hash(self, block_hash: bytes) -> Header | None:
         """The canonical header with hash ``block_hash``, or None."""
         raw = self.reader.get(schema.hash_to_number_key(Hash32(bytes(block_hash))))
         if raw is None:
             return None
-        return self._header(schema.decode_u64(raw), Hash32(bytes(block_hash)))
+        return self.header_with_hash(schema.decode_u64(raw), Hash32(bytes(block_hash)))
 
     def headers(self, first: int, last: int) -> list[Header]:
         """Canonical headers of the synced blocks among ``first..last``, in order."""

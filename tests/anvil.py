@@ -51,19 +51,14 @@ def free_port() -> int:
         return port
 
 
-class Anvil:
-    """One anvil process. Use as a context manager, or :meth:`start` / :meth:`stop`."""
+class LoopbackEndpoint:
+    """A JSON-RPC endpoint on 127.0.0.1 at a free port, spoken to over one kept HTTP
+    connection (opened on first use, closed on errors and at stop)."""
 
-    def __init__(self, *args: str, chain_id: int = 31337) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
         """The port it listens on (127.0.0.1 only)."""
-        self.chain_id = chain_id
-        """Its chain id."""
-        self.args = list(args)
-        """Extra command-line arguments."""
-        self._process: subprocess.Popen[bytes] | None = None
         self._conn: http.client.HTTPConnection | None = None
-        self._ids = 0
 
     @property
     def url(self) -> str:
@@ -74,6 +69,29 @@ class Anvil:
     def ws_url(self) -> str:
         """WebSocket endpoint (same port)."""
         return f"ws://127.0.0.1:{self.port}"
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return self._conn
+
+    def _close_conn(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class Anvil(LoopbackEndpoint):
+    """One anvil process. Use as a context manager, or :meth:`start` / :meth:`stop`."""
+
+    def __init__(self, *args: str, chain_id: int = 31337) -> None:
+        super().__init__()
+        self.chain_id = chain_id
+        """Its chain id."""
+        self.args = list(args)
+        """Extra command-line arguments."""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ids = 0
 
     def start(self, timeout: float = 30.0) -> Anvil:
         """Start the node and wait until it answers."""
@@ -125,18 +143,12 @@ class Anvil:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _close_conn(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     def _post(self, payload: bytes) -> Any:
         for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            conn = self._connection()
             try:
-                self._conn.request("POST", "/", payload, {"Content-Type": "application/json"})
-                return orjson.loads(self._conn.getresponse().read())
+                conn.request("POST", "/", payload, {"Content-Type": "application/json"})
+                return orjson.loads(conn.getresponse().read())
             except (OSError, http.client.HTTPException):
                 self._close_conn()
                 if attempt == 2:

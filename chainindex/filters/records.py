@@ -94,7 +94,7 @@ class RecordCache:
         found = self._lookup(bytes(block_hash))
         if found is not None:
             return found[0], self._resolve(found[0], found[1], prefilter)
-        stored = view.header(number)
+        stored = view.header_with_hash(number, block_hash)
         if stored is None:
             return None
         return stored, self._read(view, stored, prefilter)

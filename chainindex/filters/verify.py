@@ -184,18 +184,25 @@ def verify_headers(
     """Verify blocks whose canonical headers are known (from the same snapshot), their
     records read through ``records`` if given."""
     for header in headers:
-        out.checked += 1
         record = (
             view.logs_record(header)
             if records is None
             else records.get(view, header, matcher.prefilter)
         )
-        if record is None:
-            out.unstored.append(header)
-            continue
-        indexes = matcher.select(record)
-        if len(indexes):
-            out.found.append(BlockLogs(header, record, indexes))
+        _verify_one(header, record, matcher, out)
+
+
+def _verify_one(
+    header: Header, record: LogsRecord | None, matcher: RecordMatcher, out: Verified
+) -> None:
+    """Add one candidate block to ``out``: unstored (no record), found, or only checked."""
+    out.checked += 1
+    if record is None:
+        out.unstored.append(header)
+        return
+    indexes = matcher.select(record)
+    if len(indexes):
+        out.found.append(BlockLogs(header, record, indexes))
 
 
 def verify_blocks(
@@ -222,14 +229,7 @@ def verify_blocks(
         block = records.block(view, number, matcher.prefilter)
         if block is None:
             raise CorruptDataError(f"candidate block {number} is not stored")
-        header, record = block
-        out.checked += 1
-        if record is None:
-            out.unstored.append(header)
-            continue
-        indexes = matcher.select(record)
-        if len(indexes):
-            out.found.append(BlockLogs(header, record, indexes))
+        _verify_one(*block, matcher, out)
     return out
 
 

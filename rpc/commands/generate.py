@@ -24,6 +24,7 @@ from chainindex.synthetic import (
     parse_mix,
     write_archive,
 )
+from rpc.commands.options import non_negative, positive
 
 _DEFAULTS = ChainShape()
 
@@ -39,7 +40,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--blocks",
-        type=_positive,
+        type=positive,
         required=True,
         metavar="N",
         help="number of blocks (a full archive takes about 380 KB per block at saturated "
@@ -71,14 +72,14 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--first-block",
         metavar="N",
-        type=_count,
+        type=non_negative,
         default=0,
         help="height of the first block (default 0)",
     )
     parser.add_argument(
         "--contracts",
         metavar="N",
-        type=_count,
+        type=non_negative,
         default=_DEFAULTS.contracts,
         help=f"log-emitting contracts (default {_DEFAULTS.contracts})",
     )
@@ -93,7 +94,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--holders",
         metavar="N",
-        type=_count,
+        type=non_negative,
         default=_DEFAULTS.holders,
         help=f"accounts appearing in topics (default {_DEFAULTS.holders})",
     )
@@ -123,14 +124,14 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--block-time",
         metavar="SECONDS",
-        type=_count,
+        type=non_negative,
         default=_DEFAULTS.block_time,
         help=f"seconds per slot (default {_DEFAULTS.block_time})",
     )
     parser.add_argument(
         "--genesis-time",
         metavar="T",
-        type=_count,
+        type=non_negative,
         default=_DEFAULTS.genesis_time,
         help=f"timestamp of block 0 (default {_DEFAULTS.genesis_time})",
     )
@@ -139,25 +140,8 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _seed(text: str) -> int:
-    value = _count(text)
+    value = non_negative(text)
     if value >= 2**64:
         raise argparse.ArgumentTypeError(f"must be below 2**64: {text!r}")
     return value

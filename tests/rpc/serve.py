@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from tests.anvil import free_port
+from tests.anvil import LoopbackEndpoint
 from tests.fixtures import REPO
 
 __all__ = ["RpcCallFailedError", "ServeProcess"]
@@ -35,27 +35,17 @@ class RpcCallFailedError(Exception):
         self.message = error.get("message")
 
 
-class ServeProcess:
+class ServeProcess(LoopbackEndpoint):
     """One ``logfilter serve`` process (use as a context manager)."""
 
     def __init__(self, *args: str, log: Path | None = None) -> None:
-        self.port = free_port()
-        """Where it listens (127.0.0.1)."""
+        super().__init__()
         self.args = list(args)
         """Arguments after ``serve``."""
         self.log = log
         """File receiving its stderr (else a temporary file)."""
         self._process: subprocess.Popen[bytes] | None = None
-        self._conn: http.client.HTTPConnection | None = None
         self._ids = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ServeProcess:
         """Start and wait until it answers ``logfilter_status`` (once: a started process is
@@ -118,20 +108,12 @@ class ServeProcess:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _close_conn(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         """POST ``body`` as is; the HTTP status and the response body."""
-        if self._conn is None:
-            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = self._connection()
         try:
-            self._conn.request(
-                "POST", "/", body, {"Content-Type": "application/json", **(headers or {})}
-            )
-            response = self._conn.getresponse()
+            conn.request("POST", "/", body, {"Content-Type": "application/json", **(headers or {})})
+            response = conn.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException):
             self._close_conn()
