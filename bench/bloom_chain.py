@@ -32,6 +32,7 @@ from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_indexes
 from bloombits.generator import rotate
 from bloombits.keccak import keccak256
 from chainindex.store import SectionStore, open_datadir
+from chainindex.store.schema import SCHEMA_VERSION
 
 __all__ = ["ADDRESSES", "FILLS", "LOG_RATE", "TOPICS", "ChainSpec", "build_chain"]
 
@@ -61,6 +62,8 @@ class ChainSpec:
     sections: int
     seed: int
     section_size: int = SECTION_SIZE
+    schema: int = SCHEMA_VERSION
+    """The store layout it was written with (a chain of another layout is rebuilt)."""
 
 
 def _coins(rng: np.random.Generator, count: int) -> U8:

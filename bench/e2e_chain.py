@@ -198,7 +198,7 @@ def store_sizes(datadir: Path) -> StoreSizes:
         for key, value in store.iterate(b"", b"\xff"):
             n = len(key) + len(value)
             prefix = key[:1]
-            if prefix == schema.BLOOM_BITS_PREFIX:
+            if prefix in (schema.BLOOM_BITS_PREFIX, schema.BLOOM_ROWS_PREFIX):
                 sizes.vectors += n
             elif prefix == schema.LOGS_PREFIX:
                 sizes.logs += n

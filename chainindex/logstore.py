@@ -36,6 +36,8 @@ from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.sections import SectionStore
 from chainindex.types import Header, Log
 
+U8 = npt.NDArray[np.uint8]
+
 __all__ = ["BloomRun", "ChainReader", "ChainState", "ChainView", "LogFetcher"]
 
 T = TypeVar("T")
@@ -204,10 +206,10 @@ class ChainView:
         record = self.logs_record(header)
         return None if record is None else record.logs(header)
 
-    def bit_vectors(self, bit: int, first: int, last: int) -> list[bytes | None]:
-        """Compressed vectors of bloom bit ``bit`` for sections ``first..last`` (None for a
-        section not stored); see :meth:`SectionStore.read_bit_vectors`."""
-        return self._sections.read_bit_vectors(bit, first, last, self.reader)
+    def bit_vectors(self, bit: int, first: int, last: int) -> tuple[U8, npt.NDArray[np.bool_]]:
+        """Vectors of bloom bit ``bit`` for sections ``first..last``, decoded, and which were
+        found; see :meth:`SectionStore.read_vectors`."""
+        return self._sections.read_vectors(bit, first, last, self.reader)
 
     def section_head(self, section: int) -> Hash32 | None:
         """Head hash (last block's hash) of stored section ``section``, or None."""
@@ -278,8 +280,10 @@ class ChainReader:
         """Header blooms of the synced blocks among ``first..last`` as ``(n, 256)``."""
         return await self.read(partial(ChainView.blooms, first=first, last=last))
 
-    async def bit_vectors(self, bit: int, first: int, last: int) -> list[bytes | None]:
-        """Compressed vectors of bloom bit ``bit`` for sections ``first..last``."""
+    async def bit_vectors(
+        self, bit: int, first: int, last: int
+    ) -> tuple[U8, npt.NDArray[np.bool_]]:
+        """Vectors of bloom bit ``bit`` for sections ``first..last``, and which were found."""
         return await self.read(partial(ChainView.bit_vectors, bit=bit, first=first, last=last))
 
     async def logs_record(self, header: Header) -> LogsRecord | None:

@@ -7,15 +7,15 @@ matcher session, that read requested bit-vectors from the database and hand them
 * one consistent snapshot of the store for the whole call;
 * one range scan per run of requested sections (sections closer than ``max_gap`` apart share
   a scan; a later group's scattered sections do not drag in everything between them);
-* the head check of :meth:`SectionStore.read_bit_vectors` against section heads cached
+* the head check of :meth:`SectionStore.read_vectors` against section heads cached
   across calls: the heads are re-read only when the last stored section's head changes (a
   block hash commits to all its ancestors, so an unchanged last head means unchanged heads
   below it; a store that only grew is read for its new sections only);
-* one :func:`~bloombits.bitutil.decompress_many` for all the vectors found, answered as a
-  :class:`~bloombits.retrieval.VectorBatch`, with sections not stored yet marked absent (the
-  matcher asks again later). A stored section always has all its vectors (it is written in
-  one batch), so a missing or malformed one is reported as
-  :class:`~chainindex.errors.CorruptDataError`, never waited for.
+* the vectors decoded by :meth:`SectionStore.read_vectors` (whole rows of grouped sections,
+  one decompression for the rest), answered as a :class:`~bloombits.retrieval.VectorBatch`,
+  with sections not stored yet marked absent (the matcher asks again later). A stored
+  section always has all its vectors (it is written in one batch), so a missing or malformed
+  one is reported as :class:`~chainindex.errors.CorruptDataError`, never waited for.
 
 The pool has one thread by default: the reads are bound by the GIL (plyvel builds a Python
 tuple per entry), two threads reading at once were measured slower than one, and two threads
@@ -28,14 +28,11 @@ import asyncio
 import bisect
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
-from bloombits.bitutil import decompress_many
-from bloombits.errors import CompressionError
 from bloombits.retrieval import VectorBatch
 from chainindex.errors import CorruptDataError
 from chainindex.store.kv import KeyValueReader
@@ -82,7 +79,7 @@ class SectionRetriever:
         self._lock = threading.Lock()
         """Guards ``_heads`` when the executor has several threads."""
         self._read_lock = threading.Lock()
-        """One thread reads the store at a time; the others decompress meanwhile."""
+        """One thread reads the store at a time."""
 
     async def retrieve(self, bit: int, sections: list[int]) -> VectorBatch:
         """The vectors of ``bit`` for ``sections`` (ascending); absent where not stored."""
@@ -109,7 +106,7 @@ class SectionRetriever:
         contiguous = last - first + 1 == count and sections == list(range(first, last + 1))
         if not contiguous and (np.diff(sections) <= 0).any():
             raise ValueError("sections must be ascending and distinct")
-        blobs: list[bytes] = []
+        parts: list[npt.NDArray[np.uint8]] = []
         with self._read_lock, self.sections.kv.snapshot() as snapshot:
             heads = self._current_heads(snapshot)
             if contiguous:  # the usual case: one scan
@@ -120,33 +117,26 @@ class SectionRetriever:
                 stored = int(np.searchsorted(wanted, len(heads)))  # below the count
                 runs = _runs(wanted[:stored], self.max_gap)
             for run_first, run_last in runs:
-                found = self.sections.read_bit_vectors(
+                vectors, found = self.sections.read_vectors(
                     bit, run_first, run_last, snapshot, heads=heads[run_first : run_last + 1]
                 )
-                if None in found:  # sections are written whole: this one is damaged
+                if not found.all():  # sections are written whole: this one is damaged
                     raise CorruptDataError(
-                        f"section {run_first + found.index(None)} is stored but has no vector "
-                        f"for bloom bit {bit}"
+                        f"section {run_first + int(np.argmin(found))} is stored but has no "
+                        f"vector for bloom bit {bit}"
                     )
-                run_blobs = cast(list[bytes], found)  # no None, checked above
                 if contiguous:
-                    blobs.extend(run_blobs)
+                    parts.append(vectors)
                 else:
                     picked = wanted[(wanted >= run_first) & (wanted <= run_last)] - run_first
-                    blobs.extend(run_blobs[i] for i in picked.tolist())
-        try:
-            decoded = decompress_many(blobs, self.width, copy=False)
-        except CompressionError as err:
-            raise CorruptDataError(
-                f"a stored vector of bloom bit {bit} is malformed ({err}); sections "
-                f"{first}..{last} cannot be matched"
-            ) from None
+                    parts.append(vectors[picked])
         present = np.arange(count) < stored  # the stored ones are a prefix
-        if stored == count:
-            return VectorBatch(decoded, present)
-        vectors = np.zeros((count, self.width), dtype=np.uint8)
-        vectors[:stored] = decoded
-        return VectorBatch(vectors, present)
+        if stored == count and len(parts) == 1:
+            return VectorBatch(parts[0], present)
+        out = np.zeros((count, self.width), dtype=np.uint8)
+        if parts:
+            out[:stored] = np.concatenate(parts)
+        return VectorBatch(out, present)
 
     def _current_heads(self, reader: KeyValueReader) -> npt.NDArray[np.uint8]:
         """Heads of every stored section as a byte matrix, cached while the last stored head

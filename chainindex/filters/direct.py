@@ -6,7 +6,7 @@ goes first. For a stretch of a few sections (a query over the last few thousand 
 common case for a service beside a node) setting that pipeline up costs more than the work
 itself. :func:`section_candidates` does the same computation directly, in the worker thread
 and the snapshot the query was planned in: each bit's vectors for the sections (one range
-scan per bit, one decompression), a value's vector the AND of its three bits', a group's
+scan per bit, decoded), a value's vector the AND of its three bits', a group's
 the OR of its values', the candidates the AND of the groups. Sections below the first
 stored one hold no indexed block and count as empty, as the matcher's retriever answers.
 """
@@ -20,9 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from bloombits.bitutil import decompress_many
 from bloombits.bloom import bloom_indexes
-from bloombits.errors import CompressionError
 from chainindex.errors import CorruptDataError
 from chainindex.logstore import ChainView
 
@@ -83,14 +81,11 @@ def section_candidates(
     rows: dict[int, U8] = {}
 
     def read(bit: int) -> U8:
-        blobs = view.bit_vectors(bit, lo, s1)
-        if None in blobs:
-            missing = lo + blobs.index(None)
+        fresh, found = view.bit_vectors(bit, lo, s1)
+        if not found.all():
+            missing = lo + int(np.argmin(found))
             raise CorruptDataError(f"section {missing} has no vector for bloom bit {bit}")
-        try:
-            return decompress_many(blobs, width)  # type: ignore[arg-type]
-        except CompressionError as err:
-            raise CorruptDataError(f"bloom bit {bit}: {err}") from None
+        return fresh
 
     def bit_rows(bit: int) -> U8:
         found = rows.get(bit)

@@ -10,6 +10,11 @@ key                                        value
 ``meta/<name>``                            settings fixed at creation (chain id, section
                                            size, ...) and progress markers, see ``META_*``
 ``B`` bit u16 · section u64 · head hash    compressed bit-vector (geth's layout and format)
+``R`` bit u16 · group u64 · head hash      the bit's vectors of a whole group of sections
+                                           (``group-size`` of them, ending with the section
+                                           whose head is in the key), see
+                                           :mod:`chainindex.store.rows`; a section is under
+                                           ``B`` or inside an ``R`` row, never both
 ``S`` section u64                          head hash of a stored section (its last block)
 ``h`` number u64 · hash                    header record
 ``c`` number u64                           canonical block hash at that height
@@ -19,8 +24,8 @@ key                                        value
                                            mode)
 =========================================  ==============================================
 
-Meta records (``META_*``): ``section-size``, ``sections-first`` and ``sections`` (bloom
-sections); ``chain-id``,
+Meta records (``META_*``): ``section-size``, ``section-group``, ``sections-first`` and
+``sections`` (bloom sections); ``chain-id``,
 ``tail`` (the first synced block, number u64 · hash) and ``headers-only`` (u8), fixed when
 sync first writes to the directory; ``head`` (the synced head, number u64 · hash), moved in
 the same batch as the blocks it covers.
@@ -30,7 +35,8 @@ blocks it undoes in the same batch as it writes their replacements, so a range s
 ``h`` yields exactly the canonical headers, one per height, ``tail`` through ``head``.
 
 Opening a directory checks ``meta/schema``: an empty database is stamped with the current
-version; another version, or keys without a version (a foreign database), is refused with a
+version; a version-1 directory (which has no ``R`` rows yet, a subset of version 2) is
+restamped; another version, or keys without a version (a foreign database), is refused with a
 clear error.
 """
 
@@ -50,6 +56,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "bloom_bits_key",
     "bloom_bits_range",
+    "bloom_row_key",
+    "bloom_rows_range",
     "canonical_hash_key",
     "check_schema",
     "decode_block_ref",
@@ -63,17 +71,22 @@ __all__ = [
     "meta_key",
     "parse_bloom_bits_key",
     "parse_bloom_bits_keys",
+    "parse_bloom_row_keys",
     "parse_header_key",
     "section_head_key",
 ]
 
-SCHEMA_VERSION = 1
-"""Bumped whenever a layout or an encoding changes incompatibly."""
+SCHEMA_VERSION = 2
+"""Bumped whenever a layout or an encoding changes incompatibly (2: ``R`` rows)."""
+
+_UPGRADABLE = {1}
+"""Older versions whose directories this version reads as they are (restamped on open)."""
 
 SCHEMA_KEY = b"meta/schema"
 """Where the schema version is kept."""
 
 BLOOM_BITS_PREFIX = b"B"
+BLOOM_ROWS_PREFIX = b"R"
 SECTION_HEAD_PREFIX = b"S"
 HEADER_PREFIX = b"h"
 CANONICAL_PREFIX = b"c"
@@ -88,6 +101,8 @@ META_SECTION_FIRST = "sections-first"
 counts the blocks below that one as empty, and no section below it exists."""
 META_SECTION_SIZE = "section-size"
 """Blocks per section, fixed when the directory is created (u64)."""
+META_SECTION_GROUP = "section-group"
+"""Sections per ``R`` row, fixed when the directory's sections are first used (u64)."""
 META_CHAIN_ID = "chain-id"
 """Chain id of the upstream (u64), fixed by the first sync; absent for an archive upstream."""
 META_TAIL = "tail"
@@ -143,13 +158,29 @@ def bloom_bits_key(bit: int, section: int, head: Hash32) -> bytes:
 
 def bloom_bits_range(bit: int, first: int, last: int) -> tuple[bytes, bytes]:
     """``[start, stop)`` keys covering bit ``bit`` of sections ``first..last`` (inclusive)."""
-    prefix = BLOOM_BITS_PREFIX + _U16.pack(bit)
-    return prefix + _U64.pack(first), prefix + _U64.pack(last + 1)
+    return _bit_range(BLOOM_BITS_PREFIX, bit, first, last)
 
 
-def parse_bloom_bits_key(key: bytes) -> tuple[int, int, Hash32]:
-    """``(bit, section, head)`` of a bloom-bits key."""
-    if len(key) != _BLOOM_BITS_KEY.size or key[:1] != BLOOM_BITS_PREFIX:
+def bloom_row_key(bit: int, group: int, head: Hash32) -> bytes:
+    """Key of the row of bloom bit ``bit`` for section group ``group``, whose last section
+    has head ``head``."""
+    return _BLOOM_BITS_KEY.pack(BLOOM_ROWS_PREFIX, bit, group, head)
+
+
+def bloom_rows_range(bit: int, first: int, last: int) -> tuple[bytes, bytes]:
+    """``[start, stop)`` keys covering bit ``bit`` of groups ``first..last`` (inclusive)."""
+    return _bit_range(BLOOM_ROWS_PREFIX, bit, first, last)
+
+
+def _bit_range(prefix: bytes, bit: int, first: int, last: int) -> tuple[bytes, bytes]:
+    start = prefix + _U16.pack(bit)
+    return start + _U64.pack(first), start + _U64.pack(last + 1)
+
+
+def parse_bloom_bits_key(key: bytes, prefix: bytes = BLOOM_BITS_PREFIX) -> tuple[int, int, Hash32]:
+    """``(bit, section, head)`` of a bloom-bits key (``(bit, group, head)`` of a row key with
+    ``prefix=BLOOM_ROWS_PREFIX``)."""
+    if len(key) != _BLOOM_BITS_KEY.size or key[:1] != prefix:
         raise CorruptDataError(f"malformed bloom-bits key {key.hex()}")
     _, bit, section, head = _BLOOM_BITS_KEY.unpack(key)
     return bit, section, Hash32(head)
@@ -159,24 +190,29 @@ _BLOOM_BITS_KEY_DTYPE = np.dtype(
     [("prefix", "S1"), ("bit", ">u2"), ("section", ">u8"), ("head", "u1", (32,))]
 )
 
+_KeyArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]
 
-def parse_bloom_bits_keys(
-    keys: Sequence[bytes],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+
+def parse_bloom_bits_keys(keys: Sequence[bytes], prefix: bytes = BLOOM_BITS_PREFIX) -> _KeyArrays:
     """:func:`parse_bloom_bits_key` of many keys at once: ``(bits, sections, heads)`` arrays,
     the heads as an ``(n, 32)`` byte matrix."""
     joined = b"".join(keys)
     if len(joined) != len(keys) * _BLOOM_BITS_KEY.size:
         for key in keys:
-            parse_bloom_bits_key(key)  # names the malformed key
+            parse_bloom_bits_key(key, prefix)  # names the malformed key
     parsed = np.frombuffer(joined, dtype=_BLOOM_BITS_KEY_DTYPE)
-    if (parsed["prefix"] != BLOOM_BITS_PREFIX).any():
-        parse_bloom_bits_key(keys[int(np.argmax(parsed["prefix"] != BLOOM_BITS_PREFIX))])
+    if (parsed["prefix"] != prefix).any():
+        parse_bloom_bits_key(keys[int(np.argmax(parsed["prefix"] != prefix))], prefix)
     return (
         parsed["bit"].astype(np.int64),
         parsed["section"].astype(np.int64),
         np.ascontiguousarray(parsed["head"]),
     )
+
+
+def parse_bloom_row_keys(keys: Sequence[bytes]) -> _KeyArrays:
+    """``(bits, groups, heads)`` of many row keys."""
+    return parse_bloom_bits_keys(keys, BLOOM_ROWS_PREFIX)
 
 
 def section_head_key(section: int) -> bytes:
@@ -235,6 +271,10 @@ def check_schema(store: KeyValueStore, where: str) -> None:
     if len(raw) != _U32.size:
         raise CorruptDataError(f"{where}: malformed schema version record {raw.hex()}")
     (version,) = _U32.unpack(raw)
+    if version in _UPGRADABLE:
+        with store.batch() as batch:
+            batch.put(SCHEMA_KEY, _U32.pack(SCHEMA_VERSION))
+        return
     if version != SCHEMA_VERSION:
         raise IncompatibleSchemaError(
             f"{where} was written by schema version {version}; this logfilter reads version "

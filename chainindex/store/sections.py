@@ -1,9 +1,18 @@
-"""Bloom sections on disk: compressed bit-vectors, section heads and the section count.
+"""Bloom sections on disk: bit-vectors, section heads and the section count.
 
 Sections are stored in order, each in the caller's atomic batch together with whatever else
 that commit writes, so that the count, the heads and the vectors can never disagree. Vectors
 are keyed by the section's head hash (geth's layout): a vector whose head is not the stored
 head of its section belongs to a block range since reorganised away and is never returned.
+
+A section's vectors are first stored one per bit (``B`` records, compressed as go-ethereum
+does). The section that completes a *group* (``group_size`` aligned sections, all at or
+above the first stored one) is written together with the move of the whole group into one
+row per bit (``R`` records, :mod:`chainindex.store.rows`), keyed by the head of the group's
+last section (a block hash commits to its ancestors, so that head vouches for every section
+of the row). Both moves happen inside one batch: a section is always in exactly one of the
+two forms. :meth:`SectionStore.truncate` undoes rows reaching above the new count, putting
+the sections it keeps of a partial group back as ``B`` records.
 """
 
 from __future__ import annotations
@@ -15,16 +24,26 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
-from bloombits.bitutil import compress_many
+from bloombits.bitutil import compress_many, decompress_many
 from bloombits.bloom import BLOOM_BIT_LENGTH
+from bloombits.errors import CompressionError
 from chainindex.errors import ConfigMismatchError, CorruptDataError
 from chainindex.store import schema
 from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
+from chainindex.store.rows import decode_row, encode_rows
 
-__all__ = ["SectionStore"]
+__all__ = ["DEFAULT_GROUP_SIZE", "SectionStore"]
+
+U8 = npt.NDArray[np.uint8]
+Heads = Sequence[Hash32 | None] | U8
+"""Section heads as :meth:`SectionStore.heads` returns them, or (all stored) as a
+``(count, 32)`` byte matrix."""
+
+DEFAULT_GROUP_SIZE = 64
+"""Sections per row unless the directory says otherwise (64 × 4096 blocks, rows of 32 KiB)."""
 
 _HASH_LENGTH = 32
-_first, _second = itemgetter(0), itemgetter(1)
+_first = itemgetter(0)
 _NO_HEAD = bytes(_HASH_LENGTH)
 """Stands in for the head of a section not stored (such a section's vectors are ignored)."""
 
@@ -32,8 +51,11 @@ _NO_HEAD = bytes(_HASH_LENGTH)
 class SectionStore:
     """Reads and writes bloom sections of a fixed size in a key-value store."""
 
-    def __init__(self, kv: KeyValueStore, section_size: int) -> None:
-        """Bind to ``kv``, fixing its section size on first use and checking it afterwards."""
+    def __init__(
+        self, kv: KeyValueStore, section_size: int, *, group_size: int | None = None
+    ) -> None:
+        """Bind to ``kv``, fixing its section size on first use and checking it afterwards;
+        likewise its group size (None: the stored one, else :data:`DEFAULT_GROUP_SIZE`)."""
         if section_size <= 0 or section_size % 8:
             raise ValueError(f"section size {section_size} is not a positive multiple of 8")
         self.kv = kv
@@ -49,6 +71,24 @@ class SectionStore:
             raise ConfigMismatchError(
                 f"the data directory was built with section size {existing}, not {section_size}"
             )
+        if group_size is not None and group_size < 1:
+            raise ValueError(f"group size {group_size} is not positive")
+        key = schema.meta_key(schema.META_SECTION_GROUP)
+        stored = kv.get(key)
+        if stored is None:
+            self.group_size = group_size or DEFAULT_GROUP_SIZE
+            """Sections per ``R`` row."""
+            with kv.batch() as batch:
+                batch.put(key, schema.encode_u64(self.group_size))
+        else:
+            self.group_size = schema.decode_u64(stored)
+            if group_size is not None and group_size != self.group_size:
+                raise ConfigMismatchError(
+                    f"the data directory groups {self.group_size} sections per row, "
+                    f"not {group_size}"
+                )
+        self.width = section_size // 8
+        """Bytes per vector."""
 
     def first(self, reader: KeyValueReader | None = None) -> int:
         """First section stored (0 unless sync started above block 0): sections below it do
@@ -88,80 +128,182 @@ class SectionStore:
     def write_section(
         self, batch: WriteBatch, section: int, head: Hash32, vectors: npt.NDArray[np.uint8]
     ) -> None:
-        """Add the next section to ``batch``: its 2048 vectors (compressed), head and count.
+        """Add the next section to ``batch``: its 2048 vectors (compressed), head and count;
+        when it completes a group, the move of the group into rows (see the module).
 
-        ``section`` must be the current count: sections are stored in order.
+        ``section`` must be the current count: sections are stored in order, and the ones
+        before it are committed (a group's earlier sections are read back from the store).
         """
-        if vectors.shape != (BLOOM_BIT_LENGTH, self.section_size // 8):
-            raise ValueError(f"expected vectors of shape (2048, {self.section_size // 8})")
+        if vectors.shape != (BLOOM_BIT_LENGTH, self.width):
+            raise ValueError(f"expected vectors of shape (2048, {self.width})")
         if len(head) != _HASH_LENGTH:
             raise ValueError("a section head is a 32-byte hash")
         if section != (count := self.count()):
             raise ValueError(f"section {section} written out of order: {count} stored")
-        for bit, blob in enumerate(compress_many(vectors)):
-            batch.put(schema.bloom_bits_key(bit, section, head), blob)
+        group_first = section + 1 - self.group_size
+        if (section + 1) % self.group_size == 0 and group_first >= self.first():
+            self._write_group(batch, section, head, vectors)
+        else:
+            for bit, blob in enumerate(compress_many(vectors)):
+                batch.put(schema.bloom_bits_key(bit, section, head), blob)
         batch.put(schema.section_head_key(section), head)
         batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(section + 1))
 
+    def _write_group(self, batch: WriteBatch, last: int, head: Hash32, vectors: U8) -> None:
+        """Rows for the group ending with section ``last`` (whose vectors are given), and
+        the removal of its earlier sections' ``B`` records."""
+        size = self.group_size
+        first = last + 1 - size
+        rows = np.empty((BLOOM_BIT_LENGTH, size, self.width), dtype=np.uint8)
+        rows[:, size - 1] = vectors
+        if size > 1:
+            heads = self.heads(first, last - 1)
+            if None in heads:
+                raise CorruptDataError(f"section {first + heads.index(None)} has no head")
+            with self.kv.snapshot() as snapshot:
+                for bit in range(BLOOM_BIT_LENGTH):
+                    found, present = self.read_vectors(bit, first, last - 1, snapshot, heads=heads)
+                    if not present.all():
+                        missing = first + int(np.argmin(present))
+                        raise CorruptDataError(f"section {missing} has no vector for bit {bit}")
+                    rows[bit, : size - 1] = found
+                    for section, section_head in enumerate(heads, start=first):
+                        assert section_head is not None
+                        batch.delete(schema.bloom_bits_key(bit, section, section_head))
+        group = last // size
+        for bit, value in enumerate(encode_rows(rows.reshape(BLOOM_BIT_LENGTH, -1))):
+            batch.put(schema.bloom_row_key(bit, group, head), value)
+
     def truncate(self, batch: WriteBatch, count: int) -> None:
-        """Add to ``batch`` the removal of every section from ``count`` on."""
+        """Add to ``batch`` the removal of every section from ``count`` on (the rows of the
+        groups they belong to included; the sections kept of such a group go back to ``B``
+        records)."""
         stored = self.count()
         if count >= stored:
             return
-        for section, head in enumerate(self.heads(count, stored - 1), start=count):
+        heads = self.heads(count, stored - 1)
+        for section, head in enumerate(heads, start=count):
             if head is None:
                 raise CorruptDataError(f"section {section} is counted but has no head")
             for bit in range(BLOOM_BIT_LENGTH):
                 batch.delete(schema.bloom_bits_key(bit, section, head))
             batch.delete(schema.section_head_key(section))
+        size = self.group_size
+        for group in range(count // size, stored // size):
+            group_head = heads[group * size + size - 1 - count]
+            assert group_head is not None
+            if self.kv.get(schema.bloom_row_key(0, group, group_head)) is None:
+                continue  # not moved into rows (it holds sections below the first one)
+            kept = count - group * size
+            kept_heads = self.heads(group * size, count - 1) if kept > 0 else []
+            for bit in range(BLOOM_BIT_LENGTH):
+                key = schema.bloom_row_key(bit, group, group_head)
+                if kept > 0:
+                    value = self.kv.get(key)
+                    if value is None:
+                        raise CorruptDataError(f"group {group} has no row for bit {bit}")
+                    row = decode_row(value, size, self.width, f"row {key.hex()}")
+                    blobs = compress_many(np.ascontiguousarray(row[:kept]))
+                    for section, (head, blob) in enumerate(
+                        zip(kept_heads, blobs, strict=True), start=group * size
+                    ):
+                        assert head is not None
+                        batch.put(schema.bloom_bits_key(bit, section, head), blob)
+                batch.delete(key)
         batch.put(schema.meta_key(schema.META_SECTION_COUNT), schema.encode_u64(count))
 
-    def read_bit_vectors(
+    def read_vectors(
         self,
         bit: int,
         first: int,
         last: int,
         reader: KeyValueReader | None = None,
         *,
-        heads: Sequence[Hash32 | None] | npt.NDArray[np.uint8] | None = None,
-    ) -> list[bytes | None]:
-        """Compressed vectors of bloom bit ``bit`` for sections ``first..last``.
+        heads: Heads | None = None,
+    ) -> tuple[U8, npt.NDArray[np.bool_]]:
+        """The vectors of bloom bit ``bit`` for sections ``first..last``, decoded, as a
+        ``(count, width)`` array, and which of them were found (a section not stored, or whose
+        vector is only under a stale head, is all zero and not found).
 
-        One range scan over the vectors (and one over the heads, unless the caller passes
-        ``heads``: the heads of ``first..last`` read from the same state of the store, as
-        :meth:`heads` returns them or, when all those sections are stored, as a
-        ``(count, 32)`` byte matrix). A section not stored, or whose only vector is under a
-        stale head, gives None.
+        One range scan over the bit's rows and, for the sections no current row covers, one
+        over its ``B`` records (and one over the heads, unless the caller passes ``heads``:
+        the heads of ``first..last`` read from the same state of the store). A malformed
+        vector or row is :class:`~chainindex.errors.CorruptDataError`.
         """
         if not 0 <= bit < BLOOM_BIT_LENGTH:
             raise ValueError(f"bloom bit {bit} out of range")
-        if last < first:
-            return []
+        count = max(0, last - first + 1)
+        vectors = np.zeros((count, self.width), dtype=np.uint8)
+        found = np.zeros(count, dtype=np.bool_)
+        if not count:
+            return vectors, found
         reader = reader or self.kv
         if heads is None:
             heads = self.heads(first, last, reader)
-        elif len(heads) != last - first + 1:
-            raise ValueError(f"expected {last - first + 1} heads, got {len(heads)}")
-        out: list[bytes | None] = [None] * (last - first + 1)
-        start, stop = schema.bloom_bits_range(bit, first, last)
+        elif len(heads) != count:
+            raise ValueError(f"expected {count} heads, got {len(heads)}")
+        expected, stored = _head_matrix(heads)
+        self._read_rows(bit, first, last, reader, expected, stored, vectors, found)
+        wanted = stored & ~found
+        if wanted.any():
+            lo, hi = np.flatnonzero(wanted)[[0, -1]].tolist()
+            start, stop = schema.bloom_bits_range(bit, first + lo, first + hi)
+            items = list(reader.iterate(start, stop))
+            if items:
+                _, sections, found_heads = schema.parse_bloom_bits_keys(list(map(_first, items)))
+                offsets = sections - first
+                current = (found_heads == expected[offsets]).all(axis=1) & wanted[offsets]
+                blobs = [items[i][1] for i in np.flatnonzero(current).tolist()]
+                try:
+                    decoded = decompress_many(blobs, self.width, copy=False)
+                except CompressionError as err:
+                    raise CorruptDataError(
+                        f"a stored vector of bloom bit {bit} in sections {first}..{last} is "
+                        f"malformed ({err})"
+                    ) from None
+                vectors[offsets[current]] = decoded
+                found[offsets[current]] = True
+        return vectors, found
+
+    def _read_rows(
+        self,
+        bit: int,
+        first: int,
+        last: int,
+        reader: KeyValueReader,
+        expected: U8,
+        stored: npt.NDArray[np.bool_],
+        vectors: U8,
+        found: npt.NDArray[np.bool_],
+    ) -> None:
+        """Fill ``vectors``/``found`` from the current rows of ``bit`` covering the range."""
+        size = self.group_size
+        start, stop = schema.bloom_rows_range(bit, first // size, last // size)
         items = list(reader.iterate(start, stop))
         if not items:
-            return out
-        values: list[bytes | None] = list(map(_second, items))
-        _, found, found_heads = schema.parse_bloom_bits_keys(list(map(_first, items)))
-        offsets = found - first
-        if isinstance(heads, np.ndarray):
-            current = (found_heads == heads[offsets]).all(axis=1)
-        else:
-            expected = np.frombuffer(
-                b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
-            ).reshape(-1, _HASH_LENGTH)
-            stored = np.array([h is not None for h in heads], dtype=np.bool_)
-            current = (found_heads == expected[offsets]).all(axis=1) & stored[offsets]
-        if len(items) == len(out) and current.all():
-            # Every section stored, each once, under its head: keys came in section order.
-            return values
-        indexes = np.flatnonzero(current).tolist()
-        for index, offset in zip(indexes, offsets[current].tolist(), strict=True):
-            out[offset] = values[index]
-        return out
+            return
+        _, groups, row_heads = schema.parse_bloom_row_keys(list(map(_first, items)))
+        for (key, value), group, row_head in zip(items, groups.tolist(), row_heads, strict=True):
+            group_first, group_last = group * size, group * size + size - 1
+            if group_last <= last:
+                if not stored[group_last - first]:
+                    continue
+                head: bytes | None = expected[group_last - first].tobytes()
+            else:  # the range ends inside the group: its head is beyond the heads given
+                head = self.head(group_last, reader)
+            if head != row_head.tobytes():
+                continue  # a row of sections since reorganised away
+            row = decode_row(value, size, self.width, f"row {key.hex()}")
+            lo, hi = max(group_first, first), min(group_last, last)
+            vectors[lo - first : hi - first + 1] = row[lo - group_first : hi - group_first + 1]
+            found[lo - first : hi - first + 1] = stored[lo - first : hi - first + 1]
+
+
+def _head_matrix(heads: Heads) -> tuple[U8, npt.NDArray[np.bool_]]:
+    """Heads as a ``(count, 32)`` byte matrix (zeros where not stored), and which are."""
+    if isinstance(heads, np.ndarray):
+        return heads, np.ones(len(heads), dtype=np.bool_)
+    matrix = np.frombuffer(
+        b"".join([h if h is not None else _NO_HEAD for h in heads]), dtype=np.uint8
+    ).reshape(-1, _HASH_LENGTH)
+    return matrix, np.array([h is not None for h in heads], dtype=np.bool_)

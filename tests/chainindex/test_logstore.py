@@ -26,8 +26,7 @@ def snapshot_facts(view: ChainView) -> tuple[int, int, int, bool]:
         return -1, 0, 0, True
     headers = view.headers(0, 10_000)
     complete = all(
-        view.bit_vectors(bit, state.first_section, state.sections - 1) == []
-        or None not in view.bit_vectors(bit, state.first_section, state.sections - 1)
+        view.bit_vectors(bit, state.first_section, state.sections - 1)[1].all()
         for bit in (0, 1000, 2047)
     )
     assert headers[-1] == state.head

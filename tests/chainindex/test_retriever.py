@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,9 +42,17 @@ def chain(pool: list[bytes]) -> Chain:
     return random_chain(np.random.default_rng(22), SIZE, 10, pool, rate=0.05, noise=0.03)
 
 
+@pytest.fixture(params=[64, 3], ids=["per-section", "rows-of-3"])
+def group(request: pytest.FixtureRequest) -> int:
+    """Sections per row: 64 leaves the 10 sections as ``B`` records; 3 puts sections 0..8
+    into rows and leaves section 9 alone."""
+    value: int = request.param
+    return value
+
+
 @pytest.fixture
-def sections(leveldb: LevelDBStore, chain: Chain) -> SectionStore:
-    store = SectionStore(leveldb, SIZE)
+def sections(leveldb: LevelDBStore, chain: Chain, group: int) -> SectionStore:
+    store = SectionStore(leveldb, SIZE, group_size=group)
     store_chain(store, chain)
     return store
 
@@ -78,13 +87,13 @@ async def test_reads_run_off_the_event_loop_thread(
     sections: SectionStore, retriever: SectionRetriever, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads = set()
-    original = SectionStore.read_bit_vectors
+    original = SectionStore.read_vectors
 
-    def spy(self: SectionStore, *args: object, **kwargs: object) -> list[bytes | None]:
+    def spy(self: SectionStore, *args: Any, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
         threads.add(threading.current_thread())
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SectionStore, "read_bit_vectors", spy)
+    monkeypatch.setattr(SectionStore, "read_vectors", spy)
     await asyncio.gather(*(retriever.retrieve(bit, [0, 5, 9]) for bit in range(8)))
     assert threads
     assert threading.main_thread() not in threads
@@ -119,22 +128,29 @@ async def test_a_growing_store_is_seen(
 
 
 async def test_a_missing_vector_of_a_stored_section_is_corruption(
-    leveldb: LevelDBStore, retriever: SectionRetriever
+    leveldb: LevelDBStore, retriever: SectionRetriever, group: int
 ) -> None:
     with leveldb.batch() as batch:
-        batch.delete(schema.bloom_bits_key(77, 4, head(4)))
+        if group == 3:  # sections 3..5 are one row, under section 5's head
+            batch.delete(schema.bloom_row_key(77, 1, head(5)))
+        else:
+            batch.delete(schema.bloom_bits_key(77, 4, head(4)))
+    missing = 3 if group == 3 else 4
     with pytest.raises(
-        CorruptDataError, match="section 4 is stored but has no vector for bloom bit 77"
+        CorruptDataError, match=f"section {missing} is stored but has no vector for bloom bit 77"
     ):
         await retriever.retrieve(77, [3, 4, 5])
 
 
 async def test_a_malformed_vector_is_corruption(
-    leveldb: LevelDBStore, retriever: SectionRetriever
+    leveldb: LevelDBStore, retriever: SectionRetriever, group: int
 ) -> None:
     with leveldb.batch() as batch:
-        batch.put(schema.bloom_bits_key(78, 2, head(2)), b"\x07")
-    with pytest.raises(CorruptDataError, match="bloom bit 78 is malformed"):
+        if group == 3:
+            batch.put(schema.bloom_row_key(78, 0, head(2)), b"\x07")
+        else:
+            batch.put(schema.bloom_bits_key(78, 2, head(2)), b"\x07")
+    with pytest.raises(CorruptDataError, match="malformed"):
         await retriever.retrieve(78, [2])
 
 
