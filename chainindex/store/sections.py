@@ -157,22 +157,44 @@ class SectionStore:
         rows = np.empty((BLOOM_BIT_LENGTH, size, self.width), dtype=np.uint8)
         rows[:, size - 1] = vectors
         if size > 1:
-            heads = self.heads(first, last - 1)
-            if None in heads:
-                raise CorruptDataError(f"section {first + heads.index(None)} has no head")
-            with self.kv.snapshot() as snapshot:
-                for bit in range(BLOOM_BIT_LENGTH):
-                    found, present = self.read_vectors(bit, first, last - 1, snapshot, heads=heads)
-                    if not present.all():
-                        missing = first + int(np.argmin(present))
-                        raise CorruptDataError(f"section {missing} has no vector for bit {bit}")
-                    rows[bit, : size - 1] = found
-                    for section, section_head in enumerate(heads, start=first):
-                        assert section_head is not None
-                        batch.delete(schema.bloom_bits_key(bit, section, section_head))
+            keys, earlier = self._read_group(first, last - 1)
+            rows[:, : size - 1] = earlier
+            for key in keys:
+                batch.delete(key)
         group = last // size
         for bit, value in enumerate(encode_rows(rows.reshape(BLOOM_BIT_LENGTH, -1))):
             batch.put(schema.bloom_row_key(bit, group, head), value)
+
+    def _read_group(self, first: int, last: int) -> tuple[list[bytes], U8]:
+        """The ``B`` keys of stored sections ``first..last`` and their vectors as a
+        ``(2048, count, width)`` array: one range scan per bit (a scan across bits would
+        step over every deleted record of the groups below), one decompression for all."""
+        count = last - first + 1
+        heads = self.heads(first, last)
+        if None in heads:
+            raise CorruptDataError(f"section {first + heads.index(None)} has no head")
+        keys: list[bytes] = []
+        blobs: list[bytes] = []
+        with self.kv.snapshot() as snapshot:
+            for bit in range(BLOOM_BIT_LENGTH):
+                for key, value in snapshot.iterate(*schema.bloom_bits_range(bit, first, last)):
+                    keys.append(key)
+                    blobs.append(value)
+        bits, sections, found_heads = schema.parse_bloom_bits_keys(keys)
+        expected, _ = _head_matrix(heads)
+        if len(keys) != BLOOM_BIT_LENGTH * count or not (
+            (found_heads == expected[sections - first]).all()
+        ):
+            raise CorruptDataError(
+                f"sections {first}..{last} do not have exactly one current vector per bit"
+            )
+        try:
+            decoded = decompress_many(blobs, self.width, copy=False)
+        except CompressionError as err:
+            raise CorruptDataError(f"a vector of sections {first}..{last}: {err}") from None
+        out = np.empty((BLOOM_BIT_LENGTH, count, self.width), dtype=np.uint8)
+        out[bits, sections - first] = decoded
+        return keys, out
 
     def truncate(self, batch: WriteBatch, count: int) -> None:
         """Add to ``batch`` the removal of every section from ``count`` on (the rows of the

@@ -309,3 +309,15 @@ def test_reads_equal_a_reference_through_writes_and_truncations(
                 assert len(row_keys(store)) == 2048 * len(rows)
         finally:
             store.close()
+
+
+def test_a_group_missing_a_vector_is_not_moved(leveldb: LevelDBStore) -> None:
+    sections = SectionStore(leveldb, SIZE, group_size=3)
+    for i in range(2):
+        write(sections, i, random_section(i, 0.3))
+    with leveldb.batch() as batch:
+        batch.delete(schema.bloom_bits_key(1000, 1, head(1)))
+    with pytest.raises(CorruptDataError, match="exactly one current vector per bit"):
+        write(sections, 2, random_section(2, 0.3))
+    assert sections.count() == 2
+    assert row_keys(leveldb) == []
