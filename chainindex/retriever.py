@@ -5,8 +5,9 @@ matcher session, that read requested bit-vectors from the database and hand them
 ``retrieve(bit, sections)`` call runs on a thread pool (never on the event loop) and does:
 
 * one consistent snapshot of the store for the whole call;
-* one range scan per run of requested sections (sections closer than ``max_gap`` apart share
-  a scan; a later group's scattered sections do not drag in everything between them);
+* one read per run of requested sections (sections closer than ``max_gap``, or than a
+  group of sections, apart share a run: a group's row is read and decoded once per call;
+  a later group's scattered sections do not drag in everything between them);
 * the head check of :meth:`SectionStore.read_vectors` against section heads cached
   across calls: the heads are re-read only when the last stored section's head changes (a
   block hash commits to all its ancestors, so an unchanged last head means unchanged heads
@@ -115,7 +116,10 @@ class SectionRetriever:
             else:
                 wanted = np.asarray(sections, dtype=np.int64)
                 stored = int(np.searchsorted(wanted, len(heads)))  # below the count
-                runs = _runs(wanted[:stored], self.max_gap)
+                # Sections of one group share a row: a run never splits a group, so no row
+                # is read and decoded twice for one request.
+                gap = max(self.max_gap, self.sections.group_size - 1)
+                runs = _runs(wanted[:stored], gap)
             for run_first, run_last in runs:
                 vectors, found = self.sections.read_vectors(
                     bit, run_first, run_last, snapshot, heads=heads[run_first : run_last + 1]

@@ -6,31 +6,39 @@ parse and one decompression per (bit, section): a query over 20M blocks for 36 b
 of sections is complete, :class:`~chainindex.store.SectionStore` moves its vectors into one
 row per bit, the ``group`` vectors concatenated in section order: one entry per bit and group.
 
-A row is stored as one tag byte and a payload:
+A row is stored as one tag byte and a payload, in the form that reads fastest for what it
+costs on disk:
 
-* ``0x00`` + the raw row (``group * width`` bytes): read with no decoding at all, a view of
-  the value. Dense rows (a busy chain, where go-ethereum's compression saves little) are
-  stored so.
+* ``0x00`` + the raw row (``group * width`` bytes), when go-ethereum's compression would
+  save less than a tenth (a busy chain): read as a view of the value, no decoding at all.
 * ``0x01`` + the whole row compressed with :func:`~bloombits.bitutil.compress_bytes`, when
-  that saves at least a quarter of the raw size (a quieter chain).
+  that is at most a third of the raw size (a quiet chain).
+* ``0x02`` + the raw row XORed with a fixed pseudo-random mask (:func:`row_mask`), in
+  between: one XOR to read.
 
-Why not leave the sparse rows raw, for LevelDB's own block compression (snappy) to shrink?
-Measured here on 32 KiB rows at 5% of bits set: snappy shrinks them to 55% but then decodes
-at about 120 MB/s (270 µs a row), where :func:`~bloombits.bitutil.decompress_many` decodes
-the go-ethereum form (46% of raw) in 71 µs; that form leaves snappy nothing to do (reads of
-it take 2 µs a row), and so do dense raw rows (3 µs).
+Why mask? LevelDB compresses its blocks with snappy, which shrinks a row at 5% of bits set
+to 55% but then decodes it at about 120 MB/s (measured here: 270 µs for a 32 KiB row), and
+:func:`~bloombits.bitutil.decompress_many` decodes the go-ethereum form of such a row (46%
+of raw) in 71 µs; a masked row looks random, so snappy leaves it alone and it reads in
+about 3 µs plus the XOR. The price is disk: such rows take their raw size (256 bytes per
+block, what the blocks' blooms take), where go-ethereum's form takes a third to nine tenths
+of it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
 from bloombits.bitutil import compress_many, decompress_many
 from bloombits.errors import CompressionError
+from bloombits.keccak import keccak256
 from chainindex.errors import CorruptDataError
 
-__all__ = ["decode_row", "encode_rows"]
+__all__ = ["decode_row", "decode_rows", "encode_rows", "row_mask"]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -38,9 +46,28 @@ RAW = 0
 """Tag of a row stored as it is."""
 COMPRESSED = 1
 """Tag of a row stored compressed (geth's format, over the whole row)."""
+MASKED = 2
+"""Tag of a row stored XORed with :func:`row_mask`."""
 
-COMPRESSED_AT_MOST = 0.75
-"""A row is stored compressed when that is at most this fraction of its raw size."""
+RAW_ABOVE = 0.9
+"""A row whose compressed form is above this fraction of its raw size is stored raw."""
+COMPRESSED_AT_MOST = 1 / 3
+"""A row whose compressed form is at most this fraction of its raw size is stored so."""
+
+_TAGS = [bytes([tag]) for tag in (RAW, COMPRESSED, MASKED)]
+
+
+@cache
+def row_mask(size: int) -> U8:
+    """The ``size`` mask bytes of a masked row: keccak256 of ``b"logfilter row mask"`` and
+    a u32 BE counter, concatenated (fixed forever: it is part of the stored format)."""
+    blocks = (size + 31) // 32
+    stream = b"".join(
+        keccak256(b"logfilter row mask" + i.to_bytes(4, "big")) for i in range(blocks)
+    )
+    mask = np.frombuffer(stream[:size], dtype=np.uint8)
+    mask.flags.writeable = False
+    return mask
 
 
 def encode_rows(rows: U8) -> list[bytes]:
@@ -49,23 +76,44 @@ def encode_rows(rows: U8) -> list[bytes]:
     out = []
     for row, packed in zip(rows, compress_many(rows), strict=True):
         if len(packed) <= COMPRESSED_AT_MOST * raw_size:
-            out.append(bytes([COMPRESSED]) + packed)
+            out.append(_TAGS[COMPRESSED] + packed)
+        elif len(packed) > RAW_ABOVE * raw_size:
+            out.append(_TAGS[RAW] + row.tobytes())
         else:
-            out.append(bytes([RAW]) + row.tobytes())
+            out.append(_TAGS[MASKED] + (row ^ row_mask(raw_size)).tobytes())
     return out
 
 
-def decode_row(value: bytes, group: int, width: int, where: str) -> U8:
-    """The ``(group, width)`` vectors of a stored row (read-only when stored raw); a value
-    that is not a well-formed row of that shape is :class:`CorruptDataError` naming
-    ``where``."""
+def decode_rows(values: Sequence[bytes], group: int, width: int, where: str) -> list[U8]:
+    """The ``(group, width)`` vectors of each stored row (read-only views when stored raw;
+    the compressed ones decoded together, in one call); a value that is not a well-formed
+    row of that shape is :class:`CorruptDataError` naming ``where``."""
     size = group * width
-    tag = value[:1]
-    if tag == bytes([RAW]) and len(value) == size + 1:
-        return np.frombuffer(value, dtype=np.uint8, offset=1).reshape(group, width)
-    if tag == bytes([COMPRESSED]):
-        try:
-            return decompress_many([value[1:]], size, copy=False).reshape(group, width)
-        except CompressionError as err:
-            raise CorruptDataError(f"{where}: malformed compressed row ({err})") from None
-    raise CorruptDataError(f"{where}: malformed row ({len(value)} bytes, expected a tagged row)")
+    out: list[U8 | None] = []
+    packed: list[bytes] = []
+    for value in values:
+        tag = value[:1]
+        if tag == _TAGS[COMPRESSED]:
+            out.append(None)
+            packed.append(value[1:])
+            continue
+        if len(value) != size + 1 or tag not in (_TAGS[RAW], _TAGS[MASKED]):
+            raise CorruptDataError(
+                f"{where}: malformed row ({len(value)} bytes, expected a tagged row)"
+            )
+        row = np.frombuffer(value, dtype=np.uint8, offset=1)
+        if tag == _TAGS[MASKED]:
+            row = row ^ row_mask(size)
+        out.append(row.reshape(group, width))
+    if not packed:
+        return [row for row in out if row is not None]
+    try:
+        decoded = iter(decompress_many(packed, size, copy=False).reshape(-1, group, width))
+    except CompressionError as err:
+        raise CorruptDataError(f"{where}: malformed compressed row ({err})") from None
+    return [row if row is not None else next(decoded) for row in out]
+
+
+def decode_row(value: bytes, group: int, width: int, where: str) -> U8:
+    """:func:`decode_rows` of one row."""
+    return decode_rows([value], group, width, where)[0]

@@ -30,7 +30,7 @@ from bloombits.errors import CompressionError
 from chainindex.errors import ConfigMismatchError, CorruptDataError
 from chainindex.store import schema
 from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
-from chainindex.store.rows import decode_row, encode_rows
+from chainindex.store.rows import decode_row, decode_rows, encode_rows
 
 __all__ = ["DEFAULT_GROUP_SIZE", "SectionStore"]
 
@@ -305,18 +305,24 @@ class SectionStore:
         if not items:
             return
         _, groups, row_heads = schema.parse_bloom_row_keys(list(map(_first, items)))
-        for (key, value), group, row_head in zip(items, groups.tolist(), row_heads, strict=True):
-            group_first, group_last = group * size, group * size + size - 1
+        current: list[tuple[int, bytes]] = []
+        for (_, value), group, row_head in zip(items, groups.tolist(), row_heads, strict=True):
+            group_last = group * size + size - 1
             if group_last <= last:
                 if not stored[group_last - first]:
                     continue
                 head: bytes | None = expected[group_last - first].tobytes()
             else:  # the range ends inside the group: its head is beyond the heads given
                 head = self.head(group_last, reader)
-            if head != row_head.tobytes():
-                continue  # a row of sections since reorganised away
-            row = decode_row(value, size, self.width, f"row {key.hex()}")
-            lo, hi = max(group_first, first), min(group_last, last)
+            if head == row_head.tobytes():  # else a row of sections since reorganised away
+                current.append((group, value))
+        if not current:
+            return
+        where = f"bloom bit {bit}, rows of sections {first}..{last}"
+        rows = decode_rows([value for _, value in current], size, self.width, where)
+        for (group, _), row in zip(current, rows, strict=True):
+            group_first = group * size
+            lo, hi = max(group_first, first), min(group_first + size - 1, last)
             vectors[lo - first : hi - first + 1] = row[lo - group_first : hi - group_first + 1]
             found[lo - first : hi - first + 1] = stored[lo - first : hi - first + 1]
 

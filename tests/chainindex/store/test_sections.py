@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from eth_typing import Hash32
+from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from bloombits.bitutil import decompress_bytes
 from bloombits.generator import Generator
 from chainindex.errors import ConfigMismatchError, CorruptDataError
 from chainindex.store import LevelDBStore, SectionStore, open_datadir, schema
+from chainindex.store.rows import decode_rows, encode_rows, row_mask
 
 SIZE = 64
 
@@ -158,19 +160,30 @@ def test_a_completed_group_moves_into_rows(leveldb: LevelDBStore) -> None:
     assert_reads(sections, built, (0, 5, 1500, 2047))
 
 
-def test_rows_of_a_quiet_chain_are_stored_compressed(leveldb: LevelDBStore) -> None:
+def test_rows_take_the_form_their_density_calls_for() -> None:
+    rng = np.random.default_rng(5)
+    rows = np.packbits(rng.random((3, 4096 * 8)) < [[0.002], [0.5], [0.05]], axis=1)
+    values = encode_rows(rows)
+    assert [v[:1] for v in values] == [b"\x01", b"\x00", b"\x02"]  # compressed, raw, masked
+    assert [len(v) for v in values][1:] == [4097, 4097]
+    assert values[2][1:] != rows[2].tobytes()
+    decoded = decode_rows(values, 8, 512, "test")
+    assert all((d.reshape(-1) == r).all() for d, r in zip(decoded, rows, strict=True))
+
+
+@pytest.mark.parametrize("fill", [0.001, 0.05, 0.5])
+def test_rows_read_back_at_every_density(leveldb: LevelDBStore, fill: float) -> None:
     sections = SectionStore(leveldb, SIZE, group_size=2)
-    write(sections, 0, random_section(0, 0.001))
-    write(sections, 1, random_section(1, 0.001))
-    tags = {v[:1] for k, v in leveldb.iterate(b"R", b"S")}
-    assert tags == {b"\x01"}
-    dense = SectionStore(open_datadir(leveldb.path.parent / "dense"), SIZE, group_size=2)
-    write(dense, 0, random_section(0, 0.5))
-    write(dense, 1, random_section(1, 0.5))
-    values = [v for _, v in dense.kv.iterate(b"R", b"S")]
-    assert {v[:1] for v in values} == {b"\x00"}
-    assert {len(v) for v in values} == {1 + 2 * SIZE // 8}
-    dense.kv.close()
+    built = [random_section(i, fill) for i in range(2)]
+    for i, vectors in enumerate(built):
+        write(sections, i, vectors)
+    assert_reads(sections, built, tuple(range(0, 2048, 97)))
+
+
+def test_the_row_mask_is_keccak_of_a_counter() -> None:
+    mask = row_mask(70).tobytes()
+    expected = b"".join(keccak(b"logfilter row mask" + i.to_bytes(4, "big")) for i in range(3))
+    assert mask == expected[:70]
 
 
 def test_truncating_into_a_group_puts_its_kept_sections_back(leveldb: LevelDBStore) -> None:
@@ -230,7 +243,7 @@ def test_a_malformed_row_is_corrupt_data(leveldb: LevelDBStore) -> None:
     sections = SectionStore(leveldb, SIZE, group_size=2)
     for i in range(2):
         write(sections, i, random_section(i, 0.5))
-    for bad in (b"", b"\x00" + bytes(3), b"\x02" + bytes(16), b"\x01\xff"):
+    for bad in (b"", b"\x00" + bytes(3), b"\x02" + bytes(15), b"\x03" + bytes(16), b"\x01\xff"):
         with leveldb.batch() as batch:
             batch.put(schema.bloom_row_key(9, 0, head(1)), bad)
         with pytest.raises(CorruptDataError, match="malformed"):
