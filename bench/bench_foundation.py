@@ -4,14 +4,18 @@
 
 Random blooms at a sparse (~5% of bits set) and a saturated (~50%) fill. "End to end" is one
 section of 4096 blooms -> 2048 compressed vectors -> one synced write batch into a real
-LevelDB in a temporary directory.
+LevelDB in a temporary directory. "Completing a group" is the same for the section that
+completes a group of 64, whose batch also moves the group's 64 sections into rows (reading
+back the 63 stored ones): the cost paid once per 64 sections.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -95,6 +99,42 @@ def bench_sections(repeats: int) -> None:
     table.print()
 
 
+def complete_then_undo(sections: SectionStore, blooms: np.ndarray) -> float:
+    """Seconds to write the section that completes a group; then the group is truncated back
+    to its per-section form (not timed) for the next run."""
+    started = time.perf_counter()
+    build_and_store(blooms, sections)
+    took = time.perf_counter() - started
+    with sections.kv.batch() as batch:
+        sections.truncate(batch, sections.count() - 1)
+    return took
+
+
+def bench_groups(repeats: int) -> None:
+    table = Table(
+        "The section that completes a group of 64 (median ms; once per 64 sections)",
+        ["fill", "end to end", "per section, amortized", "rows MiB", "per-section records MiB"],
+    )
+    for name, fill in FILLS.items():
+        with tempfile.TemporaryDirectory(prefix="lf-bench-") as tmp:
+            store = open_datadir(tmp)
+            sections = SectionStore(store, SECTION)
+            size = sections.group_size
+            for seed in range(size - 1):
+                build_and_store(random_blooms(fill, seed), sections)
+            stored = sum(len(v) for _, v in store.iterate(b"B", b"C"))
+            last = random_blooms(fill, size)
+
+            times = [complete_then_undo(sections, last) for _ in range(repeats)]
+            build_and_store(last, sections)
+            rows = sum(len(v) for _, v in store.iterate(b"R", b"S"))
+            store.close()
+        took = statistics.median(times)
+        per_section = stored * size / (size - 1)
+        table.add(name, took * 1e3, took * 1e3 / size, rows / 2**20, per_section / 2**20)
+    table.print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
@@ -102,6 +142,7 @@ def main() -> None:
     print(f"Machine: {machine()}\n")
     bench_hashing(args.repeats)
     bench_sections(args.repeats)
+    bench_groups(min(args.repeats, 5))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from bloombits.bitutil import compress_many, decompress_many
+from bloombits.bitutil import compress_many, compressed_sizes, decompress_many
 from bloombits.errors import CompressionError
 from bloombits.keccak import keccak256
 from chainindex.errors import CorruptDataError
@@ -73,11 +73,14 @@ def row_mask(size: int) -> U8:
 def encode_rows(rows: U8) -> list[bytes]:
     """The stored values of ``rows`` (a ``(bits, group * width)`` array), one per bit."""
     raw_size = rows.shape[1]
+    sizes = compressed_sizes(rows)
+    small = np.flatnonzero(sizes <= COMPRESSED_AT_MOST * raw_size)
+    packed = dict(zip(small.tolist(), compress_many(rows[small]), strict=True))
     out = []
-    for row, packed in zip(rows, compress_many(rows), strict=True):
-        if len(packed) <= COMPRESSED_AT_MOST * raw_size:
-            out.append(_TAGS[COMPRESSED] + packed)
-        elif len(packed) > RAW_ABOVE * raw_size:
+    for index, (row, size) in enumerate(zip(rows, sizes.tolist(), strict=True)):
+        if index in packed:
+            out.append(_TAGS[COMPRESSED] + packed[index])
+        elif size > RAW_ABOVE * raw_size:
             out.append(_TAGS[RAW] + row.tobytes())
         else:
             out.append(_TAGS[MASKED] + (row ^ row_mask(raw_size)).tobytes())

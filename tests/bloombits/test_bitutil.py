@@ -19,6 +19,7 @@ from bloombits.bitutil import (
     bitset_encode_bytes,
     compress_bytes,
     compress_many,
+    compressed_sizes,
     decompress_bytes,
     decompress_many,
     or_all,
@@ -154,6 +155,11 @@ def test_arbitrary_input_decodes_or_raises_compression_error(blob: bytes, target
     assert len(out) == target
     # A successful decode is canonical: compressing the result gives back a valid encoding.
     assert decompress_bytes(compress_bytes(out), target) == out
+
+
+@given(sparse_matrices())
+def test_compressed_sizes_are_the_lengths_of_the_encodings(vectors: np.ndarray) -> None:
+    assert compressed_sizes(vectors).tolist() == [len(compress_bytes(r.tobytes())) for r in vectors]
 
 
 @given(sparse_matrices())
