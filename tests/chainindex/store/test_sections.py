@@ -37,11 +37,23 @@ def write(sections: SectionStore, index: int, vectors: np.ndarray, salt: int = 0
         sections.write_section(batch, index, head(index, salt), vectors)
 
 
+def write_all(
+    sections: SectionStore, built: list[np.ndarray], start: int = 0, salt: int = 0
+) -> None:
+    """Write ``built`` as sections ``start``, ``start + 1``, ..."""
+    for i, vectors in enumerate(built, start=start):
+        write(sections, i, vectors, salt)
+
+
+def truncate(sections: SectionStore, count: int) -> None:
+    with sections.kv.batch() as batch:
+        sections.truncate(batch, count)
+
+
 def test_write_and_range_read_round_trip(leveldb: LevelDBStore) -> None:
     sections = SectionStore(leveldb, SIZE)
     built = [random_section(i, fill) for i, fill in enumerate([0.0, 0.05, 0.5, 1.0, 0.3])]
-    for i, vectors in enumerate(built):
-        write(sections, i, vectors)
+    write_all(sections, built)
     assert sections.count() == 5
     assert sections.heads(0, 4) == [head(i) for i in range(5)]
     for bit in (0, 1, 777, 2047):
@@ -73,10 +85,8 @@ def test_sections_must_be_written_in_order(leveldb: LevelDBStore) -> None:
 def test_truncate_then_rewrite_under_new_head_hides_stale_vectors(leveldb: LevelDBStore) -> None:
     sections = SectionStore(leveldb, SIZE)
     old = [random_section(i, 0.5) for i in range(3)]
-    for i, vectors in enumerate(old):
-        write(sections, i, vectors)
-    with leveldb.batch() as batch:
-        sections.truncate(batch, 1)
+    write_all(sections, old)
+    truncate(sections, 1)
     assert sections.count() == 1
     assert sections.read_vectors(9, 0, 2)[1].tolist() == [True, False, False]
     # No vector of a removed section is left behind.
@@ -175,8 +185,7 @@ def test_rows_take_the_form_their_density_calls_for() -> None:
 def test_rows_read_back_at_every_density(leveldb: LevelDBStore, fill: float) -> None:
     sections = SectionStore(leveldb, SIZE, group_size=2)
     built = [random_section(i, fill) for i in range(2)]
-    for i, vectors in enumerate(built):
-        write(sections, i, vectors)
+    write_all(sections, built)
     assert_reads(sections, built, tuple(range(0, 2048, 97)))
 
 
@@ -189,10 +198,8 @@ def test_the_row_mask_is_keccak_of_a_counter() -> None:
 def test_truncating_into_a_group_puts_its_kept_sections_back(leveldb: LevelDBStore) -> None:
     sections = SectionStore(leveldb, SIZE, group_size=4)
     old = [random_section(i, 0.3) for i in range(9)]
-    for i, vectors in enumerate(old):
-        write(sections, i, vectors)
-    with leveldb.batch() as batch:
-        sections.truncate(batch, 6)
+    write_all(sections, old)
+    truncate(sections, 6)
     assert sections.count() == 6
     assert {g for _, g, _ in row_keys(leveldb)} == {0}
     assert section_keys(leveldb) == {4, 5}
@@ -200,13 +207,11 @@ def test_truncating_into_a_group_puts_its_kept_sections_back(leveldb: LevelDBSto
     assert not sections.read_vectors(3, 6, 8)[1].any()
     # Rewritten under new heads, the group moves into rows again, with the new vectors.
     new = [random_section(100 + i, 0.05) for i in range(6, 9)]
-    for i, vectors in enumerate(new, start=6):
-        write(sections, i, vectors, salt=1)
+    write_all(sections, new, start=6, salt=1)
     assert {(g, h) for _, g, h in row_keys(leveldb)} == {(0, head(3)), (1, head(7, salt=1))}
     assert_reads(sections, old[:6] + new, (3, 2047))
     # Truncating at a group boundary drops its rows, and nothing is put back.
-    with leveldb.batch() as batch:
-        sections.truncate(batch, 4)
+    truncate(sections, 4)
     assert {g for _, g, _ in row_keys(leveldb)} == {0}
     assert section_keys(leveldb) == set()
     assert_reads(sections, old[:4], (3,))
