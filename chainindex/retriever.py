@@ -63,7 +63,7 @@ class SectionRetriever:
             raise ValueError(f"max_gap must be at least 1, got {max_gap}")
         self.sections = sections
         """The store read from."""
-        self.width = sections.section_size // 8
+        self.width = sections.width
         """Bytes per vector."""
         self.max_gap = max_gap
         """Requested sections at most this far apart are read in one scan."""
