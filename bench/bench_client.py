@@ -31,7 +31,7 @@ from rpc.client import AsyncClient, to_web3_log
 from rpc.client.types import decode_logs
 from tests.anvil import Anvil
 from tests.emitter import Emitter
-from tests.rpc.client_support import LimitFront, fill_chain
+from tests.rpc.client.support import LimitFront, fill_chain
 
 
 def wire_logs(count: int, seed: int = 1) -> bytes:

@@ -42,7 +42,7 @@ from bench.bloom_chain import ADDRESSES, FILLS, SECTION_SIZE, TOPICS, ChainSpec,
 from bench.common import Table, machine
 from bloombits import Matcher, ValueCache, VectorBatch, bloom_contains
 from bloombits.bloom import BLOOM_BYTE_LENGTH, blooms_contain
-from chainindex.retriever import SectionRetriever
+from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore, SectionStore, open_datadir
 
 Filters = list[list[bytes]]

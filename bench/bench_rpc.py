@@ -280,8 +280,8 @@ def bench_server(args: argparse.Namespace, tmp: Path) -> None:
 
 async def bench_encoder(datadir: Path, body: bytes, count: int, repeats: int) -> None:
     """The encoder alone, in-process, on the 100k-log answer."""
-    from rpc.codec import decode_filter, encode_block_logs
-    from rpc.service import ServiceConfig, open_service
+    from rpc.server.codec import decode_filter, encode_block_logs
+    from rpc.server.service import ServiceConfig, open_service
 
     config = ServiceConfig(datadir=str(datadir), upstream=None, read_only=True)
     async with open_service(config) as service:

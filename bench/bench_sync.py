@@ -33,10 +33,10 @@ from typing import Any
 import orjson
 
 from bench.common import Table, machine
-from chainindex.indexer import ChainIndexer, SyncConfig
-from chainindex.malloc import use_single_malloc_arena
 from chainindex.source import open_source, write_archive
 from chainindex.store import open_datadir
+from chainindex.sync.indexer import ChainIndexer, SyncConfig
+from rpc.commands.malloc import use_single_malloc_arena
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -34,9 +34,9 @@ from typing import Any
 from bench.common import Table, machine, median_seconds
 from bench.textindex_corpus import corpus_logs
 from bench.textindex_engines import ENGINES, QuerySpec, Schema
-from chainindex.decode import AbiRegistry, decode_log, log_document
+from chainindex.logsearch.decode import AbiRegistry, decode_log, log_document
+from chainindex.logsearch.index import TextIndex
 from chainindex.textindex.document import Document
-from chainindex.textindex.logindex import TextIndex
 
 TEXT = "text"
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from chainindex.codec import LogsRecord
 from chainindex.store import open_datadir, schema
+from chainindex.store.codec import LogsRecord
 from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@
   vectorised with numpy over the headers of a chunk (three byte/mask tests per value); it is
   written here, apart from the service's code, so that it doubles as the reference answer.
 * :func:`matcher_candidates`: the service's bloom-section path alone, in-process
-  (:class:`bloombits.Matcher` over :class:`chainindex.retriever.SectionRetriever`), for
+  (:class:`bloombits.Matcher` over :class:`chainindex.filters.retriever.SectionRetriever`), for
   chains whose logs exist nowhere (headers-only archives): candidate blocks only.
 """
 
@@ -26,10 +26,10 @@ from bloombits import Matcher
 from bloombits.bitutil import compress_many
 from bloombits.bloom import bloom_indexes
 from bloombits.generator import Generator
-from chainindex.logstore import ChainView
-from chainindex.retriever import SectionRetriever
+from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import SectionStore, open_datadir
 from chainindex.store.leveldb import LevelDBStore
+from chainindex.store.reader import ChainView
 
 CHUNK = 4096
 """Headers read per range scan."""

@@ -102,7 +102,7 @@ class ReorgTooDeepError(SyncError):
 
 class EventsLaggedError(ChainIndexError):
     """A chain-event subscriber fell so far behind that its buffer overflowed; it was dropped
-    and must catch up from the store (see :mod:`chainindex.events`)."""
+    and must catch up from the store (see :mod:`chainindex.sync.events`)."""
 
 
 class SyntheticChainError(ChainIndexError, ValueError):

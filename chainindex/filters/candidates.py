@@ -22,7 +22,7 @@ from bloombits.bloom import blooms_contain
 from chainindex.errors import CorruptDataError
 from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import Anchor, RecordMatcher, Verified, check_anchor, verify_blocks
-from chainindex.logstore import ChainView
+from chainindex.store.reader import ChainView
 
 __all__ = ["bloom_mask", "scan_and_verify"]
 

@@ -1,7 +1,7 @@
 """What a log query asks for, typed: :class:`LogCriteria` (addresses and topics) and
 :class:`LogQuery` (the criteria plus where to look: a block range or one block hash).
 
-Bytes and ints only; the JSON-RPC edge (``rpc/codec.py``) builds these from hex strings and
+Bytes and ints only; the JSON-RPC edge (``rpc/server/codec.py``) builds these from hex strings and
 checks their shapes. The matching rule is go-ethereum's ``filterLogs``:
 
 * the address list is one OR group (empty: any address);

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from bloombits.bloom import bloom_indexes
 from chainindex.errors import CorruptDataError
-from chainindex.logstore import ChainView
+from chainindex.store.reader import ChainView
 
 __all__ = ["VectorCache", "section_candidates"]
 

@@ -59,7 +59,7 @@ from chainindex.filters.verify import (
     verify_blocks,
     verify_headers,
 )
-from chainindex.logstore import ChainReader, ChainView
+from chainindex.store.reader import ChainReader, ChainView
 from chainindex.types import Header
 
 __all__ = ["LogQueryEngine"]

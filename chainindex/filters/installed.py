@@ -1,6 +1,6 @@
 """Installed (polling) filters: ``eth_newFilter``, ``eth_newBlockFilter`` and their changes.
 
-go-ethereum's ``FilterAPI`` state machine, driven by :class:`~chainindex.events.ChainEvent`
+go-ethereum's ``FilterAPI`` state machine, driven by :class:`~chainindex.sync.events.ChainEvent`
 instead of geth's event feeds:
 
 * a filter is installed with a random id (geth's form: ``0x`` and up to 32 hex digits) and a
@@ -33,8 +33,8 @@ from enum import StrEnum
 from eth_typing import Hash32
 
 from chainindex.errors import FilterLaggedError, FilterNotFoundError
-from chainindex.events import ChainEvent
 from chainindex.filters.criteria import LogQuery
+from chainindex.sync.events import ChainEvent
 from chainindex.types import Log
 
 __all__ = ["FilterKind", "FilterTable", "InstalledFilter", "event_logs", "new_id"]

@@ -50,7 +50,7 @@ from chainindex.errors import (
     UnknownBlockError,
 )
 from chainindex.filters.criteria import BlockRef, BlockTag, LogQuery
-from chainindex.logstore import ChainState, ChainView
+from chainindex.store.reader import ChainState, ChainView
 from chainindex.types import Header
 
 __all__ = ["SearchPlan", "Span", "plan_block", "plan_range", "resolve_range"]

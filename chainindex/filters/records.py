@@ -15,8 +15,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from chainindex.codec import LogsRecord, encode_logs
-from chainindex.logstore import ChainView
+from chainindex.store.codec import LogsRecord, encode_logs
+from chainindex.store.reader import ChainView
 from chainindex.types import Header
 
 __all__ = ["NO_MATCH", "Prefilter", "RecordCache", "record_size"]

@@ -23,11 +23,11 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
-from chainindex.codec import LogsRecord, encode_logs, logs_record_may_match
 from chainindex.errors import ChainReorgedError, CorruptDataError
 from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.records import Prefilter, RecordCache
-from chainindex.logstore import ChainView
+from chainindex.store.codec import LogsRecord, encode_logs, logs_record_may_match
+from chainindex.store.reader import ChainView
 from chainindex.types import Header, Log
 
 __all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks"]
@@ -81,7 +81,7 @@ class RecordMatcher:
         """Fewest topics a matching log has."""
         self.prefilter: Prefilter | None = None
         """A look at a raw record that turns away blocks holding none of the wanted values
-        (:func:`~chainindex.codec.logs_record_may_match`); None when there is nothing to look
+        (:func:`~chainindex.store.codec.logs_record_may_match`); None when there is nothing to look
         for, or too much."""
         if (self.addresses or self.positions) and all(
             len(values) <= _PREFILTER_VALUES

@@ -25,7 +25,6 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from chainindex.atomicfile import atomic_write
 from chainindex.errors import (
     ArchiveError,
     InvalidBlockError,
@@ -35,6 +34,7 @@ from chainindex.errors import (
 from chainindex.source.base import ChainSource, HeadCallback
 from chainindex.source.parse import check_links, parse_block, parse_header
 from chainindex.source.wire import ArchiveRecord
+from chainindex.store.atomicfile import atomic_write
 from chainindex.types import Block, Header, Log
 
 __all__ = ["CHECKPOINT_EVERY", "ArchiveSource", "write_archive"]
@@ -238,7 +238,7 @@ async def write_archive(
     """Write blocks ``first..last`` of ``source`` to the archive ``out``; returns the number
     of blocks written.
 
-    The file appears complete or not at all (:func:`~chainindex.atomicfile.atomic_write`).
+    The file appears complete or not at all (:func:`~chainindex.store.atomicfile.atomic_write`).
     """
     written = 0
     with atomic_write(out) as f:

@@ -20,7 +20,7 @@ key                                        value
 ``c`` number u64                           canonical block hash at that height
 ``n`` hash                                 block number, u64 BE
 ``l`` number u64 · hash                    the block's logs, encoded
-                                           (:mod:`chainindex.codec`; absent in headers-only
+                                           (:mod:`chainindex.store.codec`; absent in headers-only
                                            mode)
 =========================================  ==============================================
 

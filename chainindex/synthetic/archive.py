@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from chainindex.atomicfile import atomic_write
 from chainindex.errors import SyntheticChainError
+from chainindex.store.atomicfile import atomic_write
 from chainindex.synthetic.generator import ChainGenerator, GenerationStats
 
 __all__ = ["Progress", "Sink", "write_archive"]

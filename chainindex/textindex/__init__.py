@@ -15,7 +15,7 @@ The map, in Lucene's vocabulary (seed 002, 003, 004):
   :mod:`.collector` (top-k, sort, cursors), :mod:`.cache` (filter cache),
   :mod:`.highlight`, :mod:`.queryparser`;
 - :mod:`.logindex`: :class:`~.logindex.TextIndex`, the log-level API the service uses
-  (import it from there: it depends on :mod:`chainindex.decode`, which depends on this
+  (import it from there: it depends on :mod:`chainindex.logsearch.decode`, which depends on this
   package's document model).
 """
 

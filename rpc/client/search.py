@@ -18,9 +18,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
-from chainindex.decode.abi import abi_type_of
 from chainindex.errors import HexError
 from chainindex.hexutil import decode_data
+from chainindex.logsearch.decode.abi import abi_type_of
 from rpc.client.errors import InvalidArgumentError, ResponseError
 from rpc.client.filters import AddressArg, BlockId, Filter, TopicsArg
 from rpc.client.types import Log, decode_log
@@ -161,7 +161,7 @@ def _object(value: object, what: str) -> dict[str, Any]:
 
 
 def _typed(abi_type: Any, value: Any, what: str) -> Any:
-    """A JSON argument value (``rpc.search_codec``'s shape) as its Python type."""
+    """A JSON argument value (``rpc.server.codec.search_result``'s shape) as its Python type."""
     if abi_type.arrlist:
         if not isinstance(value, list):
             raise ResponseError(f"{what}: expected an array")

@@ -7,6 +7,7 @@ order ``logfilter --help`` shows them.
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, demo, export, generate, search, serve, sync
+from rpc.commands import build_sections, export, generate, search, serve, sync
+from rpc.commands.demo import command as demo
 
 COMMANDS = [demo, sync, serve, export, build_sections, generate, search]

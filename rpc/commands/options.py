@@ -6,10 +6,10 @@ import argparse
 import logging
 
 from bloombits.errors import LogfilterError
-from chainindex.decode import AbiRegistry
-from chainindex.indexer import SyncConfig
+from chainindex.logsearch.decode import AbiRegistry
+from chainindex.logsearch.index import TextIndex
 from chainindex.source import SourceOptions
-from chainindex.textindex.logindex import TextIndex
+from chainindex.sync.indexer import SyncConfig
 
 __all__ = [
     "add_source_options",
@@ -154,4 +154,4 @@ def setup_logging(verbose: bool) -> None:
         format="logfilter: %(levelname)s: %(message)s",
     )
     if not verbose:
-        logging.getLogger("chainindex.indexer").setLevel(logging.INFO)
+        logging.getLogger("chainindex.sync.indexer").setLevel(logging.INFO)

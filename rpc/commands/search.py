@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 
 from bloombits.errors import LogfilterError
+from chainindex.logsearch.index import SORTS, TEXT_INDEX_DIR, SearchHit, TextIndex
 from chainindex.textindex.highlight import HighlightOptions
-from chainindex.textindex.logindex import SORTS, TEXT_INDEX_DIR, SearchHit, TextIndex
-from rpc.search_codec import event_json, result_json
+from rpc.server.codec.search_result import event_json, result_json
 
 
 def register(commands: Any) -> None:

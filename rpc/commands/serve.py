@@ -4,7 +4,8 @@ Syncs the data directory from ``--upstream`` in the background (the ``sync`` fla
 while answering ``eth_getLogs``, installed filters, subscriptions and ``logfilter_status``;
 ``--no-sync`` serves an existing data directory read-only. ``--text-index`` (and ``--abi``)
 adds ``logfilter_search``: the text index of ``DATADIR/textindex`` is fed as blocks are
-synced (read-only under ``--no-sync``; see :mod:`rpc.textsearch`). Binds 127.0.0.1 unless told
+synced (read-only under ``--no-sync``; see :mod:`rpc.server.textsearch`).
+Binds 127.0.0.1 unless told
 otherwise. Stops cleanly on SIGINT/SIGTERM (exit status 0).
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bloombits.errors import LogfilterError
-from chainindex.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -29,9 +30,9 @@ from rpc.commands.options import (
     source_options,
     sync_config,
 )
-from rpc.limits import Limits
-from rpc.server import DEFAULT_PORT, RpcServer, serve
-from rpc.service import ServiceConfig, open_service
+from rpc.server.app import DEFAULT_PORT, RpcServer, serve
+from rpc.server.limits import Limits
+from rpc.server.service import ServiceConfig, open_service
 
 __all__ = ["register", "run"]
 

@@ -2,7 +2,7 @@
 
 Stores headers, canonical hashes and logs, builds bloom sections once confirmed, handles
 reorgs, and resumes where it stopped after any interruption (see
-:mod:`chainindex.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
+:mod:`chainindex.sync.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
 seconds otherwise; the final summary to stdout.
 """
 
@@ -14,13 +14,11 @@ import signal
 import sys
 from typing import Any
 
-from chainindex.indexer import ChainIndexer, SyncConfig
-from chainindex.malloc import use_single_malloc_arena
-from chainindex.progress import ProgressReporter
+from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
-from chainindex.textfeed import TextFeed
-from chainindex.textindex.logindex import TextIndex
+from chainindex.sync.indexer import ChainIndexer, SyncConfig
+from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -31,6 +29,7 @@ from rpc.commands.options import (
     source_options,
     sync_config,
 )
+from rpc.commands.progress import ProgressReporter
 
 
 def register(commands: Any) -> None:
@@ -68,7 +67,7 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
             if text is None:
                 await indexer.run()
             else:
-                await run_with_text_index(indexer, text)
+                await sync_with_text_index(indexer, text)
             status = indexer.status
             reporter.finish(status)
             print(
@@ -82,23 +81,10 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
     return 0
 
 
-async def run_with_text_index(indexer: ChainIndexer, text: TextIndex) -> None:
-    """Sync, feeding the text index as blocks are committed; when sync stops (``--until``,
-    end of an archive), index what is left and commit."""
-    feed = TextFeed(text, indexer.reader, indexer.events)
-    async with asyncio.TaskGroup() as tasks:
-        feeding = tasks.create_task(feed.run())
-        try:
-            await indexer.run()
-        finally:
-            feeding.cancel()
-    await feed.catch_up()
-
-
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
     setup_logging(args.verbose)
-    use_single_malloc_arena()  # flat memory on long syncs (see chainindex.malloc)
+    use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
     config = sync_config(args)
     try:
         return asyncio.run(_sync(args, config, source_options(args)))

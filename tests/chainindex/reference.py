@@ -14,7 +14,7 @@ from typing import Any
 import plyvel
 from eth_typing import Address, BlockNumber, Hash32
 
-from chainindex.logstore import ChainReader
+from chainindex.store.reader import ChainReader
 from chainindex.types import Header, Log
 from tests.fixtures import hexbytes
 

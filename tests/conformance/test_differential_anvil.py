@@ -24,7 +24,7 @@ import pytest
 
 from tests.anvil import Anvil
 from tests.rpc.serve import ServeProcess
-from tests.rpc.test_live_anvil import wait_for_head
+from tests.rpc.server.test_live_anvil import wait_for_head
 
 FILTERS = 1000
 BATCH = 50

@@ -17,8 +17,8 @@ from eth_bloom.bloom import BloomFilter
 from eth_typing import Address, BlockNumber, Hash32
 
 from chainindex.store import LevelDBStore, open_datadir
+from chainindex.store.writer import ChainWriter
 from chainindex.types import Block, Header, Log
-from chainindex.writer import ChainWriter
 
 ADDRESS_POOL = [Address(bytes([0xA0 + i]) * 20) for i in range(6)]
 """The emitters of the random chains."""

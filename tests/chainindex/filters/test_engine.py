@@ -32,9 +32,9 @@ from chainindex.errors import (
 )
 from chainindex.filters import BlockTag, LogCriteria, LogQuery, LogQueryEngine, QueryConfig
 from chainindex.filters.records import RecordCache
-from chainindex.logstore import ChainReader
-from chainindex.retriever import SectionRetriever
+from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore
+from chainindex.store.reader import ChainReader
 from chainindex.types import Block, Header, Log
 from tests.chainindex.filters.chain import (
     ADDRESS_POOL,

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from chainindex.errors import FilterLaggedError, FilterNotFoundError
-from chainindex.events import ChainEvent
 from chainindex.filters import FilterTable, LogCriteria, LogQuery
+from chainindex.sync.events import ChainEvent
 from chainindex.types import Block, Log
 from tests.chainindex.filters.chain import ADDRESS_POOL, random_chain
 

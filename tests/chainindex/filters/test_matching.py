@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainindex.codec import LogsRecord, encode_logs
 from chainindex.filters import LogCriteria, RecordMatcher
+from chainindex.store.codec import LogsRecord, encode_logs
 from tests.chainindex.filters.chain import ADDRESS_POOL, TOPIC_POOL, random_chain, reference_logs
 
 BLOCKS = [b for b in random_chain(7, 200) if b.logs]

@@ -9,7 +9,7 @@ import pytest
 from chainindex.errors import HeaderNotFoundError
 from chainindex.filters import BlockTag, LogCriteria, LogQuery
 from chainindex.filters.planning import plan_range, resolve_range
-from chainindex.logstore import ChainReader, ChainState
+from chainindex.store.reader import ChainReader, ChainState
 from tests.chainindex.filters.chain import ADDRESS_POOL, random_chain, write_chain
 
 ANY = LogCriteria((ADDRESS_POOL[0],))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chainindex.filters.records import NO_MATCH, RecordCache
-from chainindex.logstore import ChainReader, ChainView
 from chainindex.store import LevelDBStore
+from chainindex.store.reader import ChainReader, ChainView
 from chainindex.types import Block
 from tests.chainindex.filters.chain import random_chain, write_chain
 

@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from chainindex.errors import MissingBlockError
-from chainindex.indexer import ChainIndexer, SyncConfig
 from chainindex.source import ArchiveSource, ReplaySource
 from chainindex.store import open_datadir
+from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from chainindex.synthetic import ChainGenerator, ChainShape, write_archive
 from chainindex.types import Header
 

@@ -1,0 +1,193 @@
+"""The write side of the chain store: :class:`ChainWriter`, used only by the indexer.
+
+Every method is one atomic, synced LevelDB batch, and every state between two batches is one
+the indexer can resume from after ``kill -9``:
+
+* :meth:`ChainWriter.append`: blocks extending the head, their canonical hashes, logs and the
+  new head together (the first append also fixes tail, chain id and mode);
+* :meth:`ChainWriter.reorg`: blocks above the common ancestor deleted, sections whose last
+  block is above it truncated, the replacement blocks written and the head moved, together;
+* :meth:`ChainWriter.build_section`: one section's 2048 vectors, its head and the section
+  count, together (sections are derived from stored headers, so a section missing after a
+  crash is simply built at the next start).
+
+Calls block; the indexer runs them in a worker thread. There is one writer per data
+directory (LevelDB's lock guarantees it across processes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eth_typing import BlockNumber, Hash32
+
+from bloombits.generator import Generator
+from chainindex.errors import ChainMismatchError, ConfigMismatchError, CorruptDataError, SyncError
+from chainindex.store import schema
+from chainindex.store.codec import decode_logs, encode_header, encode_logs
+from chainindex.store.kv import KeyValueStore, WriteBatch
+from chainindex.store.reader import ChainState, ChainView
+from chainindex.store.sections import SectionStore
+from chainindex.types import Block, Header
+
+__all__ = ["ChainWriter"]
+
+
+class ChainWriter:
+    """Appends, reorganises and builds sections in one data directory."""
+
+    def __init__(self, store: KeyValueStore, section_size: int) -> None:
+        """Bind to ``store``; fails with ConfigMismatchError if it has another section size."""
+        self.store = store
+        """The underlying store."""
+        self.sections = SectionStore(store, section_size)
+        """The bloom sections (fixes or checks the section size)."""
+
+    @property
+    def section_size(self) -> int:
+        """Blocks per section."""
+        return self.sections.section_size
+
+    def state(self) -> ChainState:
+        """The synced state (the writer is the only writer: no snapshot needed)."""
+        return ChainView(self.store, self.sections).state()
+
+    def check_config(self, *, chain_id: int | None, headers_only: bool, tail: int | None) -> None:
+        """Refuse to continue a directory synced from another chain or in another mode.
+
+        ``tail`` is the ``--from-block`` asked for, if any.
+        """
+        state = self.state()
+        if state.tail is None:
+            return
+        if chain_id is not None and state.chain_id is not None and chain_id != state.chain_id:
+            raise ChainMismatchError(
+                f"the data directory indexes chain {state.chain_id}, "
+                f"the upstream is chain {chain_id}"
+            )
+        if headers_only != state.headers_only:
+            mode = "headers only (--no-logs)" if state.headers_only else "with logs"
+            raise ConfigMismatchError(
+                f"the data directory was synced {mode}; run sync with the same mode"
+            )
+        if tail is not None and tail != state.tail:
+            raise ConfigMismatchError(
+                f"the data directory starts at block {state.tail}, not {tail} (--from-block)"
+            )
+
+    def _put_blocks(self, batch: WriteBatch, blocks: Sequence[Block]) -> None:
+        for block in blocks:
+            h = block.header
+            batch.put(schema.header_key(h.number, h.hash), encode_header(h))
+            batch.put(schema.canonical_hash_key(h.number), h.hash)
+            batch.put(schema.hash_to_number_key(h.hash), schema.encode_u64(h.number))
+            if block.logs is not None:
+                batch.put(schema.logs_key(h.number, h.hash), encode_logs(block.logs))
+
+    def append(
+        self,
+        blocks: Sequence[Block],
+        *,
+        chain_id: int | None = None,
+        headers_only: bool = False,
+    ) -> None:
+        """Store ``blocks``, which must extend the synced head (or start the chain)."""
+        if not blocks:
+            return
+        first = blocks[0].header
+        state = self.state()
+        with self.store.batch() as batch:
+            if state.head is None:
+                self._start(batch, first, chain_id=chain_id, headers_only=headers_only)
+            elif first.number != state.head.number + 1 or first.parent_hash != state.head.hash:
+                raise SyncError(
+                    f"block {first.number} does not extend the synced head {state.head.number}"
+                )
+            self._put_blocks(batch, blocks)
+            last = blocks[-1].header
+            batch.put(
+                schema.meta_key(schema.META_HEAD), schema.encode_block_ref(last.number, last.hash)
+            )
+
+    def _start(
+        self, batch: WriteBatch, first: Header, *, chain_id: int | None, headers_only: bool
+    ) -> None:
+        """Fix the directory's chain: tail, chain id, mode and first section."""
+        batch.put(
+            schema.meta_key(schema.META_TAIL), schema.encode_block_ref(first.number, first.hash)
+        )
+        if chain_id is not None:
+            batch.put(schema.meta_key(schema.META_CHAIN_ID), schema.encode_u64(chain_id))
+        batch.put(schema.meta_key(schema.META_HEADERS_ONLY), b"\x01" if headers_only else b"\x00")
+        first_section = schema.encode_u64(first.number // self.section_size)
+        batch.put(schema.meta_key(schema.META_SECTION_FIRST), first_section)
+        batch.put(schema.meta_key(schema.META_SECTION_COUNT), first_section)
+
+    def reorg(self, ancestor: Header, blocks: Sequence[Block]) -> list[Block]:
+        """Replace every block above ``ancestor`` with ``blocks`` (which extend it; possibly
+        none). Returns the removed blocks in chain order, with their stored logs."""
+        state = self.state()
+        if state.head is None or state.tail is None:
+            raise SyncError("nothing synced: no reorg possible")
+        if ancestor.number < state.tail:
+            raise SyncError(f"reorg below the first synced block {state.tail}")
+        view = ChainView(self.store, self.sections)
+        if view.canonical_hash(ancestor.number) != ancestor.hash:
+            raise SyncError(f"block {ancestor.number} is not the stored canonical block")
+        if blocks and blocks[0].header.parent_hash != ancestor.hash:
+            raise SyncError(f"block {blocks[0].header.number} does not extend the ancestor")
+        removed: list[Block] = []
+        with self.store.batch() as batch:
+            for header in view.headers(ancestor.number + 1, state.head.number):
+                raw = self.store.get(schema.logs_key(header.number, header.hash))
+                logs = None if raw is None else decode_logs(raw, header)
+                removed.append(Block(header, logs))
+                batch.delete(schema.header_key(header.number, header.hash))
+                batch.delete(schema.canonical_hash_key(header.number))
+                batch.delete(schema.hash_to_number_key(header.hash))
+                batch.delete(schema.logs_key(header.number, header.hash))
+            if len(removed) != state.head.number - ancestor.number:
+                raise CorruptDataError(
+                    f"{len(removed)} header records above block {ancestor.number}, expected "
+                    f"{state.head.number - ancestor.number}"
+                )
+            keep = max((ancestor.number + 1) // self.section_size, state.first_section)
+            self.sections.truncate(batch, keep)
+            self._put_blocks(batch, blocks)
+            head = blocks[-1].header if blocks else ancestor
+            batch.put(
+                schema.meta_key(schema.META_HEAD), schema.encode_block_ref(head.number, head.hash)
+            )
+        return removed
+
+    def build_section(self, confirmed: int) -> int | None:
+        """Build the next section if its last block is synced and at most ``confirmed``.
+
+        Returns the section built, or None. Blocks of the first section below the tail
+        count as empty (no bloom bits).
+        """
+        state = self.state()
+        if state.head is None or state.tail is None:
+            return None
+        section = state.sections
+        size = self.section_size
+        last = (section + 1) * size - 1
+        if last > min(confirmed, state.head.number):
+            return None
+        first = section * size
+        run = ChainView(self.store, self.sections).blooms(max(first, state.tail), last)
+        if len(run) != last - max(first, state.tail) + 1:
+            raise CorruptDataError(f"section {section} lacks header records")
+        generator = Generator(size)
+        offset = run.first - first
+        if offset:
+            generator.add_blooms(0, [bytes(256)] * offset)
+        generator.add_blooms(offset, run.blooms)
+        head = Hash32(run.hashes[-1])
+        with self.store.batch() as batch:
+            self.sections.write_section(batch, section, head, generator.vectors())
+        return section
+
+    def header(self, number: int) -> Header | None:
+        """The stored canonical header at ``number``."""
+        return ChainView(self.store, self.sections).header(BlockNumber(number))

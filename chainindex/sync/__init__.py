@@ -1,0 +1,6 @@
+"""Following a chain into the store: the fetch pipeline, ordered commits, reorg walk-back,
+sections after confirmations, and the events that announce each durable commit.
+
+``indexer`` drives it (``ChainIndexer``), ``pipeline`` fetches ahead, ``reorg`` finds the
+common ancestor, ``config`` holds ``SyncConfig``, ``events`` the ``ChainEvents`` fan-out.
+"""

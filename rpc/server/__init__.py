@@ -1,0 +1,8 @@
+"""The JSON-RPC service: the edge between HTTP/WebSocket clients and the chain index.
+
+A request flows ``app`` (aiohttp: POST, batches, streaming, WebSocket) → ``dispatch`` (parse,
+validate, call, respond) → the handlers (``eth_api``, ``logfilter_api``) → ``service`` (the
+reader, query engine, caches, filters, subscriptions, indexer and text index of one data
+directory). ``codec/`` is where hex exists on the server side; ``protocol`` holds the wire
+shapes and the one error type the handlers raise. The map is in ARCHITECTURE.md.
+"""

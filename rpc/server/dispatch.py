@@ -1,0 +1,308 @@
+"""Dispatch: a request body in, a response body out, as a pipeline of small steps.
+
+``parse`` (bytes → JSON value) → ``validate`` (JSON value → :class:`Request`) → ``call`` (the
+method's handler under the per-request timeout, any failure turned into an
+:class:`RpcError`) → ``respond`` (id + outcome → response bytes). A batch runs its calls
+concurrently and answers in order, leaving out notifications (calls without an id); a body
+of notifications only gets no answer at all.
+
+Handlers take the positional parameters and a :class:`CallContext` and return any
+JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
+:class:`StreamedJson` (an answer written out while it is produced: a large ``eth_getLogs``
+without a result limit). A streamed answer is only ever the whole body of a single HTTP
+request; in a batch or on a WebSocket it is gathered first.
+
+Error messages follow go-ethereum's (``invalid argument 0: ...``, ``missing value for
+required argument 0``, ``the method x does not exist/is not available``, ``empty batch``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
+
+import orjson
+
+from chainindex.errors import HexError
+from rpc.server.limits import Limits
+from rpc.server.protocol import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    LIMIT_EXCEEDED,
+    METHOD_NOT_FOUND,
+    PARSE_ERROR,
+    JsonId,
+    Request,
+    RpcError,
+    as_rpc_error,
+)
+
+__all__ = [
+    "CallContext",
+    "Dispatcher",
+    "Handler",
+    "Peer",
+    "RawJson",
+    "StreamedJson",
+    "arg",
+    "check_arity",
+    "parse",
+    "respond",
+    "validate",
+]
+
+T = TypeVar("T")
+
+Params = list[Any]
+"""A call's positional parameters."""
+
+
+class Peer(Protocol):
+    """The client end of a connection that can be pushed to (a WebSocket)."""
+
+    def push(self, message: bytes) -> None:
+        """Queue ``message`` for the client (never blocks)."""
+        ...
+
+    def close(self, reason: str) -> None:
+        """Close the connection, telling the client ``reason``."""
+        ...
+
+
+@dataclass(slots=True)
+class CallContext:
+    """What a handler knows about its caller."""
+
+    owner: Hashable
+    """Who the caller is, for per-client limits: a WebSocket connection, or an HTTP client
+    address."""
+    peer: Peer | None = None
+    """Where notifications go (WebSocket only; None on HTTP)."""
+    after_reply: list[Callable[[], None]] = field(default_factory=list)
+    """Run once the reply is queued (a subscription starts notifying only then)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawJson:
+    """A result already encoded as JSON."""
+
+    json: bytes
+    """The encoded value."""
+
+
+@dataclass(slots=True)
+class StreamedJson:
+    """A result written out while it is produced: ``head`` is ready, ``rest`` follows."""
+
+    head: bytes
+    """The first part, produced inside the call (so early errors are proper answers)."""
+    rest: AsyncGenerator[bytes]
+    """The remaining parts; an error while iterating aborts the response."""
+    deadline: float
+    """Loop time by which the last part must be written."""
+
+    async def gather(self) -> bytes:
+        """The whole value (for batches and WebSockets)."""
+        parts = [self.head]
+        async with asyncio.timeout_at(self.deadline), aclosing(self.rest) as rest:
+            async for part in rest:
+                parts.append(part)
+        return b"".join(parts)
+
+
+Handler = Callable[[Params, CallContext], Awaitable[Any]]
+"""A method: positional parameters and the call context in, a result out."""
+
+
+# --- parameter helpers ------------------------------------------------------------------------
+
+
+def check_arity(params: Params, most: int) -> None:
+    """geth's ``too many arguments`` check."""
+    if len(params) > most:
+        raise RpcError(INVALID_PARAMS, f"too many arguments, want at most {most}")
+
+
+def arg(params: Params, index: int, decode: Callable[[Any], T]) -> T:
+    """Argument ``index`` decoded; a decoding error is ``invalid argument N: ...``."""
+    if index >= len(params):
+        raise RpcError(INVALID_PARAMS, f"missing value for required argument {index}")
+    try:
+        return decode(params[index])
+    except RpcError as err:
+        if err.code != INVALID_PARAMS:
+            raise
+        raise RpcError(INVALID_PARAMS, f"invalid argument {index}: {err.message}") from None
+    except HexError as err:
+        raise RpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def parse(body: bytes) -> Any:
+    """The JSON value of ``body``."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        raise RpcError(PARSE_ERROR, f"parse error: {err}") from None
+
+
+def _valid_id(value: object) -> bool:
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
+def validate(message: Any) -> Request:
+    """``message`` checked to be a JSON-RPC 2.0 call or notification."""
+    if not isinstance(message, dict):
+        raise RpcError(INVALID_REQUEST, "invalid request: expected a JSON object")
+    if message.get("jsonrpc") != "2.0":
+        raise RpcError(INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"')
+    method = message.get("method")
+    if not isinstance(method, str) or not method:
+        raise RpcError(INVALID_REQUEST, 'invalid request: "method" must be a non-empty string')
+    if "id" in message and not _valid_id(message["id"]):
+        raise RpcError(INVALID_REQUEST, 'invalid request: "id" must be a string, number or null')
+    params = message.get("params")
+    if params is None:
+        message["params"] = []
+    elif not isinstance(params, list):
+        raise RpcError(INVALID_PARAMS, "non-array args: params must be an array")
+    return cast(Request, message)
+
+
+def _id_of(message: Any) -> JsonId:
+    """The id to answer an invalid message with (null when it has no usable one)."""
+    if isinstance(message, dict):
+        value = message.get("id")
+        if _valid_id(value):
+            return cast(JsonId, value)
+    return None
+
+
+def respond(request_id: JsonId, outcome: Any) -> bytes:
+    """A response: ``outcome`` is a result (plain, :class:`RawJson`) or an :class:`RpcError`."""
+    head = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id)
+    if isinstance(outcome, RpcError):
+        return head + b',"error":' + orjson.dumps(outcome.to_object()) + b"}"
+    if isinstance(outcome, RawJson):
+        return head + b',"result":' + outcome.json + b"}"
+    return head + b',"result":' + orjson.dumps(outcome) + b"}"
+
+
+def _error_body(error: RpcError) -> bytes:
+    return respond(None, error)
+
+
+@dataclass(slots=True)
+class StreamedReply:
+    """A response body written out in parts (a single call with a streamed result)."""
+
+    parts: AsyncGenerator[bytes]
+    """The body, in order; an error while iterating means the response must be aborted."""
+
+
+Reply = bytes | StreamedReply | None
+"""A response body, streamed or not, or None when there is nothing to answer."""
+
+
+class Dispatcher:
+    """Runs the pipeline over a method table (see the module docstring)."""
+
+    def __init__(
+        self, methods: Mapping[str, Handler], limits: Limits, *, fallback: Handler | None = None
+    ) -> None:
+        self.methods = methods
+        """Method name → handler."""
+        self.limits = limits
+        """Timeout and batch size."""
+        self.fallback = fallback
+        """Handler of unknown methods (``--proxy``), called with ``[method, params]``."""
+
+    async def handle(self, body: bytes, ctx: CallContext, *, stream: bool = False) -> Reply:
+        """The reply to ``body``. With ``stream`` a single call may answer with a
+        :class:`StreamedReply`."""
+        try:
+            message = parse(body)
+        except RpcError as err:
+            return _error_body(err)
+        if isinstance(message, list):
+            return await self._batch(message, ctx)
+        outcome = await self._one(message, ctx)
+        if outcome is None:
+            return None
+        request_id, result = outcome
+        if isinstance(result, StreamedJson):
+            if stream:
+                return StreamedReply(_streamed(request_id, result))
+            result = await self._gathered(result)
+        return respond(request_id, result)
+
+    async def _batch(self, messages: list[Any], ctx: CallContext) -> Reply:
+        if not messages:
+            return _error_body(RpcError(INVALID_REQUEST, "empty batch"))
+        if len(messages) > self.limits.max_batch:
+            return _error_body(
+                RpcError(
+                    LIMIT_EXCEEDED,
+                    f"batch too large: {len(messages)} calls, at most {self.limits.max_batch}",
+                )
+            )
+        outcomes = await asyncio.gather(*(self._one(m, ctx) for m in messages))
+        parts = []
+        for outcome in outcomes:
+            if outcome is not None:
+                request_id, result = outcome
+                if isinstance(result, StreamedJson):
+                    result = await self._gathered(result)
+                parts.append(respond(request_id, result))
+        return b"[" + b",".join(parts) + b"]" if parts else None
+
+    async def _gathered(self, result: StreamedJson) -> RawJson | RpcError:
+        try:
+            return RawJson(await result.gather())
+        except Exception as err:
+            return as_rpc_error(err)
+
+    async def _one(self, message: Any, ctx: CallContext) -> tuple[JsonId, Any] | None:
+        """``(id, result or RpcError)``, or None for a notification."""
+        try:
+            request = validate(message)
+        except RpcError as err:
+            return _id_of(message), err
+        result = await self.call(request, ctx)
+        if "id" not in request:
+            if isinstance(result, StreamedJson):
+                await result.rest.aclose()
+            return None
+        return request.get("id"), result
+
+    async def call(self, request: Request, ctx: CallContext) -> Any:
+        """The outcome of one validated call: its result, or the RpcError it failed with."""
+        method = request["method"]
+        params = request.get("params", [])
+        handler = self.methods.get(method)
+        if handler is None:
+            if self.fallback is None:
+                return RpcError(
+                    METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
+                )
+            handler, params = self.fallback, [method, params]
+        try:
+            async with asyncio.timeout(self.limits.request_timeout):
+                return await handler(params, ctx)
+        except TimeoutError:
+            return as_rpc_error(TimeoutError())
+        except Exception as err:
+            return as_rpc_error(err)
+
+
+async def _streamed(request_id: JsonId, result: StreamedJson) -> AsyncGenerator[bytes]:
+    yield b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":' + result.head
+    async with asyncio.timeout_at(result.deadline), aclosing(result.rest) as rest:
+        async for part in rest:
+            yield part
+    yield b"}"

@@ -1,0 +1,272 @@
+"""The service: everything the API methods share, and its background work.
+
+:class:`Service` holds the store's reader, the query engine (with the data directory's one
+:class:`~chainindex.filters.retriever.SectionRetriever` and one :class:`~bloombits.ValueCache`), the
+installed filters, the subscriptions, the indexer when the service syncs, the upstream
+when it is a node (for ``safe``/``finalized`` and ``--proxy``), and the text index with its
+feed when asked for (``--text-index``: :mod:`rpc.server.textsearch`).
+
+:meth:`Service.run` is the background work, in one task group: the indexer, the chain-event
+fan-out (value-cache invalidation and query restarts on reorgs, installed filters,
+subscriptions), the expiry of installed filters, and the text index's feed. :func:`open_service`
+builds a service from a data directory and an upstream and closes everything in order on exit
+(the text index and the retriever before the store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bloombits.valuecache import ValueCache
+from chainindex.errors import EventsLaggedError, HeaderNotFoundError, StoreError
+from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
+from chainindex.filters.retriever import SectionRetriever
+from chainindex.hexutil import decode_quantity
+from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
+from chainindex.source.ondemand import LogCache
+from chainindex.source.transport import JsonRpcTransport
+from chainindex.store import open_datadir
+from chainindex.store.reader import ChainReader, ChainState
+from chainindex.sync.events import ChainEvents
+from chainindex.sync.indexer import ChainIndexer, SyncConfig
+from chainindex.types import Header
+from rpc.server.codec import EncodedLogs
+from rpc.server.limits import Limits
+from rpc.server.subscriptions import SubscriptionHub
+from rpc.server.textsearch import TextSearch, open_text_search
+
+__all__ = ["Service", "ServiceConfig", "UpstreamFinality", "open_service"]
+
+log = logging.getLogger("rpc.server.service")
+
+EXPIRY_INTERVAL = 5.0
+"""Most seconds between two sweeps of expired filters (half the timeout if shorter)."""
+
+
+class UpstreamFinality:
+    """``safe``/``finalized`` block numbers asked of the upstream node, cached ``ttl`` s."""
+
+    def __init__(self, transport: JsonRpcTransport, ttl: float = 1.0) -> None:
+        self.transport = transport
+        """The node."""
+        self.ttl = ttl
+        """Seconds an answer is reused."""
+        self._cache: dict[BlockTag, tuple[float, int]] = {}
+
+    async def numbers(self, tags: set[BlockTag]) -> Mapping[BlockTag, int]:
+        out: dict[BlockTag, int] = {}
+        now = time.monotonic()
+        for tag in sorted(tags):
+            cached = self._cache.get(tag)
+            if cached is not None and now - cached[0] < self.ttl:
+                out[tag] = cached[1]
+                continue
+            block = await self.transport.call("eth_getBlockByNumber", [tag.value, False])
+            if not isinstance(block, dict):
+                raise HeaderNotFoundError(f"{tag.value} header not found")
+            number = decode_quantity(block.get("number"), f"upstream {tag.value} block number")
+            self._cache[tag] = (now, number)
+            out[tag] = number
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """What ``logfilter serve`` was asked for."""
+
+    datadir: str
+    """The data directory."""
+    upstream: str | None
+    """Node URL or archive file (optional with ``read_only``)."""
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    """How to sync (ignored when read-only)."""
+    source: SourceOptions = field(default_factory=SourceOptions)
+    """How to talk to the upstream."""
+    limits: Limits = field(default_factory=Limits)
+    """Request limits."""
+    query: QueryConfig = field(default_factory=QueryConfig)
+    """Query-path batching (its ``max_block_range`` is taken from ``limits``)."""
+    read_only: bool = False
+    """Serve the data directory as it is (``--no-sync``)."""
+    query_threads: int = 1
+    """Worker threads of the query path (store reads, verification). One by default: the
+    work holds the GIL, and more threads only contend for it with the event loop
+    (measured: BENCHMARKS.md)."""
+    cache_bytes: int = 64 << 20
+    """Budget of each of the two caches of recent blocks' logs: parsed records (query path)
+    and encoded log objects (codec); 0 turns both off."""
+    proxy: bool = False
+    """Forward other methods to the upstream node."""
+    text_index: bool = False
+    """Keep (or, read-only, serve) the text index of ``DATADIR/textindex``."""
+    abi_files: tuple[str, ...] = ()
+    """ABI files of more events the text index decodes (``--abi``)."""
+
+
+class Service:
+    """The state the API methods share (see the module docstring)."""
+
+    def __init__(
+        self,
+        reader: ChainReader,
+        engine: LogQueryEngine,
+        limits: Limits,
+        *,
+        indexer: ChainIndexer | None = None,
+        upstream: JsonRpcTransport | None = None,
+        proxy: bool = False,
+        state: ChainState | None = None,
+        encoded: EncodedLogs | None = None,
+        text: TextSearch | None = None,
+    ) -> None:
+        self.reader = reader
+        """The store's read side."""
+        self.engine = engine
+        """Answers log queries."""
+        self.limits = limits
+        """Request limits."""
+        self.indexer = indexer
+        """The background sync (None when read-only)."""
+        self.upstream = upstream
+        """The upstream node's JSON-RPC transport (None for an archive or none)."""
+        self.proxy = proxy
+        """Whether unknown methods go to the upstream."""
+        self.filters = FilterTable(
+            timeout=limits.filter_timeout, max_pending=limits.max_pending_changes
+        )
+        """Installed polling filters."""
+        self.subscriptions = SubscriptionHub(limits.max_subscriptions)
+        """WebSocket subscriptions."""
+        self.encoded = encoded if encoded is not None else EncodedLogs()
+        """Encoded log objects of recent blocks."""
+        self.events = indexer.events if indexer is not None else ChainEvents()
+        """Chain events (none are published when read-only)."""
+        self.text = text
+        """The text index and its feed (None: ``logfilter_search`` is not enabled)."""
+        self._state = state
+        """The state served when read-only (it does not change)."""
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the service serves a data directory without syncing."""
+        return self.indexer is None
+
+    def head(self) -> Header | None:
+        """The synced head (no store read)."""
+        if self.indexer is not None:
+            return self.indexer.head
+        return None if self._state is None else self._state.head
+
+    async def state(self) -> ChainState:
+        """The synced state, read from the store."""
+        return await self.reader.state()
+
+    # --- background work ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """The background work, until cancelled (or until the indexer fails)."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._fan_out())
+            tasks.create_task(self._expire())
+            if self.indexer is not None:
+                tasks.create_task(self.indexer.run())
+            if self.text is not None:
+                tasks.create_task(self.text.run())
+
+    async def _fan_out(self) -> None:
+        while True:
+            async with self.events.subscribe() as sub:
+                try:
+                    async for event in sub:
+                        if event.removed:
+                            self.engine.notify_reorg(event.removed[0].header.number)
+                        self.filters.on_event(event)
+                        self.subscriptions.on_event(event)
+                except EventsLaggedError:
+                    reason = "the server fell behind the chain's events; filters were reset"
+                    log.warning("%s", reason)
+                    if self.engine.cache is not None:
+                        self.engine.cache.clear()
+                    self.filters.drop_all(reason)
+                    self.subscriptions.drop_all(reason)
+
+    async def _expire(self) -> None:
+        interval = min(EXPIRY_INTERVAL, self.limits.filter_timeout / 2)
+        while True:
+            await asyncio.sleep(interval)
+            gone = self.filters.expire()
+            if gone:
+                log.info("%d installed filters expired", len(gone))
+
+
+@asynccontextmanager
+async def open_service(
+    config: ServiceConfig, *, source: ChainSource | None = None
+) -> AsyncIterator[Service]:
+    """A service over ``config.datadir`` (see the module docstring); closed on exit.
+
+    ``source``, when given, is synced from instead of ``config.upstream`` (the caller owns
+    and closes it: ``logfilter demo`` passes a :class:`~chainindex.source.ReplaySource`)."""
+    async with AsyncExitStack() as stack:
+        if config.read_only and not await asyncio.to_thread(Path(config.datadir).is_dir):
+            raise StoreError(f"no data directory at {config.datadir} to serve (--no-sync)")
+        store = open_datadir(config.datadir)
+        stack.callback(store.close)
+        if source is None and config.upstream is not None:
+            source = await stack.enter_async_context(open_source(config.upstream, config.source))
+        upstream = source.transport if isinstance(source, RpcSource) else None
+        if config.proxy and upstream is None:
+            raise StoreError("--proxy needs an upstream node URL (not an archive file)")
+        indexer = None
+        state = None
+        pool = ThreadPoolExecutor(config.query_threads, thread_name_prefix="query")
+        stack.callback(pool.shutdown)
+        if config.read_only:
+            fetcher = LogCache(source) if source is not None else None
+            reader = ChainReader(store, fetcher=fetcher, executor=pool)
+            state = await reader.state()
+            if state.head is None:
+                raise StoreError(f"the data directory {config.datadir} holds no synced blocks")
+        else:
+            if source is None:
+                raise StoreError("an upstream (--upstream) is needed unless --no-sync is given")
+            indexer = ChainIndexer(store, source, config.sync)
+            reader = ChainReader(store, fetcher=indexer.logs_cache, executor=pool)
+        retriever = SectionRetriever(reader.sections)
+        stack.callback(retriever.close)  # closed before the store (callbacks run in reverse)
+        finality = (
+            UpstreamFinality(upstream) if upstream is not None and not config.read_only else None
+        )
+        query = replace(config.query, max_block_range=config.limits.max_block_range)
+        engine = LogQueryEngine(
+            reader, retriever, cache=ValueCache(), finality=finality, config=query
+        )
+        text = None
+        if config.text_index or config.abi_files:
+            text = await stack.enter_async_context(
+                open_text_search(
+                    config.datadir,
+                    config.abi_files,
+                    reader,
+                    None if indexer is None else indexer.events,
+                    threads=config.query_threads,
+                )
+            )
+        yield Service(
+            reader,
+            engine,
+            config.limits,
+            indexer=indexer,
+            upstream=upstream,
+            proxy=config.proxy,
+            state=state,
+            encoded=EncodedLogs(config.cache_bytes),
+            text=text,
+        )

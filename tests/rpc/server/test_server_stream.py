@@ -1,0 +1,59 @@
+"""A streamed answer that fails midway is cut off, never passed off as complete; the server
+itself is in-process here so that a failing result can be planted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any, cast
+
+import aiohttp
+import pytest
+
+from rpc.server.app import RpcServer
+from rpc.server.dispatch import CallContext, Dispatcher, StreamedJson
+from rpc.server.limits import Limits
+from rpc.server.service import Service
+
+
+async def failing_parts() -> AsyncGenerator[bytes]:
+    yield b',{"n":2}'
+    await asyncio.sleep(0)
+    raise RuntimeError("the store went away")
+
+
+async def good_parts() -> AsyncGenerator[bytes]:
+    for n in range(2, 2000):
+        yield b',{"n":%d}' % n
+    yield b"]"
+
+
+async def fails(params: list[Any], ctx: CallContext) -> StreamedJson:
+    return StreamedJson(b'[{"n":1}', failing_parts(), asyncio.get_running_loop().time() + 5)
+
+
+async def works(params: list[Any], ctx: CallContext) -> StreamedJson:
+    return StreamedJson(b'[{"n":1}', good_parts(), asyncio.get_running_loop().time() + 5)
+
+
+async def test_a_failing_stream_aborts_the_connection() -> None:
+    limits = Limits()
+    service = cast(Service, type("S", (), {"limits": limits, "subscriptions": None})())
+    dispatcher = Dispatcher({"fails": fails, "works": works}, limits)
+    server = RpcServer(service, dispatcher)
+    await server.start("127.0.0.1", 0)
+    try:
+        async with aiohttp.ClientSession() as session:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "works"}
+            async with session.post(server.url, json=body) as response:
+                assert (await response.json())["result"] == [{"n": n} for n in range(1, 2000)]
+            body = {"jsonrpc": "2.0", "id": 1, "method": "fails"}
+            with pytest.raises(aiohttp.ClientPayloadError):
+                async with session.post(server.url, json=body) as response:
+                    await response.read()
+            # The server goes on answering.
+            body = {"jsonrpc": "2.0", "id": 2, "method": "works"}
+            async with session.post(server.url, json=body) as response:
+                assert response.status == 200
+    finally:
+        await server.stop()
