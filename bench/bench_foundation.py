@@ -22,8 +22,8 @@ from functools import partial
 import numpy as np
 from eth_typing import Hash32
 
+import bloombits.bloom as bloom
 from bench.common import Table, machine, median_seconds
-from bloombits import bloom
 from bloombits.bitutil import compress_many, decompress_many
 from bloombits.generator import Generator, rotate
 from bloombits.keccak import keccak256

@@ -36,17 +36,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from bench.bloom_chain import ADDRESSES, FILLS, SECTION_SIZE, TOPICS, ChainSpec, build_chain
 from bench.common import Table, machine
-from bloombits import Matcher, ValueCache, VectorBatch, bloom_contains
-from bloombits.bloom import BLOOM_BYTE_LENGTH, blooms_contain
+from bloombits.arrays import I64
+from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_contains, blooms_contain
+from bloombits.matcher import Matcher
+from bloombits.retrieval import VectorBatch
+from bloombits.valuecache import ValueCache
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore, SectionStore, open_datadir
 
 Filters = list[list[bytes]]
-I64 = npt.NDArray[np.int64]
 
 QUERIES: dict[str, Filters] = {
     "(a) 1 address": [[ADDRESSES[0]]],

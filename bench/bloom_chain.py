@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from eth_typing import Hash32
 
+from bloombits.arrays import U8
 from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_indexes
 from bloombits.generator import rotate
 from bloombits.keccak import keccak256
@@ -36,7 +36,6 @@ from chainindex.store.schema import SCHEMA_VERSION
 
 __all__ = ["ADDRESSES", "FILLS", "LOG_RATE", "TOPICS", "ChainSpec", "build_chain"]
 
-U8 = npt.NDArray[np.uint8]
 
 SECTION_SIZE = 4096
 """Blocks per section (geth's)."""

@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.e2e_chain import Query
-from bloombits import Matcher
 from bloombits.bitutil import compress_many
 from bloombits.bloom import bloom_indexes
 from bloombits.generator import Generator
+from bloombits.matcher import Matcher
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import SectionStore, open_datadir
 from chainindex.store.leveldb import LevelDBStore

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bloombits.arrays import U8
 from bloombits.errors import (
     CompressionError,
     ExceededTargetError,
@@ -44,8 +45,6 @@ __all__ = [
     "or_all",
     "popcount",
 ]
-
-U8 = npt.NDArray[np.uint8]
 
 
 # --- one vector ------------------------------------------------------------------------------

@@ -25,14 +25,13 @@ from collections import deque
 from collections.abc import Mapping
 
 import numpy as np
-import numpy.typing as npt
 
+from bloombits.arrays import I64
 from bloombits.retrieval import VectorBatch
 from bloombits.scheduler import Scheduler
 
 __all__ = ["Distributor"]
 
-I64 = npt.NDArray[np.int64]
 
 _ids = itertools.count(1)
 

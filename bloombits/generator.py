@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
+from bloombits.arrays import U8
 from bloombits.bloom import BLOOM_BIT_LENGTH, BLOOM_BYTE_LENGTH
 from bloombits.errors import GeneratorError
 
 __all__ = ["Generator", "rotate"]
 
-U8 = npt.NDArray[np.uint8]
 
 # (shift, mask) of the three rounds of an 8x8 bit-matrix transpose held in a uint64 where
 # bit 8*row + col is element (row, col).

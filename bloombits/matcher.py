@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
+from bloombits.arrays import U8, Mask
 from bloombits.bloom import bloom_indexes
 from bloombits.channel import Channel
 from bloombits.errors import MatcherError
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Group", "Matcher", "PartialMatches"]
 
-U8 = npt.NDArray[np.uint8]
-Mask = npt.NDArray[np.bool_]
 
 Group = tuple[ValueKey, ...]
 """A filter group as the matcher sees it: its distinct values, each as its bloom bits."""

@@ -39,16 +39,14 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
+
+from bloombits.arrays import I64, U8, Mask
 
 if TYPE_CHECKING:
     from bloombits.distributor import Distributor
 
 __all__ = ["CACHED", "PENDING", "UNKNOWN", "CacheBudget", "Scheduler"]
 
-U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
-Mask = npt.NDArray[np.bool_]
 
 UNKNOWN = 0
 """Never asked for, or asked for by a session that ended before it arrived."""

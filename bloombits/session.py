@@ -27,8 +27,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
+from bloombits.arrays import I64, U8
 from bloombits.channel import Channel, EndOfStreamError
 from bloombits.distributor import Distributor
 from bloombits.errors import MatcherError
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
     from bloombits.retrieval import Retriever
 
 __all__ = ["MatchBatch", "MatcherSession", "SessionClosedError"]
-
-I64 = npt.NDArray[np.int64]
-U8 = npt.NDArray[np.uint8]
 
 
 class SessionClosedError(MatcherError):

@@ -28,12 +28,11 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
+
+from bloombits.arrays import U8, Mask
 
 __all__ = ["CacheStats", "QueryHistory", "ValueCache", "ValueKey"]
 
-U8 = npt.NDArray[np.uint8]
-Mask = npt.NDArray[np.bool_]
 
 ValueKey = tuple[int, ...]
 """A value as the matcher sees it: its distinct bloom bits, ascending."""

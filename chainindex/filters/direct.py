@@ -20,13 +20,12 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from bloombits.arrays import U8
 from bloombits.bloom import bloom_indexes
 from chainindex.errors import CorruptDataError
 from chainindex.store.reader import ChainView
 
 __all__ = ["VectorCache", "section_candidates"]
-
-U8 = npt.NDArray[np.uint8]
 
 
 class VectorCache:

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
-from bloombits import Matcher
+from bloombits.matcher import Matcher
 from bloombits.retrieval import Retriever
 from bloombits.valuecache import ValueCache
 from chainindex.aio import first_error

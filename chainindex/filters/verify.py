@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
+from bloombits.arrays import Indexes
 from chainindex.errors import ChainReorgedError, CorruptDataError
 from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.records import Prefilter, RecordCache
@@ -32,7 +33,6 @@ from chainindex.types import Header, Log
 
 __all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks"]
 
-Indexes = npt.NDArray[np.intp]
 
 _SMALL = 32
 """Records of at most this many logs are matched with plain Python."""

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import BlockNumber, Hash32
 
+from bloombits.arrays import U8
 from bloombits.bloom import BLOOM_BYTE_LENGTH
 from chainindex.errors import CorruptDataError, LogsUnavailableError, StoreError
 from chainindex.store import schema
@@ -35,8 +36,6 @@ from chainindex.store.codec import LogsRecord, decode_header, header_bloom
 from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.sections import SectionStore
 from chainindex.types import Header, Log
-
-U8 = npt.NDArray[np.uint8]
 
 __all__ = ["BloomRun", "ChainReader", "ChainState", "ChainView", "LogFetcher"]
 

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-import numpy.typing as npt
 
+from bloombits.arrays import U8
 from bloombits.bitutil import compress_many, compressed_sizes, decompress_many
 from bloombits.errors import CompressionError
 from bloombits.keccak import keccak256
@@ -40,7 +40,6 @@ from chainindex.errors import CorruptDataError
 
 __all__ = ["decode_row", "decode_rows", "encode_rows", "row_mask"]
 
-U8 = npt.NDArray[np.uint8]
 
 RAW = 0
 """Tag of a row stored as it is."""

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from eth_typing import Hash32
 
+from bloombits.arrays import U8
 from bloombits.bitutil import compress_many, decompress_many
 from bloombits.bloom import BLOOM_BIT_LENGTH
 from bloombits.errors import CompressionError
@@ -34,7 +35,6 @@ from chainindex.store.rows import decode_row, decode_rows, encode_rows
 
 __all__ = ["DEFAULT_GROUP_SIZE", "SectionStore"]
 
-U8 = npt.NDArray[np.uint8]
 Heads = Sequence[Hash32 | None] | U8
 """Section heads as :meth:`SectionStore.heads` returns them, or (all stored) as a
 ``(count, 32)`` byte matrix."""

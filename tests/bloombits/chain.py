@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bloombits import Generator, bloom_contains, logs_bloom
+from bloombits.bloom import bloom_contains, logs_bloom
+from bloombits.generator import Generator
 from bloombits.retrieval import VectorBatch
 
 Filters = list[list[bytes]]

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bloombits import Matcher, MatcherError
+from bloombits.errors import MatcherError
+from bloombits.matcher import Matcher
 from tests.bloombits.chain import Chain, Filters, MemoryRetriever, random_chain, reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from bloombits import Matcher, MatcherError, RetrievalError, SessionClosedError, VectorBatch
+from bloombits.errors import MatcherError, RetrievalError
+from bloombits.matcher import Matcher
+from bloombits.retrieval import VectorBatch
+from bloombits.session import SessionClosedError
 from tests.bloombits.chain import (
     Chain,
     FailingRetriever,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bloombits import Matcher, ValueCache
-from bloombits.valuecache import QueryHistory
+from bloombits.matcher import Matcher
+from bloombits.valuecache import QueryHistory, ValueCache
 from tests.bloombits.chain import MemoryRetriever, random_chain, reference
 
 LAYOUT = (64, 4)  # section size, sections per chunk

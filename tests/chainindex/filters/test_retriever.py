@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from eth_typing import Hash32
 
-from bloombits import Matcher
+from bloombits.matcher import Matcher
 from chainindex.errors import CorruptDataError
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore, SectionStore, schema

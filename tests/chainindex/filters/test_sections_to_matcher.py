@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bloombits import Matcher
 from bloombits.bloom import bloom_contains
+from bloombits.matcher import Matcher
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.source import ArchiveSource
 from chainindex.store import open_datadir
