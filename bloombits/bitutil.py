@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from bloombits.arrays import U8
 from bloombits.errors import (
+    BloombitsArgumentError,
     CompressionError,
     ExceededTargetError,
     MissingDataError,
@@ -177,7 +178,7 @@ def compressed_sizes(vectors: U8) -> npt.NDArray[np.int64]:
     """``len(compress_bytes(row))`` of every row of a 2-D ``uint8`` array, counted without
     building the encodings (the non-zero counts of the levels)."""
     if vectors.ndim != 2:
-        raise ValueError(f"expected a 2-D array, got shape {vectors.shape}")
+        raise BloombitsArgumentError(f"expected a 2-D array, got shape {vectors.shape}")
     width = vectors.shape[1]
     if width == 0:
         return np.zeros(len(vectors), dtype=np.int64)
@@ -190,7 +191,7 @@ def compressed_sizes(vectors: U8) -> npt.NDArray[np.int64]:
 def compress_many(vectors: U8) -> list[bytes]:
     """:func:`compress_bytes` of every row of a 2-D ``uint8`` array, in one vectorized pass."""
     if vectors.ndim != 2:
-        raise ValueError(f"expected a 2-D array, got shape {vectors.shape}")
+        raise BloombitsArgumentError(f"expected a 2-D array, got shape {vectors.shape}")
     width = vectors.shape[1]
     vectors = np.ascontiguousarray(vectors, dtype=np.uint8)
     out = [row.tobytes() for row in vectors]  # stored raw unless the encoding is shorter

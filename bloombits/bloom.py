@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from bloombits.errors import BloombitsArgumentError
 from bloombits.keccak import keccak256
 
 __all__ = [
@@ -81,7 +82,7 @@ def logs_bloom(logs: Iterable[tuple[bytes, Sequence[bytes]]]) -> bytes:
 def bloom_contains(bloom: bytes, value: bytes) -> bool:
     """Whether all three bloom bits of ``value`` are set in ``bloom`` (it *may* contain it)."""
     if len(bloom) != BLOOM_BYTE_LENGTH:
-        raise ValueError(f"a bloom is {BLOOM_BYTE_LENGTH} bytes, got {len(bloom)}")
+        raise BloombitsArgumentError(f"a bloom is {BLOOM_BYTE_LENGTH} bytes, got {len(bloom)}")
     for bit in bloom_indexes(value):
         if not bloom[BLOOM_BYTE_LENGTH - 1 - bit // 8] & (1 << (bit % 8)):
             return False
@@ -91,7 +92,9 @@ def bloom_contains(bloom: bytes, value: bytes) -> bool:
 def blooms_contain(blooms: npt.NDArray[np.uint8], value: bytes) -> npt.NDArray[np.bool_]:
     """Vectorized :func:`bloom_contains` over a ``(n, 256)`` array of blooms."""
     if blooms.ndim != 2 or blooms.shape[1] != BLOOM_BYTE_LENGTH:
-        raise ValueError(f"expected an (n, {BLOOM_BYTE_LENGTH}) array, got {blooms.shape}")
+        raise BloombitsArgumentError(
+            f"expected an (n, {BLOOM_BYTE_LENGTH}) array, got {blooms.shape}"
+        )
     result = np.ones(blooms.shape[0], dtype=np.bool_)
     for bit in bloom_indexes(value):
         column = blooms[:, BLOOM_BYTE_LENGTH - 1 - bit // 8]

@@ -2,10 +2,11 @@
 
 The asyncio stand-in for the buffered Go channels of go-ethereum's matcher: ``put`` waits
 while the channel is full, ``get`` while it is empty. The producer ``close``\\ s it when done;
-the consumer then drains what is buffered and sees :class:`EndOfStreamError`. Closing with an
+the consumer then drains what is buffered and sees
+:class:`~bloombits.errors.EndOfStreamError`. Closing with an
 error makes every later ``get`` raise that error at once (buffered items are dropped: a
 failed pipeline never yields a silent short result). ``put`` on a closed channel raises
-:class:`EndOfStreamError`, so a producer whose consumer went away stops.
+:class:`~bloombits.errors.EndOfStreamError`, so a producer whose consumer went away stops.
 
 Not thread-safe: both ends run on one event loop. Items are whole batches, so the few
 microseconds a put or get costs are paid per batch, never per section or per block.
@@ -17,13 +18,12 @@ import asyncio
 from collections import deque
 from typing import Generic, TypeVar
 
-__all__ = ["Channel", "EndOfStreamError"]
+from bloombits.errors import BloombitsArgumentError, EndOfStreamError
+
+__all__ = ["Channel"]
 
 T = TypeVar("T")
-
-
-class EndOfStreamError(Exception):
-    """The channel is closed (and, for ``get``, drained)."""
+"""The type of the items a channel carries."""
 
 
 class Channel(Generic[T]):
@@ -31,7 +31,7 @@ class Channel(Generic[T]):
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
-            raise ValueError(f"channel capacity must be at least 1, got {capacity}")
+            raise BloombitsArgumentError(f"channel capacity must be at least 1, got {capacity}")
         self.capacity = capacity
         """Items buffered before ``put`` waits."""
         self._items: deque[T] = deque()

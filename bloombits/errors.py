@@ -13,6 +13,15 @@ class LogfilterError(Exception):
     """Root of every deliberate error raised by logfilter."""
 
 
+class BloombitsArgumentError(LogfilterError, ValueError):
+    """An argument outside its domain given to a :mod:`bloombits` function or constructor: an
+    array of the wrong shape, a bloom of the wrong length, a capacity or budget out of range,
+    a batch of sections that crosses a chunk boundary.
+
+    Also a :class:`ValueError`, the error such a call raised before the hierarchy existed.
+    """
+
+
 class CompressionError(LogfilterError, ValueError):
     """Malformed input to :func:`bloombits.bitutil.decompress_bytes`.
 
@@ -55,6 +64,14 @@ class GeneratorError(LogfilterError, ValueError):
 
 class MatcherError(LogfilterError, ValueError):
     """Misuse of :class:`bloombits.matcher.Matcher`: a bad section size, filter or range."""
+
+
+class EndOfStreamError(LogfilterError):
+    """A :class:`bloombits.channel.Channel` is closed (and, for ``get``, drained).
+
+    The matcher pipeline's end-of-stream signal, the ``ok == false`` of a receive from a closed
+    Go channel; its stages catch it, it does not reach a caller of the matcher.
+    """
 
 
 class RetrievalError(LogfilterError):

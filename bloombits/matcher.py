@@ -13,58 +13,40 @@ requesting and processing halves) with one change of unit: what flows is a batch
 AND/OR runs over a whole batch and the asyncio cost is paid per batch. A section whose row
 is all zero stays in its batch as a zero row and is not asked for by later groups.
 
-Beyond go-ethereum (seed 001, Elasticsearch's filter execution):
+Beyond go-ethereum, two ideas from Lucene's filter execution (as Elasticsearch runs it):
 
-* the sub-matchers are ordered sparsest first: before the chain starts, the first batch is
-  matched by every group and the groups are sorted by how many blocks they leave;
+* the sub-matchers are ordered sparsest first, as Lucene's ``ConjunctionDISI`` leads a
+  conjunction with its cheapest clause: before the chain starts, the first batch is matched
+  by every group and the groups are sorted by how many blocks they leave;
 * an optional :class:`~bloombits.valuecache.ValueCache` serves and keeps the AND-ed vectors
-  of values that recent queries use often.
+  of values that recent queries use often (Lucene's ``UsageTrackingQueryCachingPolicy``).
+
+The stages of a session live in :mod:`bloombits.submatch`, the session that runs them in
+:mod:`bloombits.session`; both see the matcher only through
+:class:`~bloombits.submatch.MatchPlan`, so neither imports this module.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from bloombits.arrays import U8, Mask
 from bloombits.bloom import bloom_indexes
-from bloombits.channel import Channel
 from bloombits.errors import MatcherError
 from bloombits.scheduler import CacheBudget, Scheduler
+from bloombits.session import MatcherSession
+from bloombits.submatch import Group
 from bloombits.valuecache import ValueCache, ValueKey
 
 if TYPE_CHECKING:
-    from bloombits.distributor import Distributor
     from bloombits.retrieval import Retriever
-    from bloombits.session import MatcherSession
 
-__all__ = ["Group", "Matcher", "PartialMatches"]
+__all__ = ["Matcher"]
 
-
-Group = tuple[ValueKey, ...]
-"""A filter group as the matcher sees it: its distinct values, each as its bloom bits."""
 
 _BATCH_BYTES = 512 << 10
 """Default size of one bit's vectors in a batch: sets ``batch_sections`` from the vector
 size (1024 sections of 4096 blocks)."""
-
-
-@dataclass(slots=True)
-class PartialMatches:
-    """A batch of consecutive sections with the blocks still matching so far (geth's
-    ``partialMatches``, for many sections at once)."""
-
-    first: int
-    """First section of the batch."""
-    bitsets: U8
-    """``(sections, section_size // 8)``: row ``i`` is section ``first + i``; a set bit is a
-    block that every group so far may contain."""
-    complete: bool = False
-    """Already matched by every group (the probe batch): the sub-matchers pass it on."""
 
 
 class Matcher:
@@ -135,8 +117,6 @@ class Matcher:
         pending; ``buffer`` batches may queue between two stages; sections the retriever has
         not got are asked for again after ``retry_delay`` seconds.
         """
-        from bloombits.session import MatcherSession
-
         return MatcherSession(
             self,
             begin,
@@ -170,145 +150,3 @@ def _compile(filters: Sequence[Sequence[bytes]]) -> tuple[Group, ...]:
             seen.add(frozenset(group))
             groups.append(group)
     return tuple(groups)
-
-
-# --- one session's pipeline ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class SessionContext:
-    """What the stages of one session share."""
-
-    matcher: Matcher
-    """The matcher run (its schedulers, layout and cache)."""
-    distributor: Distributor
-    """The session's queue of retrievals, owner of what it asks the schedulers for."""
-    buffer: int
-    """Capacity of the channels between stages, in batches."""
-    cacheable: frozenset[ValueKey] = frozenset()
-    """Values this session stores into the matcher's cache."""
-    generation: int = 0
-    """The cache generation at the session's start."""
-
-    @property
-    def layout(self) -> tuple[int, int]:
-        """``(section_size, batch_sections)``: what value-cache entries are keyed by."""
-        return (self.matcher.section_size, self.matcher.batch_sections)
-
-
-@dataclass(slots=True)
-class _GroupRequest:
-    """One group's retrievals for one batch, in flight."""
-
-    batch: PartialMatches
-    """The batch as the group received it."""
-    live: Mask
-    """Rows of the batch still alive (any bit set)."""
-    parts: list[tuple[ValueKey, U8 | list[asyncio.Future[U8]]]] = field(default_factory=list)
-    """Per value: its cached AND-ed vectors, or the futures of its bits' vectors."""
-
-
-def request_group(ctx: SessionContext, group: Group, batch: PartialMatches) -> _GroupRequest:
-    """Start the retrievals a group needs for the live sections of ``batch``."""
-    live: Mask = np.asarray(batch.bitsets.any(axis=1))
-    request = _GroupRequest(batch, live)
-    chunk = batch.first // ctx.matcher.batch_sections
-    schedulers = ctx.matcher.schedulers
-    cache = ctx.matcher.cache
-    for value in group:
-        cached = None
-        if cache is not None:
-            cached = cache.lookup(ctx.layout, value, chunk, batch.first, live)
-        if cached is not None:
-            request.parts.append((value, cached))
-        else:
-            futures = [schedulers[bit].request(batch.first, live, ctx.distributor) for bit in value]
-            request.parts.append((value, futures))
-    return request
-
-
-async def resolve_group(ctx: SessionContext, request: _GroupRequest) -> U8:
-    """The group's matches for the batch (OR over values of the AND of their bits), ANDed
-    with the batch's running bitsets. Rows of sections that were not live come out zero."""
-    batch = request.batch
-    cache = ctx.matcher.cache
-    result: U8 | None = None  # a fresh array: it travels down the chain
-    scratch: U8 | None = None  # where a value's AND is computed once ``result`` exists
-    for value, part in request.parts:
-        if isinstance(part, list):
-            rows = [await future for future in part]
-            vector = rows[0]
-            if len(rows) > 1:
-                if result is None:
-                    vector = result = np.empty_like(rows[0])
-                else:
-                    vector = scratch = np.empty_like(rows[0]) if scratch is None else scratch
-                np.bitwise_and(rows[0], rows[1], out=vector)
-                for more in rows[2:]:
-                    np.bitwise_and(vector, more, out=vector)
-            if cache is not None and value in ctx.cacheable:
-                chunk = batch.first // ctx.matcher.batch_sections
-                cache.store(
-                    ctx.layout, value, chunk, batch.first, request.live, vector, ctx.generation
-                )
-        else:
-            vector = part
-        if result is None:
-            result = vector.copy()
-        elif vector is not result:
-            np.bitwise_or(result, vector, out=result)
-    assert result is not None  # a group has at least one value
-    np.bitwise_and(result, batch.bitsets, out=result)
-    return result
-
-
-def sub_match(
-    tg: asyncio.TaskGroup,
-    ctx: SessionContext,
-    group: Group,
-    source: Channel[PartialMatches],
-    results: Channel[PartialMatches] | None = None,
-) -> tuple[Channel[PartialMatches], list[asyncio.Task[None]]]:
-    """Start one link of the chain (geth's ``subMatch``): a task that sends each batch's
-    requests as soon as it arrives, and one that collects the vectors in order and forwards
-    the batch if anything is left. Returns the output channel and the two tasks."""
-    process: Channel[_GroupRequest] = Channel(ctx.buffer)
-    out: Channel[PartialMatches] = results if results is not None else Channel(ctx.buffer)
-
-    # A channel is closed only at the normal end of its input: a stage that fails or is
-    # cancelled leaves it open, so that no consumer mistakes a failure for the end.
-    async def schedule() -> None:
-        async for batch in source:
-            if batch.complete:
-                await process.put(_GroupRequest(batch, np.zeros(0, dtype=np.bool_)))
-            else:
-                await process.put(request_group(ctx, group, batch))
-        process.close()
-
-    async def collect() -> None:
-        async for request in process:
-            if request.batch.complete:
-                await out.put(request.batch)
-                continue
-            matches = await resolve_group(ctx, request)
-            if matches.any():
-                await out.put(PartialMatches(request.batch.first, matches))
-        out.close()
-
-    tasks = [tg.create_task(schedule()), tg.create_task(collect())]
-    return out, tasks
-
-
-async def order_groups(
-    ctx: SessionContext, groups: Sequence[Group], probe: PartialMatches
-) -> tuple[list[Group], PartialMatches]:
-    """The groups sorted by how many blocks of ``probe`` each one matches, fewest first, and
-    ``probe`` matched by all of them (marked complete, so the chain does not redo it)."""
-    requests = [request_group(ctx, group, probe) for group in groups]
-    results = [await resolve_group(ctx, request) for request in requests]
-    counts = [int(np.bitwise_count(result).sum()) for result in results]
-    order = sorted(range(len(groups)), key=counts.__getitem__)
-    matches = results[order[0]]
-    for index in order[1:]:
-        np.bitwise_and(matches, results[index], out=matches)
-    return [groups[i] for i in order], PartialMatches(probe.first, matches, complete=True)

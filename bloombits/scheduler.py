@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bloombits.arrays import I64, U8, Mask
+from bloombits.errors import BloombitsArgumentError
 
 if TYPE_CHECKING:
     from bloombits.distributor import Distributor
@@ -126,7 +127,7 @@ class CacheBudget:
 
     def __init__(self, max_bytes: int) -> None:
         if max_bytes < 0:
-            raise ValueError(f"cache budget must be >= 0 bytes, got {max_bytes}")
+            raise BloombitsArgumentError(f"cache budget must be >= 0 bytes, got {max_bytes}")
         self.max_bytes = max_bytes
         """The budget."""
         self.bytes = 0
@@ -182,7 +183,7 @@ class Scheduler:
     def _span(self, first: int, last: int) -> _Span:
         chunk = first // self.batch_sections
         if last // self.batch_sections != chunk:
-            raise ValueError(f"sections {first}..{last} cross a chunk boundary")
+            raise BloombitsArgumentError(f"sections {first}..{last} cross a chunk boundary")
         span = self._spans.get(chunk)
         if span is None:
             span = self._spans[chunk] = _Span(first, last - first + 1)

@@ -17,6 +17,13 @@ No task of the session outlives ``close``. Results come in ascending block order
 one block number at a time (``async for number in session``) or as numpy arrays of block
 numbers (``async for batch in session.batches()``), which is what a fast consumer wants: a
 single saturated address matches millions of blocks.
+
+go-ethereum's ``MatcherSession`` (core/bloombits/matcher.go) plays the same part with a quit
+channel, a wait group and a stored error; here an :class:`asyncio.TaskGroup` holds the tasks
+and the error reaches the consumer through the results channel. The stages come from
+:mod:`bloombits.submatch`; the session sees its matcher through
+:class:`~bloombits.submatch.MatchPlan` and so does not import :mod:`bloombits.matcher` (which
+imports this module to start sessions).
 """
 
 from __future__ import annotations
@@ -29,14 +36,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bloombits.arrays import I64, U8
-from bloombits.channel import Channel, EndOfStreamError
+from bloombits.channel import Channel
 from bloombits.distributor import Distributor
-from bloombits.errors import MatcherError
-from bloombits.matcher import PartialMatches, SessionContext, order_groups, sub_match
+from bloombits.errors import EndOfStreamError, MatcherError
 from bloombits.multiplex import multiplex
+from bloombits.submatch import MatchPlan, PartialMatches, SessionContext, order_groups, sub_match
 
 if TYPE_CHECKING:
-    from bloombits.matcher import Matcher
     from bloombits.retrieval import Retriever
 
 __all__ = ["MatchBatch", "MatcherSession", "SessionClosedError"]
@@ -96,7 +102,7 @@ class MatcherSession:
 
     def __init__(
         self,
-        matcher: Matcher,
+        matcher: MatchPlan,
         begin: int,
         end: int,
         retriever: Retriever,
@@ -272,7 +278,7 @@ class MatcherSession:
 class _BatchIterator:
     """Cuts ``begin..end`` into batches aligned on ``batch_sections``, blocks in range set."""
 
-    def __init__(self, matcher: Matcher, begin: int, end: int) -> None:
+    def __init__(self, matcher: MatchPlan, begin: int, end: int) -> None:
         self.size = matcher.section_size
         """Blocks per section."""
         self.per_batch = matcher.batch_sections

@@ -2,9 +2,11 @@
 its filter cache.
 
 A value (an address or a topic) matches a block when its three bloom bits are all set, so
-the matcher computes, per section, the AND of three vectors. Elasticsearch caches the bitset
-of a filter clause once the clause has been used often among the last 256 queries, and does
-not bother for small segments (seed 001). Here:
+the matcher computes, per section, the AND of three vectors. Elasticsearch's query cache is
+Lucene's ``LRUQueryCache`` driven by Lucene's ``UsageTrackingQueryCachingPolicy``: the policy
+keeps the filters of the last 256 queries in a ring buffer and lets a filter's bitset be
+cached only once it has been seen often enough there (twice for a costly filter), and the
+cache does not bother with small segments (its ``MinSegmentSizePredicate``). Here:
 
 * the cached item is the AND-ed vector of one value (identified by its distinct bloom bits)
   for the sections of one chunk (``batch_sections`` consecutive sections), with a mask of
@@ -30,8 +32,9 @@ from typing import NamedTuple
 import numpy as np
 
 from bloombits.arrays import U8, Mask
+from bloombits.errors import BloombitsArgumentError
 
-__all__ = ["CacheStats", "QueryHistory", "ValueCache", "ValueKey"]
+__all__ = ["QueryHistory", "ValueCache", "ValueCacheStats", "ValueKey"]
 
 
 ValueKey = tuple[int, ...]
@@ -41,7 +44,7 @@ _Key = tuple[int, int, ValueKey, int]
 """(section size, sections per chunk, value, chunk index)."""
 
 
-class CacheStats(NamedTuple):
+class ValueCacheStats(NamedTuple):
     """Counters of a :class:`ValueCache`."""
 
     hits: int
@@ -61,7 +64,7 @@ class QueryHistory:
 
     def __init__(self, size: int = 256) -> None:
         if size < 1:
-            raise ValueError(f"history size must be at least 1, got {size}")
+            raise BloombitsArgumentError(f"history size must be at least 1, got {size}")
         self._queries: deque[frozenset[ValueKey]] = deque(maxlen=size)
         """The values of each recent query, oldest first."""
         self._uses: Counter[ValueKey] = Counter()
@@ -114,7 +117,9 @@ class ValueCache:
         min_sections: int = 32,
     ) -> None:
         if max_bytes < 0 or min_uses < 1 or min_sections < 1:
-            raise ValueError("max_bytes >= 0, min_uses >= 1 and min_sections >= 1 are required")
+            raise BloombitsArgumentError(
+                "max_bytes >= 0, min_uses >= 1 and min_sections >= 1 are required"
+            )
         self.max_bytes = max_bytes
         """Budget for the cached vectors."""
         self.min_uses = min_uses
@@ -136,9 +141,9 @@ class ValueCache:
         self._evictions = 0
         """Entries dropped for room."""
 
-    def stats(self) -> CacheStats:
+    def stats(self) -> ValueCacheStats:
         """The current counters."""
-        return CacheStats(
+        return ValueCacheStats(
             self._hits, self._misses, self._evictions, len(self._entries), self._bytes
         )
 

@@ -7,8 +7,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from bloombits.channel import Channel, EndOfStreamError
+from bloombits.channel import Channel
 from bloombits.distributor import Distributor
+from bloombits.errors import EndOfStreamError
 from bloombits.retrieval import VectorBatch
 from bloombits.scheduler import CacheBudget, Scheduler
 
