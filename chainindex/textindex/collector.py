@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import QueryError
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.query.base import Matches
 from chainindex.textindex.reader import LeafReader
 

@@ -5,9 +5,8 @@
 - :meth:`~TermPostings.read`: every posting (all blocks decoded in one vectorized pass);
 - :meth:`~TermPostings.restrict`: only the postings of given candidate documents, decoding
   only the blocks whose skip entry (last doc) says they can hold a candidate: the bulk form
-  of ``advance``;
-- :meth:`~TermPostings.positions`: the positions of chosen postings;
-- :meth:`~TermPostings.iterator`: the same postings as a :class:`~.docset.DocSet`.
+  of Lucene's ``PostingsEnum.advance`` over its skip list;
+- :meth:`~TermPostings.positions`: the positions of chosen postings.
 """
 
 from __future__ import annotations
@@ -17,14 +16,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
 from chainindex.textindex.codec.compound import CompoundReader
 from chainindex.textindex.codec.norms import NormsReader
 from chainindex.textindex.codec.positions import decode_positions
 from chainindex.textindex.codec.postings import BLOCK_DTYPE, BLOCK_SIZE, decode_blocks
 from chainindex.textindex.codec.termdict import TermDictionary
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.textindex.packed import PackedInts, ragged_ranges
-from chainindex.textindex.postingsenum import PostingsEnum
 
 __all__ = ["TERM_LIST_LIMIT", "FieldReader", "Postings", "TermPostings"]
 
@@ -289,7 +287,3 @@ class TermPostings:
     def positions(self, postings: Postings) -> I64:
         """The positions of the given postings, concatenated (``freqs`` each)."""
         return self.field.positions(postings.starts, postings.freqs)
-
-    def iterator(self) -> PostingsEnum:
-        """The postings as a :class:`~chainindex.textindex.docset.DocSet`."""
-        return PostingsEnum(self)

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError, TextIndexError
 from chainindex.textindex.codec.livedocs import read_live_docs
 from chainindex.textindex.commit import CommitPoint, read_latest_commit
 from chainindex.textindex.directory import Directory
+from chainindex.textindex.errors import IndexCorruptError, TextIndexError
 from chainindex.textindex.segmentreader import SegmentReader
 
 __all__ = ["IndexReader", "LeafReader"]

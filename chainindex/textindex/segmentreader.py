@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
 from chainindex.textindex.codec.compound import CompoundReader
 from chainindex.textindex.codec.docvalues import read_doc_values
 from chainindex.textindex.codec.points import KEY_BYTES, PointsReader
 from chainindex.textindex.codec.storedfields import StoredFieldsReader
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.textindex.fieldreader import FieldReader
 from chainindex.textindex.segmentwriter import FORMAT
 

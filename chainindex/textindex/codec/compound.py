@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["CompoundReader", "CompoundWriter"]
 

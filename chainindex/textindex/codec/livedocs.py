@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["read_live_docs", "write_live_docs"]
 

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["CHUNK_BYTES", "StoredFieldsReader", "StoredFieldsWriter"]
 

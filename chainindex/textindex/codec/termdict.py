@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["MAX_ITEMS", "MIN_ITEMS", "EncodedTerms", "TermDictionary", "TermsEnum", "encode_terms"]
 

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import TextIndexError
 from chainindex.textindex.codec.points import merge_points
 from chainindex.textindex.codec.postings import BLOCK_SIZE, decode_blocks
 from chainindex.textindex.codec.storedfields import StoredFieldsWriter
+from chainindex.textindex.errors import TextIndexError
 from chainindex.textindex.fieldreader import FieldReader
 from chainindex.textindex.packed import ragged_ranges
 from chainindex.textindex.segmentdata import FieldInput, SegmentInputs

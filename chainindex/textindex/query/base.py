@@ -22,7 +22,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +84,10 @@ class Weight(ABC):
 
 class Query(ABC):
     """A search, as an immutable value."""
+
+    grouped_when_boosted: ClassVar[bool] = False
+    """Whether :meth:`to_string` needs parentheses before a ``^boost`` (a boolean query, a
+    boost of a boost): lets a boost print its operand without knowing the other query types."""
 
     def rewrite(self, reader: IndexReader) -> Query:
         """A primitive equivalent (itself when already primitive)."""

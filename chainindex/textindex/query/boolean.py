@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from chainindex.textindex.docids import contains, positions_in
 from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.matchall import ConstantScoreQuery, MatchNoDocsQuery
 
 if TYPE_CHECKING:
     from chainindex.textindex.reader import IndexReader, LeafReader
@@ -59,6 +60,8 @@ class BooleanQuery(Query):
     clauses: tuple[BooleanClause, ...]
     minimum_should_match: int = 0
 
+    grouped_when_boosted: ClassVar[bool] = True
+
     @staticmethod
     def of(*pairs: tuple[Occur, Query], minimum_should_match: int = 0) -> BooleanQuery:
         """Build from ``(occur, query)`` pairs."""
@@ -66,8 +69,6 @@ class BooleanQuery(Query):
         return BooleanQuery(clauses, minimum_should_match)
 
     def rewrite(self, reader: IndexReader) -> Query:
-        from chainindex.textindex.query.matchall import ConstantScoreQuery, MatchNoDocsQuery
-
         clauses = tuple(BooleanClause(c.occur, c.query.rewrite(reader)) for c in self.clauses)
         if not clauses:
             return MatchNoDocsQuery()

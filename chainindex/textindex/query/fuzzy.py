@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainindex.errors import QueryError
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
 from chainindex.textindex.query.levenshtein import (
     automaton,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -155,6 +155,8 @@ class BoostQuery(Query):
     query: Query
     boost: float
 
+    grouped_when_boosted: ClassVar[bool] = True
+
     def rewrite(self, reader: IndexReader) -> Query:
         inner = self.query.rewrite(reader)
         return self if inner == self.query else BoostQuery(inner, self.boost)
@@ -163,10 +165,8 @@ class BoostQuery(Query):
         return searcher.create_weight(self.query, scoring, boost * self.boost)
 
     def to_string(self, default_field: str = "") -> str:
-        from chainindex.textindex.query.boolean import BooleanQuery
-
         inner = self.query.to_string(default_field)
-        if isinstance(self.query, BooleanQuery | BoostQuery):
+        if self.query.grouped_when_boosted:
             inner = f"({inner})"
         return f"{inner}^{self.boost:g}"
 

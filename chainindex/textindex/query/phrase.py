@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainindex.errors import QueryError
 from chainindex.textindex.docids import contains
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.fieldreader import FieldReader, Postings, TermPostings
 from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
 from chainindex.textindex.query.matchall import MatchNoDocsQuery

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainindex.errors import QueryParseError
+from chainindex.textindex.errors import QueryParseError
 
 __all__ = ["Token", "tokenize"]
 

@@ -25,15 +25,15 @@ keyword fields lowercased; a bare term that splits into several terms combines t
 default operator, a quoted one becomes a phrase); wildcard, prefix, fuzzy and range terms are
 only lowercased. For numeric (point) fields a term must be an integer (decimal or ``0x``
 hex) and ranges compare numbers. Malformed input raises
-:class:`~chainindex.errors.QueryParseError` naming the problem and its position.
+:class:`~chainindex.textindex.errors.QueryParseError` naming the problem and its position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from chainindex.errors import QueryError, QueryParseError
 from chainindex.textindex.analysis import KEYWORD, STANDARD, Analyzer
+from chainindex.textindex.errors import QueryError, QueryParseError
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import Occur
 from chainindex.textindex.query.fuzzy import MAX_EDITS, FuzzyQuery
