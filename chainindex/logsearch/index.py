@@ -49,7 +49,7 @@ from chainindex.logsearch.document import (
     log_document,
 )
 from chainindex.logsearch.hits import decode_hit, highlights
-from chainindex.textindex.cache import CacheStats, FilterCache
+from chainindex.textindex.cache import FilterCache, FilterCacheStats
 from chainindex.textindex.collector import Sort, SortField
 from chainindex.textindex.commit import commit_generations
 from chainindex.textindex.cursor import decode_cursor, encode_cursor
@@ -129,7 +129,7 @@ class IndexStats:
     segments: int
     size_bytes: int
     committed_block: int | None
-    cache: CacheStats
+    cache: FilterCacheStats
 
 
 def _hex(value: bytes) -> str:

@@ -26,11 +26,11 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-__all__ = ["CacheStats", "FilterCache"]
+from chainindex.textindex.arrays import I32, I64, U8
 
-I64 = npt.NDArray[np.int64]
+__all__ = ["FilterCache", "FilterCacheStats"]
+
 
 HISTORY = 256
 """Filter usages remembered."""
@@ -41,7 +41,7 @@ MIN_SEGMENT_RATIO = 0.03
 
 
 @dataclass(frozen=True, slots=True)
-class CacheStats:
+class FilterCacheStats:
     """Counters of a filter cache."""
 
     hits: int
@@ -59,10 +59,8 @@ class _Entry:
     def __init__(self, docs: I64, max_doc: int) -> None:
         self.max_doc = max_doc
         if len(docs) * 32 > max_doc:
-            self.bits: npt.NDArray[np.uint8] | None = np.packbits(
-                np.bincount(docs, minlength=max_doc).astype(bool)
-            )
-            self.docs: npt.NDArray[np.int32] | None = None
+            self.bits: U8 | None = np.packbits(np.bincount(docs, minlength=max_doc).astype(bool))
+            self.docs: I32 | None = None
             self.size = len(self.bits)
         else:
             self.bits = None
@@ -144,10 +142,10 @@ class FilterCache:
             for key in [k for k in self._entries if k[0] == segment]:
                 self._bytes -= self._entries.pop(key).size
 
-    def stats(self) -> CacheStats:
+    def stats(self) -> FilterCacheStats:
         """The counters."""
         with self._lock:
-            return CacheStats(
+            return FilterCacheStats(
                 self._hits,
                 self._misses,
                 self._cached,

@@ -21,14 +21,14 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from chainindex.textindex.arrays import F64
+
 __all__ = ["BM25", "K1", "B", "idf"]
 
 K1 = 1.2
 """Term-frequency saturation."""
 B = 0.75
 """Length normalization."""
-
-F64 = npt.NDArray[np.float64]
 
 
 def idf(doc_freq: int, doc_count: int) -> float:

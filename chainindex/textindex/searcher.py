@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.cache import FilterCache
 from chainindex.textindex.collector import (
     RELEVANCE,
@@ -24,7 +25,6 @@ from chainindex.textindex.collector import (
     merge,
 )
 from chainindex.textindex.query.base import (
-    I64,
     ConstantScorer,
     Matches,
     Query,

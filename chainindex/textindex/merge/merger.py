@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, Mask
 from chainindex.textindex.codec.points import merge_points
 from chainindex.textindex.codec.postings import BLOCK_SIZE, decode_blocks
 from chainindex.textindex.codec.storedfields import StoredFieldsWriter
@@ -31,8 +31,7 @@ from chainindex.textindex.segmentwriter import write_segment
 
 __all__ = ["MergeAbortedError", "doc_maps", "merge_segments"]
 
-I64 = npt.NDArray[np.int64]
-Source = tuple[SegmentReader, npt.NDArray[np.bool_] | None]
+Source = tuple[SegmentReader, Mask | None]
 
 
 class MergeAbortedError(TextIndexError):

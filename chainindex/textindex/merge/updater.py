@@ -18,8 +18,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.merge.merger import MergeAbortedError, merge_segments
 from chainindex.textindex.merge.policy import MergePolicy, SegmentSize
 from chainindex.textindex.merge.scheduler import MergeScheduler
@@ -123,7 +123,7 @@ class SegmentUpdater:
             self._scheduler.close()
 
 
-def _merged(merge: OneMerge, path: Path, maps: list[npt.NDArray[np.int64]]) -> list[SegmentState]:
+def _merged(merge: OneMerge, path: Path, maps: list[I64]) -> list[SegmentState]:
     """The merged segment with the deletions its sources got while it ran (none when every
     source document was deleted)."""
     if not maps:

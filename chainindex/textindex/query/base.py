@@ -25,16 +25,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import numpy.typing as npt
+
+from chainindex.textindex.arrays import F64, I64, Mask
 
 if TYPE_CHECKING:
     from chainindex.textindex.reader import IndexReader, LeafReader
     from chainindex.textindex.searcher import IndexSearcher
 
 __all__ = ["ConstantScorer", "LazyConstantScorer", "Matches", "Query", "Scorer", "Weight"]
-
-I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,7 @@ class Matches:
         """No document."""
         return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scoring else None)
 
-    def restrict(self, keep: npt.NDArray[np.bool_]) -> Matches:
+    def restrict(self, keep: Mask) -> Matches:
         """The matches where ``keep`` is set."""
         return Matches(self.docs[keep], None if self.scores is None else self.scores[keep])
 

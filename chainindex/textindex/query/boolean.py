@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.docids import contains, positions_in
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.matchall import ConstantScoreQuery, MatchNoDocsQuery
 
 if TYPE_CHECKING:

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.errors import QueryError
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.levenshtein import (
     automaton,
     clear_automata,

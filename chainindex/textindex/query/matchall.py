@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.query.base import (
-    I64,
     ConstantScorer,
     LazyConstantScorer,
     Matches,

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.codec.termdict import TermDictionary
 from chainindex.textindex.fieldreader import FieldReader
-from chainindex.textindex.query.base import I64, LazyConstantScorer, Query, Scorer, Weight
+from chainindex.textindex.query.base import LazyConstantScorer, Query, Scorer, Weight
 from chainindex.textindex.query.syntax import escape, field_prefix
 from chainindex.textindex.query.term import term_bytes
 

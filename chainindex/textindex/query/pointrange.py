@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.query.base import (
-    I64,
     LazyConstantScorer,
     Matches,
     Query,
