@@ -1,6 +1,8 @@
-"""The filter cache (seed 001): document sets of filter clauses, reused across queries.
+"""The filter cache (Lucene's ``LRUQueryCache``): document sets of filter clauses, reused
+across queries.
 
-Following Elasticsearch's filter caching:
+Following Lucene's ``UsageTrackingQueryCachingPolicy`` and ``LRUQueryCache`` defaults, as
+Elasticsearch uses them:
 
 - only **filter** clauses are cached (clauses that do not score: FILTER and MUST_NOT clauses,
   constant-score queries, and the structural filters of a log search: block range, address,
@@ -105,7 +107,8 @@ class FilterCache:
 
     @staticmethod
     def eligible(max_doc: int, index_docs: int) -> bool:
-        """Whether a segment is large enough to cache (seed 001's small-segment rule)."""
+        """Whether a segment is large enough to cache (``LRUQueryCache``'s leaf size rule: at least
+        :data:`MIN_SEGMENT_DOCS` documents and :data:`MIN_SEGMENT_RATIO` of the index)."""
         return max_doc >= MIN_SEGMENT_DOCS and max_doc >= MIN_SEGMENT_RATIO * index_docs
 
     def get(self, segment: int, query: Hashable) -> I64 | None:

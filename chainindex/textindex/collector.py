@@ -1,7 +1,7 @@
 """Top-k collection: by relevance or by doc-value fields, after a cursor, merged over segments.
 
-Every segment yields its own best ``k`` (seed 003: each segment is searched on its own, then
-the per-segment results are reduced). The order is a lexicographic key:
+Every segment yields its own best ``k`` (Lucene's ``TopFieldCollector`` per leaf, then
+``TopDocs.merge`` reduces the per-segment results). The order is a lexicographic key:
 
 - by relevance: score descending, then the sort fields (ties broken by, say, block and log
   index), then the index-wide document number;

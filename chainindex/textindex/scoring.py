@@ -1,4 +1,5 @@
-"""BM25, Lucene's default similarity (seed 002: idf, avgdl, the cache of norms, boost).
+"""BM25, Lucene's default similarity (``BM25Similarity``: idf, avgdl, norms,
+boost).
 
 For a term ``t`` of field ``f`` in document ``d``::
 

@@ -1,9 +1,9 @@
 """IndexSearcher: rewrite, weight, score every segment (optionally in parallel), merge.
 
-Seed 003's flow: the query is rewritten to primitive form, a weight is made once (BM25
-statistics over the whole snapshot), then each segment is searched on its own, as a task on
-an executor when one is given, and the per-segment top hits are reduced to the overall top
-``k``. Filter clauses go through the filter cache when the searcher has one.
+Lucene's ``IndexSearcher.search`` flow: the query is rewritten to primitive form, a weight is
+made once (BM25 statistics over the whole snapshot), then each segment is searched on its own,
+as a task on an executor when one is given, and the per-segment top hits are reduced to the
+overall top ``k``. Filter clauses go through the filter cache when the searcher has one.
 """
 
 from __future__ import annotations

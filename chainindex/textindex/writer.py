@@ -1,4 +1,4 @@
-"""IndexWriter: add, delete, flush, merge and commit (seed 002, 四、Lucene的增删改操作).
+"""IndexWriter: add, delete, flush, merge and commit (Lucene's ``IndexWriter``).
 
 - **Add**: documents are inverted into an in-memory buffer; when it holds
   ``max_buffered_docs`` documents or ``ram_buffer_bytes`` of memory it is **flushed** into a

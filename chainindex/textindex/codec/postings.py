@@ -1,4 +1,5 @@
-"""Postings: which documents hold a term, how often, at which positions (Lucene's .doc/.pos).
+"""Postings: which documents hold a term, how often, at which positions (Lucene's .doc/.pos,
+``Lucene90PostingsFormat``).
 
 Layout, per field of a segment:
 
@@ -10,15 +11,17 @@ Layout, per field of a segment:
   width (0..4 bytes) is chosen per block; width 0 means all zero (a run of consecutive
   documents, or all frequencies one) and takes no byte at all.
 - The **block table** (one row per block, see :data:`BLOCK_DTYPE`) is the skip data: the last
-  doc of each block lets :meth:`advance` jump over blocks without decoding them, and the
+  doc of each block lets
+  :meth:`~chainindex.textindex.fieldreader.TermPostings.restrict` skip blocks without
+  decoding them (Lucene's skip list, ``Lucene90SkipWriter``), and the
   whole table lets a set of blocks be decoded together in one vectorized pass.
 - **Positions** of all postings of a field form one stream of deltas (first position of a
   posting absolute), at one width per field; a term's positions start at its ``pos`` entry and
   a block's at ``pos + fbase`` (the frequencies before it in the term).
 
 Decoding never loops in Python over documents: blocks are gathered by width class, combined
-with ``view``, and turned into doc ids by a segmented cumulative sum (seed 003: "文档号使用差值存储
-... 第一个数组元素是原始值").
+with ``view``, and turned into doc ids by a segmented cumulative sum (the inverse of the
+delta coding of ``Lucene90PostingsFormat``'s doc blocks).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The terms dictionary: a field's sorted terms in prefix-sharing blocks (seed 004).
+"""The terms dictionary: a field's sorted terms in prefix-sharing blocks (after
+Lucene's ``BlockTreeTermsWriter``).
 
 Lucene's BlockTreeTermsWriter groups consecutive terms that share a prefix into blocks of 25
 to 48 entries (``minItemsInBlock``/``maxItemsInBlock``), writes each block as the shared

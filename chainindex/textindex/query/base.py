@@ -1,4 +1,5 @@
-"""The query pipeline: ``Query.rewrite`` → ``Weight`` → ``Scorer`` (seed 002, 查询原理).
+"""The query pipeline: ``Query.rewrite`` → ``Weight`` → ``Scorer`` (Lucene's
+``Query``/``Weight``/``Scorer``, ``IndexSearcher.createWeight``).
 
 - A :class:`Query` is an immutable, hashable description (frozen dataclasses), so it can key
   the filter cache and be reused. ``rewrite`` turns API-level queries into primitive ones
@@ -8,13 +9,14 @@
 - ``Weight.scorer(leaf)`` gives the :class:`Scorer` of one segment, or ``None`` when the
   segment cannot match (a term it does not have).
 
-Scorers work **set-at-a-time** (Lucene's BulkScorer, seed 003): :meth:`Scorer.evaluate`
-returns all matching documents of the segment at once (sorted ids and, when scoring, their
-scores), optionally restricted to candidate documents. A conjunction evaluates its cheapest
-clause (by :meth:`Scorer.cost`, seed 001's "sparsest first") and hands the result to the
-next clause as candidates, which decodes only the postings blocks that can hold them (the
-skip data), the bulk equivalent of ``advance``. Deleted documents are removed by the
-searcher after scoring; statistics come from live documents only.
+Scorers work **set-at-a-time** (Lucene's ``BulkScorer``): :meth:`Scorer.evaluate` returns all
+matching documents of the segment at once (sorted ids and, when scoring, their scores),
+optionally restricted to candidate documents. A conjunction evaluates its cheapest clause (by
+:meth:`Scorer.cost`, sparsest first, as Lucene's ``ConjunctionDISI`` sorts its iterators by
+``cost()``) and hands the result to the next clause as candidates, which decodes only the
+postings blocks that can hold them (the skip data), the bulk equivalent of
+``DocIdSetIterator.advance``. Deleted documents are removed by the searcher after scoring;
+statistics come from live documents only.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""BooleanQuery: clauses combined with MUST, SHOULD, MUST_NOT and FILTER (seed 002/003).
+"""BooleanQuery: clauses combined with MUST, SHOULD, MUST_NOT and FILTER (Lucene's
+``BooleanQuery``, ``BooleanWeight``).
 
 Matching, as in Lucene: a document matches when it matches every MUST and FILTER clause, no
 MUST_NOT clause, and at least ``minimum_should_match`` SHOULD clauses; when there is no MUST
@@ -6,10 +7,10 @@ or FILTER clause, at least one SHOULD clause (or ``minimum_should_match`` if lar
 boolean query of MUST_NOT clauses alone matches nothing. Its score is the sum of the scores
 of its matching MUST and SHOULD clauses (FILTER and MUST_NOT do not score).
 
-Evaluation is set-at-a-time: required clauses in order of cost (sparsest first, seed 001),
-each restricted to the documents the previous ones left (a conjunction that decodes only the
-postings blocks it needs); prohibited clauses against what remains (Lucene's ReqExcl);
-optional clauses counted and summed per document.
+Evaluation is set-at-a-time: required clauses in order of cost (sparsest first, as Lucene's
+``ConjunctionDISI``), each restricted to the documents the previous ones left (a conjunction
+that decodes only the postings blocks it needs); prohibited clauses against what remains
+(Lucene's ReqExcl); optional clauses counted and summed per document.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Queries that expand to many terms (Lucene's MultiTermQuery) and the term-set query.
 
 Prefix, wildcard, regexp and term-range queries enumerate the terms of a field that satisfy
-them (walking the terms dictionary from a seek point, seed 002: 查找方式见 Automaton) and
+them (walking the terms dictionary from a seek point, as Lucene's ``FilteredTermsEnum``) and
 match the union of their postings with a constant score (Lucene's default
 ``CONSTANT_SCORE_REWRITE``). The expansion happens per segment, when the scorer is made, and
 the union is decoded in one vectorized pass over every block of every matching term.

@@ -1,6 +1,6 @@
 """The query-string parser: Lucene's syntax, read with ordinary boolean precedence.
 
-Syntax (Lucene's classic QueryParser, seed 002)::
+Syntax (Lucene's classic ``QueryParser``)::
 
     vitalik                      the default field (for logs: every decoded string)
     name:vitalik  name:(a b)     a field, for one term or a group

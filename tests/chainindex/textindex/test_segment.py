@@ -1,4 +1,4 @@
-"""A flushed segment read back: postings, positions, the DocSet contract, norms, columns."""
+"""A flushed segment read back: postings, positions, norms, columns."""
 
 from __future__ import annotations
 
