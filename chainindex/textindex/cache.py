@@ -56,6 +56,8 @@ class FilterCacheStats:
 
 
 class _Entry:
+    """A cached set: a bitset when dense, sorted 32-bit ids when sparse."""
+
     __slots__ = ("bits", "docs", "max_doc", "size")
 
     def __init__(self, docs: I64, max_doc: int) -> None:

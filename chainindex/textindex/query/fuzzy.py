@@ -152,6 +152,8 @@ class ScoredTermsQuery(Query):
 
 
 class _ScoredTermsWeight(Weight):
+    """The weight of expanded fuzzy terms, each scored by BM25 with the blended idf."""
+
     def __init__(
         self, query: ScoredTermsQuery, searcher: IndexSearcher, scoring: bool, boost: float
     ) -> None:

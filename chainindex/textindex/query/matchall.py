@@ -33,6 +33,8 @@ __all__ = [
 
 
 class _FixedWeight(Weight):
+    """The weight of every document (or none) at one score."""
+
     def __init__(self, query: Query, scoring: bool, score: float, all_docs: bool) -> None:
         super().__init__(query, scoring)
         self._score = score
@@ -80,6 +82,8 @@ class ExistsQuery(Query):
 
 
 class _ExistsWeight(Weight):
+    """The weight of an exists query: documents with a norm or a point in the field."""
+
     def __init__(self, query: ExistsQuery, scoring: bool, score: float) -> None:
         super().__init__(query, scoring)
         self._field = query.field
@@ -124,6 +128,8 @@ class ConstantScoreQuery(Query):
 
 
 class _ConstantWeight(Weight):
+    """The weight of a constant-score query: the inner weight, not scoring."""
+
     def __init__(self, query: ConstantScoreQuery, inner: Weight, scoring: bool, boost: float):
         super().__init__(query, scoring)
         self._inner = inner
@@ -135,6 +141,8 @@ class _ConstantWeight(Weight):
 
 
 class _ConstantScoreScorer(Scorer):
+    """The inner scorer's documents, each given the constant score."""
+
     def __init__(self, inner: Scorer, score: float, scoring: bool) -> None:
         self._inner = inner
         self._score = score

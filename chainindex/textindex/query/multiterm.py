@@ -74,6 +74,8 @@ class MultiTermQuery(Query):
 
 
 class _TermSetWeight(Weight):
+    """The weight of an expanding query: the union of its terms' postings, constant score."""
+
     def __init__(
         self,
         query: Query,

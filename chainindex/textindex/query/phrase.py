@@ -117,6 +117,8 @@ class PhraseQuery(Query):
 
 
 class _PhraseWeight(Weight):
+    """The weight of a phrase: BM25 with the sum of its terms' idf (Lucene's ``PhraseWeight``)."""
+
     def __init__(
         self, query: PhraseQuery, searcher: IndexSearcher, scoring: bool, boost: float
     ) -> None:
@@ -143,6 +145,8 @@ class _PhraseWeight(Weight):
 
 
 class _PhraseScorer(Scorer):
+    """The documents holding every term, then the positions checked (exact or sloppy)."""
+
     def __init__(
         self, field: FieldReader, postings: list[TermPostings], slop: int, sim: BM25 | None
     ) -> None:

@@ -48,6 +48,8 @@ class PointRangeQuery(Query):
 
 
 class _PointRangeWeight(Weight):
+    """The weight of a point range: the slice of the sorted points inside the bounds."""
+
     def __init__(self, query: PointRangeQuery, scoring: bool, score: float) -> None:
         super().__init__(query, scoring)
         self._q = query
