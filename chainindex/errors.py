@@ -113,35 +113,6 @@ class AbiError(ChainIndexError, ValueError):
     """An ABI (built in, or from a user's ``--abi`` file) is malformed."""
 
 
-class TextIndexError(ChainIndexError):
-    """Root of the errors raised by :mod:`chainindex.textindex`."""
-
-
-class IndexLockedError(TextIndexError):
-    """Another writer holds the text index."""
-
-
-class IndexCorruptError(TextIndexError):
-    """A text index file is damaged, truncated or of an unknown format."""
-
-
-class QueryError(TextIndexError, ValueError):
-    """A query cannot be run as given (bad field type, too many clauses, bad cursor...)."""
-
-
-class QueryParseError(QueryError):
-    """A query string is malformed; the message says what and where."""
-
-    def __init__(self, message: str, query: str, position: int) -> None:
-        super().__init__(f"bad query: {message} at position {position} in {query!r}")
-        self.query = query
-        """The query string that failed to parse."""
-        self.position = position
-        """Offset (in characters) of the offending token."""
-        self.reason = message
-        """The message without the position."""
-
-
 class FilterError(ChainIndexError):
     """A log query (``eth_getLogs``-style filter) that cannot be answered as asked. The
     messages of the subclasses are go-ethereum's, word for word, where geth has one."""

@@ -37,10 +37,10 @@ from typing import Any
 from eth_abi.grammar import ABIType, BasicType, TupleType
 from eth_typing import Address, BlockNumber, Hash32
 
-from chainindex.errors import IndexCorruptError
 from chainindex.logsearch.decode.abi import AbiParam, abi_type_of
 from chainindex.logsearch.decode.decoder import DecodedArg, DecodedEvent
 from chainindex.textindex.document import Document
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.types import Log
 
 __all__ = [

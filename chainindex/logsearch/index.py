@@ -41,7 +41,6 @@ from typing import Any, Literal
 
 from eth_typing import Address, Hash32
 
-from chainindex.errors import QueryError, TextIndexError
 from chainindex.logsearch.decode.decoder import DecodedEvent, decode_log
 from chainindex.logsearch.decode.registry import AbiRegistry
 from chainindex.logsearch.document import (
@@ -50,11 +49,12 @@ from chainindex.logsearch.document import (
     log_document,
 )
 from chainindex.logsearch.hits import decode_hit, highlights
-from chainindex.textindex.cache import CacheStats, FilterCache
+from chainindex.textindex.cache import FilterCache, FilterCacheStats
 from chainindex.textindex.collector import Sort, SortField
 from chainindex.textindex.commit import commit_generations
 from chainindex.textindex.cursor import decode_cursor, encode_cursor
 from chainindex.textindex.directory import Directory
+from chainindex.textindex.errors import QueryError, TextIndexError
 from chainindex.textindex.highlight import HighlightOptions
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import BooleanClause, BooleanQuery, Occur
@@ -129,7 +129,7 @@ class IndexStats:
     segments: int
     size_bytes: int
     committed_block: int | None
-    cache: CacheStats
+    cache: FilterCacheStats
 
 
 def _hex(value: bytes) -> str:

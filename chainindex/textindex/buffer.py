@@ -17,10 +17,10 @@ from array import array
 
 import numpy as np
 
-from chainindex.errors import TextIndexError
 from chainindex.textindex.analysis import STANDARD
 from chainindex.textindex.codec.storedfields import StoredFieldsWriter
 from chainindex.textindex.document import POINT_MAX, POINT_MIN, Document
+from chainindex.textindex.errors import TextIndexError
 from chainindex.textindex.segmentdata import FieldInput, SegmentInputs
 
 __all__ = ["MAX_KEYWORD_LENGTH", "POSITION_GAP", "SegmentBuffer"]

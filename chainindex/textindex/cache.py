@@ -1,6 +1,8 @@
-"""The filter cache (seed 001): document sets of filter clauses, reused across queries.
+"""The filter cache (Lucene's ``LRUQueryCache``): document sets of filter clauses, reused
+across queries.
 
-Following Elasticsearch's filter caching:
+Following Lucene's ``UsageTrackingQueryCachingPolicy`` and ``LRUQueryCache`` defaults, as
+Elasticsearch uses them:
 
 - only **filter** clauses are cached (clauses that do not score: FILTER and MUST_NOT clauses,
   constant-score queries, and the structural filters of a log search: block range, address,
@@ -26,11 +28,11 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-__all__ = ["CacheStats", "FilterCache"]
+from chainindex.textindex.arrays import I32, I64, U8
 
-I64 = npt.NDArray[np.int64]
+__all__ = ["FilterCache", "FilterCacheStats"]
+
 
 HISTORY = 256
 """Filter usages remembered."""
@@ -41,7 +43,7 @@ MIN_SEGMENT_RATIO = 0.03
 
 
 @dataclass(frozen=True, slots=True)
-class CacheStats:
+class FilterCacheStats:
     """Counters of a filter cache."""
 
     hits: int
@@ -54,15 +56,15 @@ class CacheStats:
 
 
 class _Entry:
+    """A cached set: a bitset when dense, sorted 32-bit ids when sparse."""
+
     __slots__ = ("bits", "docs", "max_doc", "size")
 
     def __init__(self, docs: I64, max_doc: int) -> None:
         self.max_doc = max_doc
         if len(docs) * 32 > max_doc:
-            self.bits: npt.NDArray[np.uint8] | None = np.packbits(
-                np.bincount(docs, minlength=max_doc).astype(bool)
-            )
-            self.docs: npt.NDArray[np.int32] | None = None
+            self.bits: U8 | None = np.packbits(np.bincount(docs, minlength=max_doc).astype(bool))
+            self.docs: I32 | None = None
             self.size = len(self.bits)
         else:
             self.bits = None
@@ -107,7 +109,8 @@ class FilterCache:
 
     @staticmethod
     def eligible(max_doc: int, index_docs: int) -> bool:
-        """Whether a segment is large enough to cache (seed 001's small-segment rule)."""
+        """Whether a segment is large enough to cache (``LRUQueryCache``'s leaf size rule: at least
+        :data:`MIN_SEGMENT_DOCS` documents and :data:`MIN_SEGMENT_RATIO` of the index)."""
         return max_doc >= MIN_SEGMENT_DOCS and max_doc >= MIN_SEGMENT_RATIO * index_docs
 
     def get(self, segment: int, query: Hashable) -> I64 | None:
@@ -144,10 +147,10 @@ class FilterCache:
             for key in [k for k in self._entries if k[0] == segment]:
                 self._bytes -= self._entries.pop(key).size
 
-    def stats(self) -> CacheStats:
+    def stats(self) -> FilterCacheStats:
         """The counters."""
         with self._lock:
-            return CacheStats(
+            return FilterCacheStats(
                 self._hits,
                 self._misses,
                 self._cached,

@@ -1,7 +1,7 @@
 """Top-k collection: by relevance or by doc-value fields, after a cursor, merged over segments.
 
-Every segment yields its own best ``k`` (seed 003: each segment is searched on its own, then
-the per-segment results are reduced). The order is a lexicographic key:
+Every segment yields its own best ``k`` (Lucene's ``TopFieldCollector`` per leaf, then
+``TopDocs.merge`` reduces the per-segment results). The order is a lexicographic key:
 
 - by relevance: score descending, then the sort fields (ties broken by, say, block and log
   index), then the index-wide document number;
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.errors import QueryError
+from chainindex.textindex.arrays import F64, I64, Mask, Values
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.query.base import Matches
 from chainindex.textindex.reader import LeafReader
 
@@ -36,8 +37,6 @@ __all__ = [
     "collect_leaf",
     "merge",
 ]
-
-I64 = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +93,18 @@ class TopDocs:
 class LeafTop:
     """A segment's best hits: the key columns (in ascending-is-better form) and documents."""
 
-    columns: list[npt.NDArray[np.generic]]
+    columns: list[Values]
     docs: I64
-    scores: npt.NDArray[np.float64]
+    scores: F64
     leaf: int
     doc_base: int
 
 
-def _columns(
-    leaf: LeafReader, matches: Matches, sort: Sort
-) -> tuple[list[npt.NDArray[np.generic]], npt.NDArray[np.float64]]:
+def _columns(leaf: LeafReader, matches: Matches, sort: Sort) -> tuple[list[Values], F64]:
     scores = (matches.scores if matches.scores is not None else np.zeros(len(matches.docs))).astype(
         np.float64
     )
-    columns: list[npt.NDArray[np.generic]] = []
+    columns: list[Values] = []
     if sort.by_score:
         columns.append(-scores)
     for field in sort.fields:
@@ -133,9 +130,7 @@ def _oriented(sort: Sort, after: Sequence[float | int]) -> list[float | int]:
     return oriented
 
 
-def _after_mask(
-    columns: list[npt.NDArray[Any]], cursor: list[float | int]
-) -> npt.NDArray[np.bool_]:
+def _after_mask(columns: list[npt.NDArray[Any]], cursor: list[float | int]) -> Mask:
     n = len(columns[0]) if columns else 0
     greater = np.zeros(n, dtype=bool)
     equal = np.ones(n, dtype=bool)
@@ -145,7 +140,7 @@ def _after_mask(
     return greater
 
 
-def _top(columns: list[npt.NDArray[np.generic]], k: int) -> I64:
+def _top(columns: list[Values], k: int) -> I64:
     """Indexes of the ``k`` smallest keys, in order (lexicographic over ``columns``)."""
     n = len(columns[-1])
     if n > 4 * k and len(columns) > 1:

@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from chainindex.errors import IndexCorruptError
 from chainindex.textindex.directory import Directory
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = [
     "CommitPoint",

@@ -14,7 +14,7 @@ import math
 
 import orjson
 
-from chainindex.errors import QueryError
+from chainindex.textindex.errors import QueryError
 
 __all__ = ["decode_cursor", "encode_cursor"]
 

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import BinaryIO
 
-from chainindex.errors import IndexLockedError, TextIndexError
+from chainindex.textindex.errors import IndexLockedError, TextIndexError
 
 __all__ = ["Directory", "WriteLock"]
 

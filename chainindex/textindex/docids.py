@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+
+from chainindex.textindex.arrays import I64, Mask
 
 __all__ = ["EMPTY_DOCS", "contains", "docs_from_mask", "positions_in"]
 
-I64 = npt.NDArray[np.int64]
 
 EMPTY_DOCS: I64 = np.zeros(0, dtype=np.int64)
 """No documents."""
 
 
-def contains(sorted_set: I64, values: I64) -> npt.NDArray[np.bool_]:
+def contains(sorted_set: I64, values: I64) -> Mask:
     """For each of ``values``, whether it is in ``sorted_set``."""
     if len(sorted_set) == 0:
         return np.zeros(len(values), dtype=bool)
     at = np.searchsorted(sorted_set, values)
     at[at == len(sorted_set)] = 0
-    result: npt.NDArray[np.bool_] = sorted_set[at] == values
+    result: Mask = sorted_set[at] == values
     return result
 
 
@@ -28,6 +28,6 @@ def positions_in(sorted_set: I64, subset: I64) -> I64:
     return np.searchsorted(sorted_set, subset).astype(np.int64)
 
 
-def docs_from_mask(mask: npt.NDArray[np.bool_]) -> I64:
+def docs_from_mask(mask: Mask) -> I64:
     """The documents whose entry in a per-document mask is set."""
     return np.flatnonzero(mask).astype(np.int64)

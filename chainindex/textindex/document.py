@@ -1,8 +1,8 @@
 """What the index is fed: a document is a bag of typed field values plus a stored blob.
 
-Lucene's model (seed 002, "索引、段、文档、域、词"): an index holds segments, a segment holds
-documents, a document holds fields, a field's value is analyzed into terms. Here a field value
-is one of three kinds, which decides how it is indexed:
+Lucene's model (``Document``, ``IndexableField``, ``FieldType``): an index holds segments, a
+segment holds documents, a document holds fields, a field's value is analyzed into terms. Here a
+field value is one of three kinds, which decides how it is indexed:
 
 - **keyword**: the whole value is one term (lowercased): addresses, hashes, event names;
 - **text**: the value is analyzed by the standard analyzer into positioned terms (phrase and

@@ -5,9 +5,8 @@
 - :meth:`~TermPostings.read`: every posting (all blocks decoded in one vectorized pass);
 - :meth:`~TermPostings.restrict`: only the postings of given candidate documents, decoding
   only the blocks whose skip entry (last doc) says they can hold a candidate: the bulk form
-  of ``advance``;
-- :meth:`~TermPostings.positions`: the positions of chosen postings;
-- :meth:`~TermPostings.iterator`: the same postings as a :class:`~.docset.DocSet`.
+  of Lucene's ``PostingsEnum.advance`` over its skip list;
+- :meth:`~TermPostings.positions`: the positions of chosen postings.
 """
 
 from __future__ import annotations
@@ -15,23 +14,20 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import I64, U8, Records
 from chainindex.textindex.codec.compound import CompoundReader
 from chainindex.textindex.codec.norms import NormsReader
 from chainindex.textindex.codec.positions import decode_positions
 from chainindex.textindex.codec.postings import BLOCK_DTYPE, BLOCK_SIZE, decode_blocks
 from chainindex.textindex.codec.termdict import TermDictionary
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.textindex.packed import PackedInts, ragged_ranges
-from chainindex.textindex.postingsenum import PostingsEnum
 
 __all__ = ["TERM_LIST_LIMIT", "FieldReader", "Postings", "TermPostings"]
 
 TERM_LIST_LIMIT = 200_000
 """Fields with at most this many terms may keep them all in memory as strings."""
-
-I64 = npt.NDArray[np.int64]
 
 
 class Postings(NamedTuple):
@@ -84,7 +80,7 @@ class FieldReader:
         except ValueError as err:
             raise IndexCorruptError(f"{file.path}: field {name!r}: {err}") from None
         self.df, self.ttf, self.first, self.pos = columns
-        self.blocks: npt.NDArray[np.void] = file.part(prefix + "blk").view(BLOCK_DTYPE)
+        self.blocks: Records = file.part(prefix + "blk").view(BLOCK_DTYPE)
         """The block table (skip data)."""
         self.doc_data = file.part(prefix + "doc")
         """Block data."""
@@ -154,9 +150,7 @@ class FieldReader:
 _VIEW = {1: "<u1", 2: "<u2", 4: "<u4"}
 
 
-def _run(
-    data: npt.NDArray[np.uint8], start: int, count: int, width: int
-) -> npt.NDArray[np.int64] | None:
+def _run(data: U8, start: int, count: int, width: int) -> I64 | None:
     """``count`` values of ``width`` bytes at ``start`` (``None`` for width 3)."""
     if width == 0:
         return np.zeros(count, dtype=np.int64)
@@ -166,9 +160,7 @@ def _run(
     return data[start : start + count * width].view(dtype).astype(np.int64)
 
 
-def _contiguous(
-    table: npt.NDArray[np.void], data: npt.NDArray[np.uint8], first: int, n: int
-) -> tuple[I64, I64] | None:
+def _contiguous(table: Records, data: U8, first: int, n: int) -> tuple[I64, I64] | None:
     """Docs and frequencies of ``n`` consecutive blocks of one term whose widths are all the
     same, decoded as whole runs (every block but the last holds 128 documents, so the blocks'
     bytes form a matrix): the common case, a few numpy calls whatever the length. ``None``
@@ -289,7 +281,3 @@ class TermPostings:
     def positions(self, postings: Postings) -> I64:
         """The positions of the given postings, concatenated (``freqs`` each)."""
         return self.field.positions(postings.starts, postings.freqs)
-
-    def iterator(self) -> PostingsEnum:
-        """The postings as a :class:`~chainindex.textindex.docset.DocSet`."""
-        return PostingsEnum(self)

@@ -1,6 +1,6 @@
 """Highlighting: the best fragments of a text, with the terms that matched marked up.
 
-After Lucene's Highlighter (seed 002, 高亮): the text is analyzed again with offsets, each
+After Lucene's ``Highlighter`` (with ``QueryScorer``): the text is analyzed again with offsets, each
 token the query matches (exact terms, and prefix/wildcard/regexp/fuzzy/range predicates) is
 wrapped in ``pre``/``post`` tags, the text is cut into fragments of about
 ``fragment_size`` characters at token boundaries (SimpleFragmenter), each fragment is scored

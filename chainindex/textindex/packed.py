@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, U8
+
 __all__ = [
     "WIDTHS",
     "PackedInts",
@@ -24,8 +26,6 @@ __all__ = [
     "width_for",
 ]
 
-I64 = npt.NDArray[np.int64]
-U8 = npt.NDArray[np.uint8]
 
 WIDTHS = (0, 1, 2, 3, 4, 8)
 """The byte widths a packed integer can take."""

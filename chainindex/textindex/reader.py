@@ -15,12 +15,12 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError, TextIndexError
+from chainindex.textindex.arrays import Mask
 from chainindex.textindex.codec.livedocs import read_live_docs
 from chainindex.textindex.commit import CommitPoint, read_latest_commit
 from chainindex.textindex.directory import Directory
+from chainindex.textindex.errors import IndexCorruptError, TextIndexError
 from chainindex.textindex.segmentreader import SegmentReader
 
 __all__ = ["IndexReader", "LeafReader"]
@@ -34,7 +34,7 @@ class LeafReader:
 
     segment: SegmentReader
     """The segment."""
-    live: npt.NDArray[np.bool_] | None
+    live: Mask | None
     """Live documents (``None`` = no deletions). Never mutated: deletes make a new array."""
     ord: int
     """Position of the leaf in its reader."""

@@ -1,4 +1,5 @@
-"""BM25, Lucene's default similarity (seed 002: idf, avgdl, the cache of norms, boost).
+"""BM25, Lucene's default similarity (``BM25Similarity``: idf, avgdl, norms,
+boost).
 
 For a term ``t`` of field ``f`` in document ``d``::
 
@@ -21,14 +22,14 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from chainindex.textindex.arrays import F64
+
 __all__ = ["BM25", "K1", "B", "idf"]
 
 K1 = 1.2
 """Term-frequency saturation."""
 B = 0.75
 """Length normalization."""
-
-F64 = npt.NDArray[np.float64]
 
 
 def idf(doc_freq: int, doc_count: int) -> float:

@@ -1,9 +1,9 @@
 """IndexSearcher: rewrite, weight, score every segment (optionally in parallel), merge.
 
-Seed 003's flow: the query is rewritten to primitive form, a weight is made once (BM25
-statistics over the whole snapshot), then each segment is searched on its own, as a task on
-an executor when one is given, and the per-segment top hits are reduced to the overall top
-``k``. Filter clauses go through the filter cache when the searcher has one.
+Lucene's ``IndexSearcher.search`` flow: the query is rewritten to primitive form, a weight is
+made once (BM25 statistics over the whole snapshot), then each segment is searched on its own,
+as a task on an executor when one is given, and the per-segment top hits are reduced to the
+overall top ``k``. Filter clauses go through the filter cache when the searcher has one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.cache import FilterCache
 from chainindex.textindex.collector import (
     RELEVANCE,
@@ -24,7 +25,6 @@ from chainindex.textindex.collector import (
     merge,
 )
 from chainindex.textindex.query.base import (
-    I64,
     ConstantScorer,
     Matches,
     Query,

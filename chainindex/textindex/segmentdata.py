@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
+from chainindex.textindex.arrays import I64
 
 __all__ = ["FieldInput", "SegmentInputs", "StoredInput"]
 
-I64 = npt.NDArray[np.int64]
 StoredInput = tuple[bytes, I64, I64]
 """Stored records as the stored-fields writer finished them: data, chunk docs, offsets."""
 

@@ -11,14 +11,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.codec.compound import CompoundReader
 from chainindex.textindex.codec.docvalues import read_doc_values
 from chainindex.textindex.codec.points import KEY_BYTES, PointsReader
 from chainindex.textindex.codec.storedfields import StoredFieldsReader
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.textindex.fieldreader import FieldReader
 from chainindex.textindex.segmentwriter import FORMAT
 
@@ -55,7 +53,7 @@ class SegmentReader:
         self._dv_index = {f: i for i, f in enumerate(sorted(self._dv_meta))}
         self._fields: dict[str, FieldReader] = {}
         self._points: dict[str, PointsReader] = {}
-        self._doc_values: dict[str, npt.NDArray[np.int64]] = {}
+        self._doc_values: dict[str, I64] = {}
         self._stored: StoredFieldsReader | None = None
 
     @property
@@ -104,7 +102,7 @@ class SegmentReader:
             reader = self._points[name] = PointsReader(encoding, values, docs)
         return reader
 
-    def point_column(self, name: str) -> npt.NDArray[np.int64] | None:
+    def point_column(self, name: str) -> I64 | None:
         """The doc-values column of the same name when it mirrors the points (checked when
         the segment was written: every document has at most one point, and the column holds
         it): a point range can then test candidates by lookup instead of set intersection."""
@@ -113,7 +111,7 @@ class SegmentReader:
             return None
         return self.doc_values(name)
 
-    def doc_values(self, name: str) -> npt.NDArray[np.int64] | None:
+    def doc_values(self, name: str) -> I64 | None:
         """A doc-values column (one int per document), or ``None``."""
         column = self._doc_values.get(name)
         if column is None:

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
+from chainindex.textindex.arrays import Mask
 from chainindex.textindex.segmentreader import SegmentReader
 
-__all__ = ["Live", "OneMerge", "SegmentState"]
-
-Live = npt.NDArray[np.bool_]
-"""A per-document live mask."""
+__all__ = ["OneMerge", "SegmentState"]
 
 
 @dataclass(eq=False)
@@ -21,8 +16,8 @@ class SegmentState:
 
     reader: SegmentReader
     """The segment."""
-    live: Live | None
-    """Live documents (``None`` = none deleted); replaced, never mutated, on delete."""
+    live: Mask | None
+    """Mask documents (``None`` = none deleted); replaced, never mutated, on delete."""
     del_gen: int
     """Generation of the live-docs file the last commit wrote (0 = none)."""
     del_count: int
@@ -44,7 +39,7 @@ class OneMerge:
 
     segments: list[SegmentState]
     """The segments merged, in index order."""
-    snapshots: list[Live | None]
+    snapshots: list[Mask | None]
     """Each source's live docs when the merge was registered."""
     name: str
     """The merged segment's name."""

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I32, Values
 from chainindex.textindex.codec.compound import CompoundWriter
 from chainindex.textindex.codec.docvalues import encode_doc_values
 from chainindex.textindex.codec.norms import encode_norms
@@ -68,7 +68,7 @@ def _write_field(out: CompoundWriter, i: int, field: FieldInput) -> dict[str, An
     }
 
 
-EncodedPoints = dict[str, tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int32]]]
+EncodedPoints = dict[str, tuple[str, Values, I32]]
 
 
 def write_segment(

@@ -1,4 +1,4 @@
-"""IndexWriter: add, delete, flush, merge and commit (seed 002, 四、Lucene的增删改操作).
+"""IndexWriter: add, delete, flush, merge and commit (Lucene's ``IndexWriter``).
 
 - **Add**: documents are inverted into an in-memory buffer; when it holds
   ``max_buffered_docs`` documents or ``ram_buffer_bytes`` of memory it is **flushed** into a
@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from chainindex.errors import TextIndexError
 from chainindex.textindex.buffer import SegmentBuffer
 from chainindex.textindex.codec.livedocs import write_live_docs
 from chainindex.textindex.commit import (
@@ -39,12 +38,13 @@ from chainindex.textindex.commit import (
 from chainindex.textindex.directory import Directory
 from chainindex.textindex.document import Document
 from chainindex.textindex.merge.policy import MergePolicy, TieredMergePolicy
-from chainindex.textindex.merge.scheduler import MergeScheduler
-from chainindex.textindex.merge.writing import MergingWriter
+from chainindex.textindex.merge.updater import SegmentUpdater
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.reader import IndexReader, LeafReader, open_leaves
+from chainindex.textindex.searcher import IndexSearcher
 from chainindex.textindex.segmentreader import SegmentReader
-from chainindex.textindex.segmentstate import OneMerge, SegmentState
+from chainindex.textindex.segmentset import SegmentSet
+from chainindex.textindex.segmentstate import SegmentState
 from chainindex.textindex.segmentwriter import write_segment
 
 __all__ = ["IndexWriter", "WriterConfig"]
@@ -66,12 +66,10 @@ class WriterConfig:
     """Merge on a background thread (else inline, after flushes and commits)."""
 
 
-def _base36(n: int) -> str:
-    return np.base_repr(n, 36).lower()
-
-
-class IndexWriter(MergingWriter):
-    """The single writer of a text index folder (merging: :mod:`.merge.writing`)."""
+class IndexWriter:
+    """The single writer of a text index folder. Its segments are a
+    :class:`~chainindex.textindex.segmentset.SegmentSet` it shares with its
+    :class:`~chainindex.textindex.merge.updater.SegmentUpdater`, which runs the merges."""
 
     def __init__(self, path: str | Path, config: WriterConfig | None = None) -> None:
         self.config = config or WriterConfig()
@@ -86,24 +84,15 @@ class IndexWriter(MergingWriter):
             self._lock_file.release()
             raise
         self._committed = committed
-        self._segments = [
+        segments = [
             SegmentState(leaf.segment, leaf.live, info.del_gen, info.del_count)
             for leaf, info in zip(leaves, committed.segments, strict=True)
         ]
-        self._counter = committed.counter
-        self._mutex = threading.RLock()
-        self._buffer = SegmentBuffer()
-        self._pending_merges: list[OneMerge] = []
-        self._pending_files: set[str] = set()
-        self._closed = False
-        self._changed = False
-        self.version = 0
-        """Incremented by every change visible to a new reader."""
-        self.dropped_segment_listeners: list[Callable[[int], None]] = []
-        """Called with a segment's ``core_key`` when the segment leaves the index."""
-        self._scheduler = (
-            MergeScheduler(self._run_pending_merges) if self.config.background_merges else None
+        self._set = SegmentSet(self.directory, segments, committed.counter)
+        self._merges = SegmentUpdater(
+            self._set, self.config.merge_policy, self.config.background_merges
         )
+        self._buffer = SegmentBuffer()
         self._delete_unreferenced()
 
     # -- state ------------------------------------------------------------------------
@@ -114,23 +103,24 @@ class IndexWriter(MergingWriter):
         return self._committed
 
     @property
+    def version(self) -> int:
+        """Incremented by every change visible to a new reader."""
+        return self._set.version
+
+    @property
+    def dropped_segment_listeners(self) -> list[Callable[[int], None]]:
+        """Called with a segment's ``core_key`` when the segment leaves the index."""
+        return self._set.dropped_listeners
+
+    @property
     def has_uncommitted_changes(self) -> bool:
         """True when adds, deletes or merges happened since the last commit."""
-        return self._changed or self._buffer.num_docs > 0
+        return self._set.changed or self._buffer.num_docs > 0
 
     @property
     def buffered_docs(self) -> int:
         """Documents added but not yet flushed."""
         return self._buffer.num_docs
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise TextIndexError("the index writer is closed")
-
-    def _new_name(self) -> str:
-        name = "_" + _base36(self._counter)
-        self._counter += 1
-        return name
 
     # -- adding -----------------------------------------------------------------------
 
@@ -142,8 +132,8 @@ class IndexWriter(MergingWriter):
         """Add documents; returns how many."""
         count = 0
         flushed = False
-        with self._mutex:
-            self._check_open()
+        with self._set.mutex:
+            self._set.check_open()
             buffer_limit = self.config.max_buffered_docs
             for doc in docs:
                 self._buffer.add(doc)
@@ -156,7 +146,7 @@ class IndexWriter(MergingWriter):
                     self._flush_locked()
                     flushed = True
             if count:
-                self._changed = True
+                self._set.changed = True
         if flushed:
             self.maybe_merge()
         return count
@@ -164,18 +154,18 @@ class IndexWriter(MergingWriter):
     def _flush_locked(self) -> None:
         if self._buffer.num_docs == 0:
             return
-        name = self._new_name()
+        name = self._set.new_name()
         file_name = self.directory.segment_file(name)
         path = self.directory.file(file_name)
         write_segment(path, name, self._buffer.to_inputs())
-        self._segments.append(SegmentState(SegmentReader(path, name), None, 0, 0))
+        self._set.segments.append(SegmentState(SegmentReader(path, name), None, 0, 0))
         self._buffer = SegmentBuffer()
-        self.version += 1
+        self._set.version += 1
 
     def flush(self) -> None:
         """Write the buffered documents into a new segment (not yet committed)."""
-        with self._mutex:
-            self._check_open()
+        with self._set.mutex:
+            self._set.check_open()
             self._flush_locked()
         self.maybe_merge()
 
@@ -183,14 +173,13 @@ class IndexWriter(MergingWriter):
 
     def delete_documents(self, query: Query) -> int:
         """Delete every document matching ``query``; returns how many were live."""
-        from chainindex.textindex.searcher import IndexSearcher
-
-        with self._mutex:
-            self._check_open()
+        with self._set.mutex:
+            self._set.check_open()
             self._flush_locked()
             searcher = IndexSearcher(self._snapshot())
             deleted = 0
-            for segment, docs in zip(self._segments, searcher.matching_docs(query), strict=True):
+            matching = searcher.matching_docs(query)
+            for segment, docs in zip(self._set.segments, matching, strict=True):
                 if len(docs) == 0:
                     continue
                 live = (
@@ -204,8 +193,8 @@ class IndexWriter(MergingWriter):
                 segment.dirty = True
                 deleted += len(docs)
             if deleted:
-                self._changed = True
-                self.version += 1
+                self._set.changed = True
+                self._set.version += 1
             return deleted
 
     # -- readers ----------------------------------------------------------------------
@@ -213,28 +202,28 @@ class IndexWriter(MergingWriter):
     def _snapshot(self) -> IndexReader:
         leaves = []
         base = 0
-        for i, segment in enumerate(self._segments):
+        for i, segment in enumerate(self._set.segments):
             leaves.append(LeafReader(segment.reader, segment.live, i, base))
             base += segment.reader.max_doc
         return IndexReader(leaves, self._committed)
 
     def reader(self) -> IndexReader:
         """A snapshot of every flushed segment with the current deletions (near real time)."""
-        with self._mutex:
-            self._check_open()
+        with self._set.mutex:
+            self._set.check_open()
             return self._snapshot()
 
     # -- committing -------------------------------------------------------------------
 
     def commit(self, user_data: dict[str, str] | None = None) -> CommitPoint:
         """Make every change durable, with ``user_data``, atomically."""
-        with self._mutex:
-            self._check_open()
+        with self._set.mutex:
+            self._set.check_open()
             self._flush_locked()
             dropped = [
-                s for s in self._segments if s.del_count >= s.reader.max_doc and not s.merging
+                s for s in self._set.segments if s.del_count >= s.reader.max_doc and not s.merging
             ]
-            keep = [s for s in self._segments if s not in dropped]
+            keep = [s for s in self._set.segments if s not in dropped]
             new_gens: dict[int, int] = {}
             for segment in keep:
                 if segment.dirty:
@@ -245,7 +234,7 @@ class IndexWriter(MergingWriter):
                     new_gens[id(segment)] = gen
             commit = CommitPoint(
                 self._committed.generation + 1,
-                self._counter,
+                self._set.counter,
                 tuple(
                     SegmentCommitInfo(
                         s.name,
@@ -283,20 +272,19 @@ class IndexWriter(MergingWriter):
                 segment.del_gen = new_gens[id(segment)]
                 segment.dirty = False
         if dropped:
-            self._segments = keep
-            self.version += 1
-            for segment in dropped:
-                self._notify_dropped(segment)
+            self._set.segments = keep
+            self._set.version += 1
+            self._set.dropped(dropped)
         self._committed = commit
-        self._changed = False
+        self._set.changed = False
 
     def _live_files(self) -> set[str]:
         names = set(self._committed.files(self.directory))
-        for segment in self._segments:
+        for segment in self._set.segments:
             names.add(self.directory.segment_file(segment.name))
             if segment.del_gen:
                 names.add(self.directory.live_docs_file(segment.name, segment.del_gen))
-        return names | self._pending_files
+        return names | self._set.pending_files
 
     def _delete_unreferenced(self) -> None:
         self._delete_all_but(self._live_files())
@@ -308,21 +296,41 @@ class IndexWriter(MergingWriter):
         stale.sort(key=lambda n: (not n.startswith("segments_"), n))
         self.directory.delete(stale)
 
-    def _merge_policy(self) -> MergePolicy:
-        return self.config.merge_policy
+    # -- merging ----------------------------------------------------------------------
+
+    def maybe_merge(self) -> None:
+        """Register the merges the policy asks for and get them run."""
+        self._merges.maybe_merge()
+
+    def wait_for_merges(self, timeout: float | None = None) -> bool:
+        """Wait until background merges are done; True if they are."""
+        return self._merges.wait(timeout)
+
+    def force_merge(self) -> None:
+        """Merge every segment into one, now, in this thread."""
+        with self._set.mutex:
+            self._set.check_open()
+            self._flush_locked()
+            merge = self._merges.register_all()
+        if merge is not None:
+            self._merges.execute(merge, threading.Event())
+
+    @property
+    def merge_errors(self) -> list[BaseException]:
+        """Errors of background merges that failed (their segments stayed unmerged)."""
+        return self._merges.errors
 
     # -- closing ----------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop merges, discard what was not committed, release the index."""
-        if self._closed:
+        if self._set.closed:
             return
-        if self._scheduler is not None:
-            self._scheduler.close()
-        with self._mutex:
-            self._closed = True
-            self._pending_merges.clear()
-            self._pending_files.clear()
+        self._merges.close()
+        with self._set.mutex:
+            self._set.closed = True
+            self._set.pending_merges.clear()
+            self._set.pending_files.clear()
             self._delete_all_but(self._committed.files(self.directory))
             self._lock_file.release()
 

@@ -31,12 +31,12 @@ from pathlib import Path
 
 import orjson
 
-from chainindex.errors import QueryError, QueryParseError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.feed import TextFeed
 from chainindex.logsearch.index import TEXT_INDEX_DIR, TextIndex
 from chainindex.store.reader import ChainReader
 from chainindex.sync.events import ChainEvents
+from chainindex.textindex.errors import QueryError, QueryParseError
 from chainindex.textindex.highlight import HighlightOptions
 from rpc.server.codec.search_params import SearchRequest
 from rpc.server.codec.search_result import result_json

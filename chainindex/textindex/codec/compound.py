@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import U8
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["CompoundReader", "CompoundWriter"]
 
@@ -101,7 +102,7 @@ class CompoundReader:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except FileNotFoundError:
             raise IndexCorruptError(f"{path}: segment file missing") from None
-        self.buffer: npt.NDArray[np.uint8] = np.frombuffer(self._map, dtype=np.uint8)
+        self.buffer: U8 = np.frombuffer(self._map, dtype=np.uint8)
         """The whole file."""
         if bytes(self.buffer[: len(_HEADER)]) != _HEADER:
             raise IndexCorruptError(f"{path}: not a text-index segment file")
@@ -130,7 +131,7 @@ class CompoundReader:
         """True when the segment has a part of this name."""
         return name in self.parts
 
-    def part(self, name: str) -> npt.NDArray[np.uint8]:
+    def part(self, name: str) -> U8:
         """The bytes of a part, as a read-only uint8 view."""
         try:
             at, length = self.parts[name]

@@ -10,13 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, U8
 from chainindex.textindex.packed import pack, unpack, width_for
 
 __all__ = ["encode_doc_values", "read_doc_values"]
-
-I64 = npt.NDArray[np.int64]
 
 
 def encode_doc_values(values: I64) -> tuple[dict[str, Any], bytes]:
@@ -29,6 +27,6 @@ def encode_doc_values(values: I64) -> tuple[dict[str, Any], bytes]:
     return {"min": low, "width": width}, pack(spread, width)
 
 
-def read_doc_values(meta: dict[str, Any], data: npt.NDArray[np.uint8], max_doc: int) -> I64:
+def read_doc_values(meta: dict[str, Any], data: U8, max_doc: int) -> I64:
     """The column as an int64 array."""
     return unpack(data, 0, max_doc, int(meta["width"])) + int(meta["min"])

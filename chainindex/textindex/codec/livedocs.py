@@ -14,9 +14,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import Mask
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["read_live_docs", "write_live_docs"]
 
@@ -25,7 +25,7 @@ _HEAD = struct.Struct("<8sQ")
 _CRC = struct.Struct("<I")
 
 
-def write_live_docs(path: Path, live: npt.NDArray[np.bool_]) -> None:
+def write_live_docs(path: Path, live: Mask) -> None:
     """Write a live-docs bitset durably under ``path``."""
     body = _HEAD.pack(_MAGIC, len(live)) + np.packbits(live).tobytes()
     tmp = path.with_name(path.name + ".tmp")
@@ -36,7 +36,7 @@ def write_live_docs(path: Path, live: npt.NDArray[np.bool_]) -> None:
     os.replace(tmp, path)
 
 
-def read_live_docs(path: Path, max_doc: int) -> npt.NDArray[np.bool_]:
+def read_live_docs(path: Path, max_doc: int) -> Mask:
     """Read a live-docs bitset, checking it belongs to a segment of ``max_doc`` documents."""
     try:
         raw = path.read_bytes()

@@ -13,13 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, U8, Mask
 from chainindex.textindex.packed import pack, unpack, width_for
 
 __all__ = ["NormsReader", "encode_norms"]
-
-I64 = npt.NDArray[np.int64]
 
 
 def encode_norms(lengths: I64) -> tuple[dict[str, Any], bytes]:
@@ -36,7 +34,7 @@ def encode_norms(lengths: I64) -> tuple[dict[str, Any], bytes]:
 class NormsReader:
     """Lengths of one field per document, and the field's statistics."""
 
-    def __init__(self, meta: dict[str, Any], data: npt.NDArray[np.uint8], max_doc: int) -> None:
+    def __init__(self, meta: dict[str, Any], data: U8, max_doc: int) -> None:
         self._kind = str(meta["kind"])
         self._max_doc = max_doc
         self._lengths: I64 | None = None
@@ -46,7 +44,7 @@ class NormsReader:
             bits = np.unpackbits(data, count=max_doc)
             self._lengths = bits.astype(np.int64)
 
-    def lengths(self, docs: npt.NDArray[np.int64]) -> I64:
+    def lengths(self, docs: I64) -> I64:
         """Lengths of matched documents (documents that have the field)."""
         if self._kind == "packed":
             assert self._lengths is not None
@@ -59,14 +57,14 @@ class NormsReader:
             return np.ones(self._max_doc, dtype=np.int64)
         return self._lengths
 
-    def present(self) -> npt.NDArray[np.bool_]:
+    def present(self) -> Mask:
         """Per document: whether it has the field."""
         if self._lengths is None:
             return np.ones(self._max_doc, dtype=bool)
-        mask: npt.NDArray[np.bool_] = self._lengths > 0
+        mask: Mask = self._lengths > 0
         return mask
 
-    def stats(self, live: npt.NDArray[np.bool_] | None) -> tuple[int, int]:
+    def stats(self, live: Mask | None) -> tuple[int, int]:
         """``(documents with the field, sum of their lengths)`` over the live documents."""
         if self._kind == "all":
             count = self._max_doc if live is None else int(np.count_nonzero(live))

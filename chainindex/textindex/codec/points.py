@@ -13,7 +13,8 @@ timestamps, most amounts); otherwise each value is a 33-byte big-endian key of
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+
+from chainindex.textindex.arrays import I32, I64, Values
 
 __all__ = ["KEY_BYTES", "PointsReader", "encode_points", "i64_to_keys", "merge_points", "point_key"]
 
@@ -28,7 +29,7 @@ def point_key(value: int) -> bytes:
     return (value + _OFFSET).to_bytes(KEY_BYTES, "big")
 
 
-def i64_to_keys(values: npt.NDArray[np.int64]) -> npt.NDArray[np.generic]:
+def i64_to_keys(values: I64) -> Values:
     """The 33-byte keys of int64 values (vectorized :func:`point_key`)."""
     keys = np.zeros((len(values), KEY_BYTES), dtype=np.uint8)
     negative = values < 0
@@ -39,11 +40,11 @@ def i64_to_keys(values: npt.NDArray[np.int64]) -> npt.NDArray[np.generic]:
 
 
 def merge_points(
-    parts: list[tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int64]]],
-) -> tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int32]]:
+    parts: list[tuple[str, Values, I64]],
+) -> tuple[str, Values, I32]:
     """Combine already-encoded ``(encoding, values, docs)`` parts into one sorted field."""
     if all(encoding == "i64" for encoding, _, _ in parts):
-        values: npt.NDArray[np.generic] = np.concatenate([v.astype(np.int64) for _, v, _ in parts])
+        values: Values = np.concatenate([v.astype(np.int64) for _, v, _ in parts])
         encoding = "i64"
     else:
         values = np.concatenate(
@@ -55,12 +56,10 @@ def merge_points(
     return encoding, values[order], docs[order].astype(np.int32)
 
 
-def encode_points(
-    values: list[int], docs: npt.NDArray[np.int64]
-) -> tuple[str, npt.NDArray[np.generic], npt.NDArray[np.int32]]:
+def encode_points(values: list[int], docs: I64) -> tuple[str, Values, I32]:
     """``(encoding, sorted values, docs)``: encoding ``"i64"`` or ``"key"``."""
     try:
-        array: npt.NDArray[np.generic] = np.array(values, dtype=np.int64)
+        array: Values = np.array(values, dtype=np.int64)
         encoding = "i64"
     except OverflowError:
         array = np.array([point_key(v) for v in values], dtype=f"S{KEY_BYTES}")
@@ -72,9 +71,7 @@ def encode_points(
 class PointsReader:
     """Range lookups over one field's points in one segment."""
 
-    def __init__(
-        self, encoding: str, values: npt.NDArray[np.generic], docs: npt.NDArray[np.int32]
-    ) -> None:
+    def __init__(self, encoding: str, values: Values, docs: I32) -> None:
         self.encoding = encoding
         """``"i64"`` or ``"key"``."""
         self.values = values
@@ -103,7 +100,7 @@ class PointsReader:
         start, stop = self.range_slice(lower, upper)
         return stop - start
 
-    def docs_in_range(self, lower: int | None, upper: int | None) -> npt.NDArray[np.int32]:
+    def docs_in_range(self, lower: int | None, upper: int | None) -> I32:
         """Sorted distinct documents with a value in ``[lower, upper]``."""
         start, stop = self.range_slice(lower, upper)
         return np.unique(self.docs[start:stop])

@@ -9,14 +9,12 @@ entry (``pos`` in the term metadata) plus the frequencies before the posting.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, U8
 from chainindex.textindex.codec.postings import segmented_cumsum
 from chainindex.textindex.packed import pack, ragged_ranges, unpack_at, width_for
 
 __all__ = ["decode_positions", "encode_positions"]
-
-I64 = npt.NDArray[np.int64]
 
 
 def encode_positions(positions: I64, freqs: I64) -> tuple[int, bytes]:
@@ -32,7 +30,7 @@ def encode_positions(positions: I64, freqs: I64) -> tuple[int, bytes]:
     return width, pack(deltas, width)
 
 
-def decode_positions(data: npt.NDArray[np.uint8], width: int, starts: I64, counts: I64) -> I64:
+def decode_positions(data: U8, width: int, starts: I64, counts: I64) -> I64:
     """Absolute positions of the postings whose stream entries are ``starts[i]`` and the
     ``counts[i]`` following, concatenated."""
     entries = ragged_ranges(starts, counts)

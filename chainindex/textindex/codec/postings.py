@@ -1,4 +1,5 @@
-"""Postings: which documents hold a term, how often, at which positions (Lucene's .doc/.pos).
+"""Postings: which documents hold a term, how often, at which positions (Lucene's .doc/.pos,
+``Lucene90PostingsFormat``).
 
 Layout, per field of a segment:
 
@@ -10,15 +11,17 @@ Layout, per field of a segment:
   width (0..4 bytes) is chosen per block; width 0 means all zero (a run of consecutive
   documents, or all frequencies one) and takes no byte at all.
 - The **block table** (one row per block, see :data:`BLOCK_DTYPE`) is the skip data: the last
-  doc of each block lets :meth:`advance` jump over blocks without decoding them, and the
+  doc of each block lets
+  :meth:`~chainindex.textindex.fieldreader.TermPostings.restrict` skip blocks without
+  decoding them (Lucene's skip list, ``Lucene90SkipWriter``), and the
   whole table lets a set of blocks be decoded together in one vectorized pass.
 - **Positions** of all postings of a field form one stream of deltas (first position of a
   posting absolute), at one width per field; a term's positions start at its ``pos`` entry and
   a block's at ``pos + fbase`` (the frequencies before it in the term).
 
 Decoding never loops in Python over documents: blocks are gathered by width class, combined
-with ``view``, and turned into doc ids by a segmented cumulative sum (seed 003: "文档号使用差值存储
-... 第一个数组元素是原始值").
+with ``view``, and turned into doc ids by a segmented cumulative sum (the inverse of the
+delta coding of ``Lucene90PostingsFormat``'s doc blocks).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from chainindex.textindex.arrays import I64, U8, Records
 from chainindex.textindex.packed import ragged_ranges
 
 __all__ = [
@@ -40,7 +43,6 @@ __all__ = [
     "widths_of",
 ]
 
-I64 = npt.NDArray[np.int64]
 
 BLOCK_SIZE = 128
 """Documents per postings block (Lucene's block size)."""
@@ -62,7 +64,7 @@ start); byte offset of its data; frequencies of the term before it; documents in
 byte widths of its deltas and of its frequencies."""
 
 
-def widths_of(max_values: I64) -> npt.NDArray[np.uint8]:
+def widths_of(max_values: I64) -> U8:
     """Vectorized byte width (0..4) for values up to ``max_values`` (each < 2**32)."""
     return np.select(
         [max_values == 0, max_values < 1 << 8, max_values < 1 << 16, max_values < 1 << 24],
@@ -93,13 +95,13 @@ class EncodedPostings:
     """Per term: index of its first block, or its only doc when inlined (df 1, ttf 1)."""
     pos: I64
     """Per term: index of its first entry in the field's positions stream."""
-    blocks: npt.NDArray[np.void]
+    blocks: Records
     """The block table (rows of :data:`BLOCK_DTYPE`)."""
     data: bytes
     """The block data (deltas then frequencies of each block)."""
 
 
-def _scatter_values(out: npt.NDArray[np.uint8], dest: I64, values: I64, widths: I64) -> None:
+def _scatter_values(out: U8, dest: I64, values: I64, widths: I64) -> None:
     """Write each value little-endian at ``dest`` with its own byte width."""
     raw = values.astype("<u8").view(np.uint8).reshape(-1, 8)
     for width in (1, 2, 3, 4):
@@ -178,7 +180,7 @@ def encode_postings(terms: I64, docs: I64, freqs: I64, n_terms: int) -> EncodedP
 
 
 def _gather(
-    data: npt.NDArray[np.uint8],
+    data: U8,
     starts: I64,
     counts: I64,
     widths: I64,
@@ -205,9 +207,7 @@ def _gather(
         out[ragged_ranges(out_starts[sel], counts[sel])] = values
 
 
-def decode_blocks(
-    table: npt.NDArray[np.void], data: npt.NDArray[np.uint8], block_ids: I64
-) -> tuple[I64, I64]:
+def decode_blocks(table: Records, data: U8, block_ids: I64) -> tuple[I64, I64]:
     """Doc ids and frequencies of the given blocks, concatenated in the order given."""
     rows = table[block_ids]
     counts = rows["count"].astype(np.int64)

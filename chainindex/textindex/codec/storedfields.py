@@ -12,9 +12,9 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import I64, U8
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["CHUNK_BYTES", "StoredFieldsReader", "StoredFieldsWriter"]
 
@@ -54,7 +54,7 @@ class StoredFieldsWriter:
         self._pending = []
         self._pending_bytes = 0
 
-    def finish(self) -> tuple[bytes, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    def finish(self) -> tuple[bytes, I64, I64]:
         """``(data, chunk first docs, chunk offsets + end)``."""
         self._close_chunk()
         offsets = np.zeros(len(self._chunks) + 1, dtype=np.int64)
@@ -67,9 +67,9 @@ class StoredFieldsReader:
 
     def __init__(
         self,
-        data: npt.NDArray[np.uint8],
-        first_docs: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
+        data: U8,
+        first_docs: I64,
+        offsets: I64,
         max_doc: int,
     ) -> None:
         self._data = data

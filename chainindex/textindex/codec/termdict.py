@@ -1,4 +1,5 @@
-"""The terms dictionary: a field's sorted terms in prefix-sharing blocks (seed 004).
+"""The terms dictionary: a field's sorted terms in prefix-sharing blocks (after
+Lucene's ``BlockTreeTermsWriter``).
 
 Lucene's BlockTreeTermsWriter groups consecutive terms that share a prefix into blocks of 25
 to 48 entries (``minItemsInBlock``/``maxItemsInBlock``), writes each block as the shared
@@ -27,9 +28,9 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import IndexCorruptError
+from chainindex.textindex.arrays import I64, U8
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = ["MAX_ITEMS", "MIN_ITEMS", "EncodedTerms", "TermDictionary", "TermsEnum", "encode_terms"]
 
@@ -51,10 +52,10 @@ class EncodedTerms:
     def __init__(
         self,
         blocks: bytes,
-        offsets: npt.NDArray[np.int64],
-        first_ords: npt.NDArray[np.int64],
+        offsets: I64,
+        first_ords: I64,
         index_blob: bytes,
-        index_offsets: npt.NDArray[np.int64],
+        index_offsets: I64,
     ) -> None:
         self.blocks = blocks
         """All blocks, concatenated (``.tim``)."""
@@ -68,7 +69,7 @@ class EncodedTerms:
         """Offsets into ``index_blob``, plus the end."""
 
 
-def _consecutive_lcp(terms: Sequence[bytes]) -> npt.NDArray[np.int64]:
+def _consecutive_lcp(terms: Sequence[bytes]) -> I64:
     """Length of the common prefix of each term and the next (capped at ``_LCP_CAP``)."""
     n = len(terms)
     if n < 2:
@@ -127,11 +128,11 @@ class TermDictionary:
 
     def __init__(
         self,
-        blocks: npt.NDArray[np.uint8],
-        offsets: npt.NDArray[np.int64],
-        first_ords: npt.NDArray[np.int64],
-        index_blob: npt.NDArray[np.uint8],
-        index_offsets: npt.NDArray[np.int64],
+        blocks: U8,
+        offsets: I64,
+        first_ords: I64,
+        index_blob: U8,
+        index_offsets: I64,
     ) -> None:
         self._blocks = blocks
         self._offsets = offsets

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from chainindex.errors import TextIndexError
+from chainindex.textindex.arrays import I64, Mask
 from chainindex.textindex.codec.points import merge_points
 from chainindex.textindex.codec.postings import BLOCK_SIZE, decode_blocks
 from chainindex.textindex.codec.storedfields import StoredFieldsWriter
+from chainindex.textindex.errors import TextIndexError
 from chainindex.textindex.fieldreader import FieldReader
 from chainindex.textindex.packed import ragged_ranges
 from chainindex.textindex.segmentdata import FieldInput, SegmentInputs
@@ -31,8 +31,7 @@ from chainindex.textindex.segmentwriter import write_segment
 
 __all__ = ["MergeAbortedError", "doc_maps", "merge_segments"]
 
-I64 = npt.NDArray[np.int64]
-Source = tuple[SegmentReader, npt.NDArray[np.bool_] | None]
+Source = tuple[SegmentReader, Mask | None]
 
 
 class MergeAbortedError(TextIndexError):

@@ -1,4 +1,5 @@
-"""Merge policies: which segments to merge, as plain callables (seed 002, 4.5 索引段Merge).
+"""Merge policies: which segments to merge, as plain callables (Lucene's
+``MergePolicy``).
 
 A policy takes the writer's segments (in index order, with their sizes and deletions) that
 are not already being merged, and returns groups of segment names to merge, each group into

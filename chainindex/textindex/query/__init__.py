@@ -1,4 +1,18 @@
-"""The query types, one module per family (see :mod:`.base` for the pipeline)."""
+"""The query types, one module per family (see :mod:`.base` for the pipeline).
+
+- :mod:`.base`: ``Query``, ``Weight``, ``Scorer``, ``Matches`` and the constant scorers;
+- :mod:`.syntax`: escaping terms for ``Query.to_string``;
+- :mod:`.term`: ``TermQuery``;
+- :mod:`.boolean`: ``BooleanQuery``, ``BooleanClause``, ``Occur``;
+- :mod:`.matchall`: ``MatchAllDocsQuery``, ``MatchNoDocsQuery``, ``ExistsQuery``,
+  ``ConstantScoreQuery``, ``BoostQuery``;
+- :mod:`.phrase`: ``PhraseQuery``;
+- :mod:`.multiterm`: ``MultiTermQuery`` (the expanding queries' base), ``TermInSetQuery``;
+- :mod:`.prefix`, :mod:`.wildcard`, :mod:`.regexp`, :mod:`.termrange`: the expanding queries;
+- :mod:`.pointrange`: ``PointRangeQuery``;
+- :mod:`.levenshtein`: Levenshtein automata (Lucene's ``LevenshteinAutomata``);
+- :mod:`.fuzzy`: ``FuzzyQuery``.
+"""
 
 from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.boolean import BooleanClause, BooleanQuery, Occur

@@ -1,4 +1,5 @@
-"""The query pipeline: ``Query.rewrite`` → ``Weight`` → ``Scorer`` (seed 002, 查询原理).
+"""The query pipeline: ``Query.rewrite`` → ``Weight`` → ``Scorer`` (Lucene's
+``Query``/``Weight``/``Scorer``, ``IndexSearcher.createWeight``).
 
 - A :class:`Query` is an immutable, hashable description (frozen dataclasses), so it can key
   the filter cache and be reused. ``rewrite`` turns API-level queries into primitive ones
@@ -8,13 +9,14 @@
 - ``Weight.scorer(leaf)`` gives the :class:`Scorer` of one segment, or ``None`` when the
   segment cannot match (a term it does not have).
 
-Scorers work **set-at-a-time** (Lucene's BulkScorer, seed 003): :meth:`Scorer.evaluate`
-returns all matching documents of the segment at once (sorted ids and, when scoring, their
-scores), optionally restricted to candidate documents. A conjunction evaluates its cheapest
-clause (by :meth:`Scorer.cost`, seed 001's "sparsest first") and hands the result to the
-next clause as candidates, which decodes only the postings blocks that can hold them (the
-skip data), the bulk equivalent of ``advance``. Deleted documents are removed by the
-searcher after scoring; statistics come from live documents only.
+Scorers work **set-at-a-time** (Lucene's ``BulkScorer``): :meth:`Scorer.evaluate` returns all
+matching documents of the segment at once (sorted ids and, when scoring, their scores),
+optionally restricted to candidate documents. A conjunction evaluates its cheapest clause (by
+:meth:`Scorer.cost`, sparsest first, as Lucene's ``ConjunctionDISI`` sorts its iterators by
+``cost()``) and hands the result to the next clause as candidates, which decodes only the
+postings blocks that can hold them (the skip data), the bulk equivalent of
+``DocIdSetIterator.advance``. Deleted documents are removed by the searcher after scoring;
+statistics come from live documents only.
 """
 
 from __future__ import annotations
@@ -22,19 +24,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import numpy.typing as npt
+
+from chainindex.textindex.arrays import F64, I64, Mask
 
 if TYPE_CHECKING:
     from chainindex.textindex.reader import IndexReader, LeafReader
     from chainindex.textindex.searcher import IndexSearcher
 
 __all__ = ["ConstantScorer", "LazyConstantScorer", "Matches", "Query", "Scorer", "Weight"]
-
-I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class Matches:
         """No document."""
         return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scoring else None)
 
-    def restrict(self, keep: npt.NDArray[np.bool_]) -> Matches:
+    def restrict(self, keep: Mask) -> Matches:
         """The matches where ``keep`` is set."""
         return Matches(self.docs[keep], None if self.scores is None else self.scores[keep])
 
@@ -84,6 +84,10 @@ class Weight(ABC):
 
 class Query(ABC):
     """A search, as an immutable value."""
+
+    grouped_when_boosted: ClassVar[bool] = False
+    """Whether :meth:`to_string` needs parentheses before a ``^boost`` (a boolean query, a
+    boost of a boost): lets a boost print its operand without knowing the other query types."""
 
     def rewrite(self, reader: IndexReader) -> Query:
         """A primitive equivalent (itself when already primitive)."""

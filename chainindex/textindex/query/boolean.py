@@ -1,4 +1,5 @@
-"""BooleanQuery: clauses combined with MUST, SHOULD, MUST_NOT and FILTER (seed 002/003).
+"""BooleanQuery: clauses combined with MUST, SHOULD, MUST_NOT and FILTER (Lucene's
+``BooleanQuery``, ``BooleanWeight``).
 
 Matching, as in Lucene: a document matches when it matches every MUST and FILTER clause, no
 MUST_NOT clause, and at least ``minimum_should_match`` SHOULD clauses; when there is no MUST
@@ -6,10 +7,10 @@ or FILTER clause, at least one SHOULD clause (or ``minimum_should_match`` if lar
 boolean query of MUST_NOT clauses alone matches nothing. Its score is the sum of the scores
 of its matching MUST and SHOULD clauses (FILTER and MUST_NOT do not score).
 
-Evaluation is set-at-a-time: required clauses in order of cost (sparsest first, seed 001),
-each restricted to the documents the previous ones left (a conjunction that decodes only the
-postings blocks it needs); prohibited clauses against what remains (Lucene's ReqExcl);
-optional clauses counted and summed per document.
+Evaluation is set-at-a-time: required clauses in order of cost (sparsest first, as Lucene's
+``ConjunctionDISI``), each restricted to the documents the previous ones left (a conjunction
+that decodes only the postings blocks it needs); prohibited clauses against what remains
+(Lucene's ReqExcl); optional clauses counted and summed per document.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.docids import contains, positions_in
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
+from chainindex.textindex.query.matchall import ConstantScoreQuery, MatchNoDocsQuery
 
 if TYPE_CHECKING:
     from chainindex.textindex.reader import IndexReader, LeafReader
@@ -59,6 +62,8 @@ class BooleanQuery(Query):
     clauses: tuple[BooleanClause, ...]
     minimum_should_match: int = 0
 
+    grouped_when_boosted: ClassVar[bool] = True
+
     @staticmethod
     def of(*pairs: tuple[Occur, Query], minimum_should_match: int = 0) -> BooleanQuery:
         """Build from ``(occur, query)`` pairs."""
@@ -66,8 +71,6 @@ class BooleanQuery(Query):
         return BooleanQuery(clauses, minimum_should_match)
 
     def rewrite(self, reader: IndexReader) -> Query:
-        from chainindex.textindex.query.matchall import ConstantScoreQuery, MatchNoDocsQuery
-
         clauses = tuple(BooleanClause(c.occur, c.query.rewrite(reader)) for c in self.clauses)
         if not clauses:
             return MatchNoDocsQuery()

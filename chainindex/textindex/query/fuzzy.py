@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainindex.errors import QueryError
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.arrays import I64
+from chainindex.textindex.errors import QueryError
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.levenshtein import (
     automaton,
     clear_automata,
@@ -151,6 +152,8 @@ class ScoredTermsQuery(Query):
 
 
 class _ScoredTermsWeight(Weight):
+    """The weight of expanded fuzzy terms, each scored by BM25 with the blended idf."""
+
     def __init__(
         self, query: ScoredTermsQuery, searcher: IndexSearcher, scoring: bool, boost: float
     ) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.query.base import (
-    I64,
     ConstantScorer,
     LazyConstantScorer,
     Matches,
@@ -33,6 +33,8 @@ __all__ = [
 
 
 class _FixedWeight(Weight):
+    """The weight of every document (or none) at one score."""
+
     def __init__(self, query: Query, scoring: bool, score: float, all_docs: bool) -> None:
         super().__init__(query, scoring)
         self._score = score
@@ -80,6 +82,8 @@ class ExistsQuery(Query):
 
 
 class _ExistsWeight(Weight):
+    """The weight of an exists query: documents with a norm or a point in the field."""
+
     def __init__(self, query: ExistsQuery, scoring: bool, score: float) -> None:
         super().__init__(query, scoring)
         self._field = query.field
@@ -124,6 +128,8 @@ class ConstantScoreQuery(Query):
 
 
 class _ConstantWeight(Weight):
+    """The weight of a constant-score query: the inner weight, not scoring."""
+
     def __init__(self, query: ConstantScoreQuery, inner: Weight, scoring: bool, boost: float):
         super().__init__(query, scoring)
         self._inner = inner
@@ -135,6 +141,8 @@ class _ConstantWeight(Weight):
 
 
 class _ConstantScoreScorer(Scorer):
+    """The inner scorer's documents, each given the constant score."""
+
     def __init__(self, inner: Scorer, score: float, scoring: bool) -> None:
         self._inner = inner
         self._score = score
@@ -155,6 +163,8 @@ class BoostQuery(Query):
     query: Query
     boost: float
 
+    grouped_when_boosted: ClassVar[bool] = True
+
     def rewrite(self, reader: IndexReader) -> Query:
         inner = self.query.rewrite(reader)
         return self if inner == self.query else BoostQuery(inner, self.boost)
@@ -163,10 +173,8 @@ class BoostQuery(Query):
         return searcher.create_weight(self.query, scoring, boost * self.boost)
 
     def to_string(self, default_field: str = "") -> str:
-        from chainindex.textindex.query.boolean import BooleanQuery
-
         inner = self.query.to_string(default_field)
-        if isinstance(self.query, BooleanQuery | BoostQuery):
+        if self.query.grouped_when_boosted:
             inner = f"({inner})"
         return f"{inner}^{self.boost:g}"
 

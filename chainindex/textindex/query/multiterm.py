@@ -1,7 +1,7 @@
 """Queries that expand to many terms (Lucene's MultiTermQuery) and the term-set query.
 
 Prefix, wildcard, regexp and term-range queries enumerate the terms of a field that satisfy
-them (walking the terms dictionary from a seek point, seed 002: 查找方式见 Automaton) and
+them (walking the terms dictionary from a seek point, as Lucene's ``FilteredTermsEnum``) and
 match the union of their postings with a constant score (Lucene's default
 ``CONSTANT_SCORE_REWRITE``). The expansion happens per segment, when the scorer is made, and
 the union is decoded in one vectorized pass over every block of every matching term.
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.codec.termdict import TermDictionary
 from chainindex.textindex.fieldreader import FieldReader
-from chainindex.textindex.query.base import I64, LazyConstantScorer, Query, Scorer, Weight
+from chainindex.textindex.query.base import LazyConstantScorer, Query, Scorer, Weight
 from chainindex.textindex.query.syntax import escape, field_prefix
 from chainindex.textindex.query.term import term_bytes
 
@@ -73,6 +74,8 @@ class MultiTermQuery(Query):
 
 
 class _TermSetWeight(Weight):
+    """The weight of an expanding query: the union of its terms' postings, constant score."""
+
     def __init__(
         self,
         query: Query,

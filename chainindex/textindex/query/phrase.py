@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainindex.errors import QueryError
+from chainindex.textindex.arrays import F64, I64
 from chainindex.textindex.docids import contains
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.fieldreader import FieldReader, Postings, TermPostings
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.matchall import MatchNoDocsQuery
 from chainindex.textindex.query.syntax import field_prefix, quote
 from chainindex.textindex.query.term import TermQuery, term_bytes
@@ -116,6 +117,8 @@ class PhraseQuery(Query):
 
 
 class _PhraseWeight(Weight):
+    """The weight of a phrase: BM25 with the sum of its terms' idf (Lucene's ``PhraseWeight``)."""
+
     def __init__(
         self, query: PhraseQuery, searcher: IndexSearcher, scoring: bool, boost: float
     ) -> None:
@@ -142,6 +145,8 @@ class _PhraseWeight(Weight):
 
 
 class _PhraseScorer(Scorer):
+    """The documents holding every term, then the positions checked (exact or sloppy)."""
+
     def __init__(
         self, field: FieldReader, postings: list[TermPostings], slop: int, sim: BM25 | None
     ) -> None:
@@ -185,7 +190,7 @@ class _PhraseScorer(Scorer):
             return Matches(matched, None)
         return Matches(matched, self._sim.score(freqs, self._field.norms.lengths(matched)))
 
-    def _exact(self, docs: I64, parts: list[Postings]) -> tuple[I64, np.ndarray]:
+    def _exact(self, docs: I64, parts: list[Postings]) -> tuple[I64, F64]:
         # (doc, position - i) keys come out sorted and distinct (documents ascending, each
         # document's positions ascending), so each step is a sorted-membership test.
         keys: I64 | None = None
@@ -203,7 +208,7 @@ class _PhraseScorer(Scorer):
         matched, counts = np.unique(owners, return_counts=True)
         return matched.astype(np.int64), counts.astype(np.float64)
 
-    def _sloppy(self, docs: I64, parts: list[Postings]) -> tuple[I64, np.ndarray]:
+    def _sloppy(self, docs: I64, parts: list[Postings]) -> tuple[I64, F64]:
         per_term = []
         for part in parts:
             positions = self._field.positions(part.starts, part.freqs).tolist()

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.query.base import (
-    I64,
     LazyConstantScorer,
     Matches,
     Query,
@@ -48,6 +48,8 @@ class PointRangeQuery(Query):
 
 
 class _PointRangeWeight(Weight):
+    """The weight of a point range: the slice of the sorted points inside the bounds."""
+
     def __init__(self, query: PointRangeQuery, scoring: bool, score: float) -> None:
         super().__init__(query, scoring)
         self._q = query

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chainindex.errors import QueryError
 from chainindex.textindex.codec.termdict import TermDictionary
+from chainindex.textindex.errors import QueryError
 from chainindex.textindex.query.multiterm import MultiTermQuery, pattern_ordinals
 from chainindex.textindex.query.syntax import field_prefix
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chainindex.textindex.arrays import I64
 from chainindex.textindex.fieldreader import FieldReader, TermPostings
-from chainindex.textindex.query.base import I64, Matches, Query, Scorer, Weight
+from chainindex.textindex.query.base import Matches, Query, Scorer, Weight
 from chainindex.textindex.query.syntax import escape, field_prefix
 from chainindex.textindex.scoring import BM25, idf
 

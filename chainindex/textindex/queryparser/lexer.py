@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainindex.errors import QueryParseError
+from chainindex.textindex.errors import QueryParseError
 
-__all__ = ["Token", "tokenize"]
+__all__ = ["QueryToken", "tokenize"]
 
 _SINGLE = {
     "(": "LPAREN",
@@ -42,8 +42,9 @@ _KEYWORDS = {"AND": "AND", "OR": "OR", "NOT": "NOT", "TO": "TO"}
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
-    """One token."""
+class QueryToken:
+    """One token of a query string (the classic QueryParser's ``Token``; the analysis
+    :class:`~chainindex.textindex.analysis.Token` is a term of a field value)."""
 
     kind: str
     """Token kind (see the module docstring)."""
@@ -83,9 +84,9 @@ def _number(query: str, i: int) -> tuple[str, int]:
     return query[i:j], j
 
 
-def tokenize(query: str) -> list[Token]:
+def tokenize(query: str) -> list[QueryToken]:
     """The tokens of a query string; raises :class:`QueryParseError` on bad input."""
-    tokens: list[Token] = []
+    tokens: list[QueryToken] = []
     i = 0
     spaced = False
     in_range = False
@@ -102,31 +103,35 @@ def tokenize(query: str) -> list[Token]:
             # (Lucene's RANGE_GOOP): "-1", "0x10", "a:b".
             text, raw, wildcard, i = _term(query, i, _RANGE_END)
             kind = "TO" if raw == "TO" else "TERM"
-            tokens.append(Token(kind, text, start, raw, wildcard, spaced))
+            tokens.append(QueryToken(kind, text, start, raw, wildcard, spaced))
         elif char in _SINGLE:
             in_range = (in_range or char in "[{") and char not in "]}"
-            tokens.append(Token(_SINGLE[char], char, start, spaced=spaced))
+            tokens.append(QueryToken(_SINGLE[char], char, start, spaced=spaced))
             i += 1
         elif query.startswith("&&", i) or query.startswith("||", i):
-            tokens.append(Token("AND" if char == "&" else "OR", char * 2, start, spaced=spaced))
+            tokens.append(
+                QueryToken("AND" if char == "&" else "OR", char * 2, start, spaced=spaced)
+            )
             i += 2
         elif char in "+-!":
             kind = {"+": "PLUS", "-": "MINUS", "!": "BANG"}[char]
-            tokens.append(Token(kind, char, start, spaced=spaced))
+            tokens.append(QueryToken(kind, char, start, spaced=spaced))
             i += 1
         elif char in "^~":
             number, i = _number(query, i + 1)
-            tokens.append(Token("CARET" if char == "^" else "TILDE", number, start, spaced=spaced))
+            tokens.append(
+                QueryToken("CARET" if char == "^" else "TILDE", number, start, spaced=spaced)
+            )
         elif char == '"':
             text, i = _delimited(query, i, '"', "phrase (missing closing quote)")
-            tokens.append(Token("QUOTED", text, start, spaced=spaced))
+            tokens.append(QueryToken("QUOTED", text, start, spaced=spaced))
         elif char == "/":
             text, i = _delimited(query, i, "/", "regular expression (missing closing /)")
-            tokens.append(Token("REGEXP", text, start, spaced=spaced))
+            tokens.append(QueryToken("REGEXP", text, start, spaced=spaced))
         else:
             text, raw, wildcard, i = _term(query, i)
             kind = _KEYWORDS.get(raw, "TERM")
-            tokens.append(Token(kind, text, start, raw, wildcard, spaced))
+            tokens.append(QueryToken(kind, text, start, raw, wildcard, spaced))
         spaced = False
     return tokens
 

@@ -1,6 +1,6 @@
 """The query-string parser: Lucene's syntax, read with ordinary boolean precedence.
 
-Syntax (Lucene's classic QueryParser, seed 002)::
+Syntax (Lucene's classic ``QueryParser``)::
 
     vitalik                      the default field (for logs: every decoded string)
     name:vitalik  name:(a b)     a field, for one term or a group
@@ -25,15 +25,15 @@ keyword fields lowercased; a bare term that splits into several terms combines t
 default operator, a quoted one becomes a phrase); wildcard, prefix, fuzzy and range terms are
 only lowercased. For numeric (point) fields a term must be an integer (decimal or ``0x``
 hex) and ranges compare numbers. Malformed input raises
-:class:`~chainindex.errors.QueryParseError` naming the problem and its position.
+:class:`~chainindex.textindex.errors.QueryParseError` naming the problem and its position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from chainindex.errors import QueryError, QueryParseError
 from chainindex.textindex.analysis import KEYWORD, STANDARD, Analyzer
+from chainindex.textindex.errors import QueryError, QueryParseError
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import Occur
 from chainindex.textindex.query.fuzzy import MAX_EDITS, FuzzyQuery
@@ -59,7 +59,7 @@ from chainindex.textindex.queryparser.build import (
     parse_int,
     unescape,
 )
-from chainindex.textindex.queryparser.lexer import Token, tokenize
+from chainindex.textindex.queryparser.lexer import QueryToken, tokenize
 
 __all__ = ["FieldKind", "QueryParser"]
 
@@ -115,7 +115,7 @@ class _Parse:
 
     # -- token access -----------------------------------------------------------------
 
-    def peek(self, offset: int = 0) -> Token | None:
+    def peek(self, offset: int = 0) -> QueryToken | None:
         at = self.i + offset
         return self.tokens[at] if at < len(self.tokens) else None
 
@@ -123,12 +123,12 @@ class _Parse:
         token = self.peek(offset)
         return token.kind if token else "EOF"
 
-    def take(self) -> Token:
+    def take(self) -> QueryToken:
         token = self.tokens[self.i]
         self.i += 1
         return token
 
-    def error(self, message: str, token: Token | None = None) -> QueryParseError:
+    def error(self, message: str, token: QueryToken | None = None) -> QueryParseError:
         at = token.position if token else len(self.query)
         return QueryParseError(message, self.query, at)
 
@@ -294,7 +294,7 @@ class _Parse:
     def analyzer(self, field: str) -> Analyzer:
         return STANDARD if self.p.field_kind(field).tokenized else KEYWORD
 
-    def numeric(self, field: str, text: str, token: Token) -> int:
+    def numeric(self, field: str, text: str, token: QueryToken) -> int:
         try:
             return parse_int(text)
         except ValueError:
@@ -302,7 +302,7 @@ class _Parse:
                 f"field {field!r} is numeric: {text!r} is not a number", token
             ) from None
 
-    def term(self, field: str, token: Token) -> Query:
+    def term(self, field: str, token: QueryToken) -> Query:
         kind = self.p.field_kind(field)
         if token.raw == "*":
             return ExistsQuery(field)
@@ -323,7 +323,7 @@ class _Parse:
         point = PointRangeQuery(field, value, value)
         return either(self.text_term(field, token), point) if kind.terms else point
 
-    def text_term(self, field: str, token: Token) -> Query:
+    def text_term(self, field: str, token: QueryToken) -> Query:
         analyzer = self.analyzer(field)
         if token.wildcard:
             pattern = analyzer.normalize(token.raw)
@@ -338,7 +338,7 @@ class _Parse:
             return TermQuery(field, terms[0])
         return combine([(self.p.default_occur, TermQuery(field, t)) for t in terms])
 
-    def phrase(self, field: str, token: Token, slop: int) -> Query:
+    def phrase(self, field: str, token: QueryToken, slop: int) -> Query:
         kind = self.p.field_kind(field)
         if kind.points and not kind.terms:
             value = self.numeric(field, token.text, token)
@@ -350,7 +350,7 @@ class _Parse:
             return TermQuery(field, terms[0])
         return PhraseQuery(field, tuple(terms), slop)
 
-    def range_bound(self, what: str) -> Token | None:
+    def range_bound(self, what: str) -> QueryToken | None:
         token = self.peek()
         if token is None or token.kind not in ("TERM", "QUOTED"):
             raise self.error(f"expected the {what} bound of a range", token)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bloombits.keccak import keccak256
-from chainindex.errors import AbiError, IndexCorruptError
+from chainindex.errors import AbiError
 from chainindex.logsearch.decode import (
     AbiRegistry,
     decode_event,
@@ -29,6 +29,7 @@ from chainindex.logsearch.decode import (
 )
 from chainindex.logsearch.decode.builtin import builtin_events
 from chainindex.logsearch.decode.decoder import decode_word
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.types import Log
 from tests.chainindex.fixture_logs import mainnet_log_json, mainnet_logs
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bloombits.keccak import keccak256
-from chainindex.errors import QueryError, QueryParseError, TextIndexError
 from chainindex.logsearch.decode import parse_event_signature
 from chainindex.logsearch.index import TextIndex
+from chainindex.textindex.errors import QueryError, QueryParseError, TextIndexError
 from chainindex.types import Log
 from tests.chainindex.fixture_logs import mainnet_logs
 

@@ -1,4 +1,5 @@
-"""The filter cache: seed 001's rules, counters, and results that never change because of it."""
+"""The filter cache: ``UsageTrackingQueryCachingPolicy``'s rules, counters, and results that
+never change because of it."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainindex.errors import IndexCorruptError
 from chainindex.textindex.codec.compound import CompoundReader, CompoundWriter
 from chainindex.textindex.codec.docvalues import encode_doc_values, read_doc_values
 from chainindex.textindex.codec.livedocs import read_live_docs, write_live_docs
@@ -20,8 +19,8 @@ from chainindex.textindex.codec.positions import decode_positions, encode_positi
 from chainindex.textindex.codec.postings import BLOCK_SIZE, decode_blocks, encode_postings
 from chainindex.textindex.codec.storedfields import StoredFieldsReader, StoredFieldsWriter
 from chainindex.textindex.codec.termdict import TermDictionary, encode_terms
-from chainindex.textindex.docset import NO_MORE_DOCS
 from chainindex.textindex.document import POINT_MAX, POINT_MIN
+from chainindex.textindex.errors import IndexCorruptError
 from chainindex.textindex.packed import PackedInts, pack, ragged_ranges, unpack, unpack_at
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -290,7 +289,3 @@ def test_compound_file_and_damage(tmp_path: Path) -> None:
     (tmp_path / "empty.seg").write_bytes(b"")
     with pytest.raises(IndexCorruptError, match="truncated"):
         CompoundReader(tmp_path / "empty.seg")
-
-
-def test_no_more_docs_is_above_any_doc() -> None:
-    assert NO_MORE_DOCS == 2**31 - 1

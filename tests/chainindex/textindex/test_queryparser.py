@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainindex.errors import QueryParseError
+from chainindex.textindex.errors import QueryParseError
 from chainindex.textindex.query.base import Query
 from chainindex.textindex.query.boolean import BooleanClause, BooleanQuery, Occur
 from chainindex.textindex.query.fuzzy import FuzzyQuery

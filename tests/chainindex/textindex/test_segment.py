@@ -1,8 +1,7 @@
-"""A flushed segment read back: postings, positions, the DocSet contract, norms, columns."""
+"""A flushed segment read back: postings, positions, norms, columns."""
 
 from __future__ import annotations
 
-import bisect
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainindex.textindex.buffer import POSITION_GAP, SegmentBuffer
-from chainindex.textindex.docset import NO_MORE_DOCS
 from chainindex.textindex.document import Document
 from chainindex.textindex.segmentreader import SegmentReader
 from chainindex.textindex.segmentwriter import write_segment
@@ -102,66 +100,6 @@ def test_flushed_segment_matches_reference(
             {d for d, doc in enumerate(docs) for n, v in doc.points if n == name and v <= mid}
         )
         assert points.docs_in_range(None, mid).tolist() == expect
-
-
-@st.composite
-def moves(draw: st.DrawFn) -> list[tuple[str, int]]:
-    return draw(
-        st.lists(
-            st.one_of(
-                st.tuples(st.just("next"), st.just(0)),
-                st.tuples(st.just("advance"), st.integers(-1, 6000)),
-            ),
-            max_size=40,
-        )
-    )
-
-
-@SETTINGS
-@given(st.sets(st.integers(0, 5000), min_size=1, max_size=900), moves())
-def test_postings_enum_contract(
-    tmp_path_factory: object, doc_ids: set[int], ops: list[tuple[str, int]]
-) -> None:
-    tmp = tmp_path_factory.mktemp("enum")  # type: ignore[attr-defined]
-    ordered = sorted(doc_ids)
-    top = ordered[-1]
-    docs = [
-        Document(keywords=[("f", "x")] if d in doc_ids else [("g", "y")]) for d in range(top + 1)
-    ]
-    reader = build(tmp, docs)
-    field = reader.field("f")
-    assert field is not None
-    it = field.postings(field.lookup(b"x")).iterator()
-    assert it.doc() == -1
-    assert it.cost() == len(ordered)
-    current = -1
-    for op, target in ops:
-        if op == "next":
-            i = bisect.bisect_right(ordered, current)
-            expected = ordered[i] if current != NO_MORE_DOCS and i < len(ordered) else NO_MORE_DOCS
-            assert it.next() == expected
-        else:
-            if target <= current:
-                expected = current
-            else:
-                i = bisect.bisect_left(ordered, target)
-                expected = ordered[i] if i < len(ordered) else NO_MORE_DOCS
-            assert it.advance(target) == expected
-        current = expected
-        assert it.doc() == current
-        if current not in (-1, NO_MORE_DOCS):
-            assert it.freq() == 1
-
-
-def test_advance_skips_blocks(tmp_path: Path) -> None:
-    docs = [Document(keywords=[("f", "x")]) for _ in range(128 * 50)]
-    reader = build(tmp_path, docs)
-    field = reader.field("f")
-    assert field is not None
-    it = field.postings(field.lookup(b"x")).iterator()
-    assert it.advance(128 * 40 + 5) == 128 * 40 + 5
-    assert it.advance(128 * 49) == 128 * 49
-    assert it.blocks_decoded == 2  # the skip data jumped over the other 48 blocks
 
 
 def test_immense_keywords_are_stored_not_indexed(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainindex.errors import IndexCorruptError, IndexLockedError, TextIndexError
 from chainindex.textindex.directory import Directory
 from chainindex.textindex.document import Document
+from chainindex.textindex.errors import IndexCorruptError, IndexLockedError, TextIndexError
 from chainindex.textindex.merge.policy import (
     LogMergePolicy,
     NoMergePolicy,
