@@ -27,8 +27,9 @@ from web3 import Web3
 from web3._utils.method_formatters import log_entry_formatter
 
 from bench.common import Table, machine, median_seconds
-from rpc.client import AsyncClient, to_web3_log
+from rpc.client import AsyncClient
 from rpc.client.types import decode_logs
+from rpc.client.web3compat import to_web3_log
 from tests.anvil import Anvil
 from tests.emitter import Emitter
 from tests.rpc.client.support import LimitFront, fill_chain

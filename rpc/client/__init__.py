@@ -22,18 +22,37 @@ ints. Works against a logfilter server and against any Ethereum node.
     with Client("http://127.0.0.1:8645") as client:
         print(client.status().lag, len(client.get_logs(from_block=0)))
 
-Modules: :mod:`~rpc.client.client` (:class:`AsyncClient`), :mod:`~rpc.client.sync`
-(:class:`Client`), :mod:`~rpc.client.filters` (criteria), :mod:`~rpc.client.types` (results),
-:mod:`~rpc.client.logs` and :mod:`~rpc.client.paging` (range splitting),
-:mod:`~rpc.client.installed` (filters), :mod:`~rpc.client.search` (text search),
-:mod:`~rpc.client.subscription` and
-:mod:`~rpc.client.window` (subscriptions), :mod:`~rpc.client.transport` (HTTP/WebSocket),
-:mod:`~rpc.client.errors`, :mod:`~rpc.client.web3compat` (web3.py shapes; imported on use).
+The client stands alone: it imports nothing of the server's packages (``bloombits``,
+``chainindex``, ``rpc.server``, ``rpc.commands``), only aiohttp, orjson, yarl and eth-typing.
+web3.py's log shapes are in :mod:`~rpc.client.web3compat`, imported by whoever needs them
+(web3 takes a while to import).
+
+Modules:
+
+- :mod:`~rpc.client.client`: :class:`AsyncClient`, the methods;
+- :mod:`~rpc.client.connection`: its connection (transports, retries of read-only calls);
+- :mod:`~rpc.client.sync`: :class:`Client`, the blocking facade, and its handles;
+- :mod:`~rpc.client.loopthread`: the private event loop thread the blocking client runs on;
+- :mod:`~rpc.client.filters`: log filter criteria (:class:`Filter`);
+- :mod:`~rpc.client.types`: results (:class:`Log`, :class:`Header`, :class:`Status`) and
+  their strict decoders;
+- :mod:`~rpc.client.hexcodec`: strict hex quantities, data, addresses and hashes;
+- :mod:`~rpc.client.logs` and :mod:`~rpc.client.paging`: ``eth_getLogs`` over ranges of any
+  size (splitting on limit errors, adaptive pages);
+- :mod:`~rpc.client.installed`: installed filters (:class:`LogFilter`, :class:`BlockFilter`);
+- :mod:`~rpc.client.search`: text search requests and paging (``logfilter_search``);
+- :mod:`~rpc.client.searchresult`: its typed results (:class:`SearchHit`, :class:`Event`);
+- :mod:`~rpc.client.abitype`: ABI type strings, which type an event argument's value;
+- :mod:`~rpc.client.subscription` and :mod:`~rpc.client.window`: subscriptions that survive
+  dropped connections and surface reorgs;
+- :mod:`~rpc.client.transport` (HTTP) and :mod:`~rpc.client.websocket` (WebSocket,
+  subscription buffers): JSON-RPC transports;
+- :mod:`~rpc.client.retry`: :class:`Backoff`;
+- :mod:`~rpc.client.errors`: the error tree under :class:`ClientError`;
+- :mod:`~rpc.client.web3compat`: web3.py's log shapes, both ways (not imported here).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from rpc.client.client import AsyncClient
 from rpc.client.errors import (
@@ -41,22 +60,20 @@ from rpc.client.errors import (
     ClientError,
     InvalidArgumentError,
     LimitError,
+    NodeError,
     RequestTimeoutError,
     ResponseError,
-    RpcError,
     TransportError,
 )
 from rpc.client.filters import BlockId, BlockTag, Criteria, Filter
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream
 from rpc.client.retry import Backoff
-from rpc.client.search import Event, EventArg, SearchHit, SearchResult, SearchSort
+from rpc.client.search import SearchSort
+from rpc.client.searchresult import Event, EventArg, SearchHit, SearchResult
 from rpc.client.subscription import HeadSubscription, LogSubscription
 from rpc.client.sync import Client, SyncBlockFilter, SyncLogFilter, SyncSubscription
 from rpc.client.types import BlockRef, Header, Log, Status
-
-if TYPE_CHECKING:
-    from rpc.client.web3compat import from_web3_log, to_web3_log
 
 __all__ = [
     "AsyncClient",
@@ -80,9 +97,9 @@ __all__ = [
     "LogFilter",
     "LogStream",
     "LogSubscription",
+    "NodeError",
     "RequestTimeoutError",
     "ResponseError",
-    "RpcError",
     "SearchHit",
     "SearchResult",
     "SearchSort",
@@ -91,15 +108,4 @@ __all__ = [
     "SyncLogFilter",
     "SyncSubscription",
     "TransportError",
-    "from_web3_log",
-    "to_web3_log",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """web3.py's shapes, imported on first use (web3 takes a while to import)."""
-    if name in ("to_web3_log", "from_web3_log"):
-        from rpc.client import web3compat
-
-        return getattr(web3compat, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

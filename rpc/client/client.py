@@ -1,31 +1,27 @@
 """The asynchronous client: :class:`AsyncClient`.
 
-One aiohttp session per client (and one WebSocket connection when the URL is ``ws(s)://``),
-opened on first use and closed by :meth:`AsyncClient.aclose` or ``async with``. Calls that
-only read are retried ``retries`` times with backoff when no answer came (connection
-refused or lost, timeout, HTTP 429/5xx); calls that change server state (installing a filter,
-polling its changes) are not, since a lost answer may hide a done change.
+The client gives JSON-RPC calls their meaning (typed results, range splitting, filters,
+subscriptions, text search); its :class:`~rpc.client.connection.Connection` sends them (one
+aiohttp session, HTTP or WebSocket, opened on first use and closed by
+:meth:`AsyncClient.aclose` or ``async with``; read-only calls retried when no answer came).
+Text search is a component the client holds, :class:`~rpc.client.search.TextSearch`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
-from typing import Any, Final, Literal, overload
+from typing import Any, Literal, overload
 
-import yarl
 from eth_typing import BlockNumber, Hash32
 
-from chainindex.errors import HexError
-from chainindex.hexutil import decode_quantity
+from rpc.client.connection import Connection
 from rpc.client.errors import (
     METHOD_NOT_FOUND,
     ClientError,
     InvalidArgumentError,
+    NodeError,
     ResponseError,
-    RpcError,
-    TransportError,
 )
 from rpc.client.filters import (
     AddressArg,
@@ -37,12 +33,13 @@ from rpc.client.filters import (
     criteria_of,
     encode_block_id,
 )
+from rpc.client.hexcodec import HexFormatError, decode_quantity
 from rpc.client.installed import BlockFilter, LogFilter
 from rpc.client.logs import LogStream, Page, log_pages
 from rpc.client.retry import Backoff
-from rpc.client.search import SearchMethods
+from rpc.client.search import SearchSort, TextSearch
+from rpc.client.searchresult import SearchHit, SearchResult
 from rpc.client.subscription import HeadSubscription, LogSubscription
-from rpc.client.transport import HttpTransport, SessionHolder, Transport, check_url
 from rpc.client.types import (
     Header,
     Log,
@@ -52,26 +49,11 @@ from rpc.client.types import (
     decode_logs,
     decode_status,
 )
-from rpc.client.websocket import WsTransport
 
 __all__ = ["AsyncClient"]
 
-_IDEMPOTENT: Final = frozenset(
-    {
-        "eth_getLogs",
-        "eth_blockNumber",
-        "eth_chainId",
-        "eth_getBlockByNumber",
-        "eth_getFilterLogs",
-        "eth_uninstallFilter",
-        "logfilter_status",
-        "logfilter_search",
-    }
-)
-"""Methods safe to send again when their answer was lost."""
 
-
-class AsyncClient(SearchMethods):
+class AsyncClient:
     """A logfilter (or any Ethereum node) JSON-RPC client. Use ``async with``.
 
     ``url`` is ``http(s)://`` or ``ws(s)://``; subscriptions need a WebSocket: the URL
@@ -91,36 +73,34 @@ class AsyncClient(SearchMethods):
         queue_limit: int = 10_000,
         max_message_bytes: int = 256 * 2**20,
     ) -> None:
-        check_url(url, ("http", "https", "ws", "wss"))
-        if ws_url is not None:
-            check_url(ws_url, ("ws", "wss"))
-        if timeout <= 0 or retries < 0 or queue_limit < 1:
-            raise InvalidArgumentError("timeout and queue_limit must be positive, retries >= 0")
-        self.url = url
-        """Where calls go."""
-        self.timeout = timeout
-        """Seconds to wait for one answer."""
-        self.retries = retries
-        """Extra tries of a read-only call that got no answer."""
-        self.backoff = backoff or Backoff()
-        """Waits between tries and between reconnections."""
+        self.connection = Connection(
+            url, timeout=timeout, retries=retries, backoff=backoff or Backoff(), ws_url=ws_url,
+            headers=headers, queue_limit=queue_limit, max_message_bytes=max_message_bytes,
+        )  # fmt: skip
+        """The transports calls go through (and the retry rule)."""
         self.reconnect_attempts = reconnect_attempts
         """Failed reconnections in a row after which a subscription gives up (None: never)."""
-        self._session = SessionHolder(dict(headers or {}))
-        self._ws: WsTransport | None = None
-        self._transport: Transport
-        is_ws = yarl.URL(url).scheme in ("ws", "wss")
-        if is_ws or ws_url is not None:
-            self._ws = WsTransport(
-                url if is_ws else ws_url or url,
-                session=self._session,
-                max_message_bytes=max_message_bytes,
-                queue_limit=queue_limit,
-            )
-        self._transport = (
-            self._ws if is_ws and self._ws is not None else HttpTransport(url, self._session)
-        )
-        self._closed = False
+        self._text = TextSearch(self.connection)
+
+    @property
+    def url(self) -> str:
+        """Where calls go."""
+        return self.connection.url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for one answer."""
+        return self.connection.timeout
+
+    @property
+    def retries(self) -> int:
+        """Extra tries of a read-only call that got no answer."""
+        return self.connection.retries
+
+    @property
+    def backoff(self) -> Backoff:
+        """Waits between tries and between reconnections."""
+        return self.connection.backoff
 
     # --- lifetime -------------------------------------------------------------------------
 
@@ -137,38 +117,20 @@ class AsyncClient(SearchMethods):
 
     async def aclose(self) -> None:
         """Close the session and connections; calls afterwards fail."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._transport.aclose()
-            if self._ws is not None and self._ws is not self._transport:
-                await self._ws.aclose()
-        finally:
-            await self._session.aclose()
+        await self.connection.aclose()
 
     # --- raw calls ------------------------------------------------------------------------
 
     async def request(self, method: str, *params: Any) -> Any:
         """Call any method with JSON-ready ``params``; its raw ``result``. Read-only methods
         are retried when no answer came."""
-        if self._closed:
-            raise ClientError("the client is closed")
-        attempts = 1 + (self.retries if method in _IDEMPOTENT else 0)
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._transport.request(method, list(params), self.timeout)
-            except TransportError as err:
-                if attempt == attempts or not err.retryable or self._closed:
-                    raise
-            await asyncio.sleep(self.backoff.delay(attempt))
-        raise AssertionError("unreachable")
+        return await self.connection.request(method, *params)
 
     async def _quantity(self, method: str, *params: Any) -> int:
         result = await self.request(method, *params)
         try:
             return decode_quantity(result, method)
-        except HexError as err:
+        except HexFormatError as err:
             raise ResponseError(str(err)) from None
 
     # --- chain ----------------------------------------------------------------------------
@@ -200,7 +162,7 @@ class AsyncClient(SearchMethods):
             return await self.block_number()
         try:
             header = await self.header(block)
-        except RpcError as err:
+        except NodeError as err:
             if err.code != METHOD_NOT_FOUND:
                 raise
             if block == "earliest":
@@ -332,6 +294,49 @@ class AsyncClient(SearchMethods):
             raise ResponseError(f"eth_uninstallFilter: expected true or false, got {result!r}")
         return result
 
+    # --- text search (a logfilter server's logfilter_search) ------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        from_block: BlockId | str | None = None,
+        to_block: BlockId | str | None = None,
+        address: AddressArg = None,
+        topics: TopicsArg = None,
+        limit: int = 20,
+        after: str | None = None,
+        highlight: bool = False,
+        sort: SearchSort = "relevance",
+    ) -> SearchResult:
+        """``logfilter_search``: one page of a text search over decoded logs (Lucene query
+        syntax, e.g. ``'event:NameRegistered AND name:vitalik*'``). Blocks, ``address`` and
+        ``topics`` as for ``get_logs`` (an absent bound leaves that side open); ``after`` is
+        the ``cursor`` of the previous page."""
+        return await self._text.search(
+            query, from_block=from_block, to_block=to_block, address=address, topics=topics,
+            limit=limit, after=after, highlight=highlight, sort=sort,
+        )  # fmt: skip
+
+    def iter_search(
+        self,
+        query: str,
+        *,
+        from_block: BlockId | str | None = None,
+        to_block: BlockId | str | None = None,
+        address: AddressArg = None,
+        topics: TopicsArg = None,
+        page_size: int = 100,
+        highlight: bool = False,
+        sort: SearchSort = "relevance",
+    ) -> AsyncGenerator[SearchHit, None]:
+        """Every hit of a search in order, fetched ``page_size`` at a time through the
+        cursor (the next page once the current one is consumed)."""
+        return self._text.iter_search(
+            query, from_block=from_block, to_block=to_block, address=address, topics=topics,
+            page_size=page_size, highlight=highlight, sort=sort,
+        )  # fmt: skip
+
     # --- subscriptions --------------------------------------------------------------------
 
     @overload
@@ -362,7 +367,8 @@ class AsyncClient(SearchMethods):
         """An ``eth_subscribe`` that reconnects, fills gaps and surfaces reorgs (see
         :mod:`rpc.client.subscription`). Subscribes on ``async with`` (or the first
         ``anext``); ``criteria`` holds addresses and topics only."""
-        if self._ws is None:
+        ws = self.connection.ws
+        if ws is None:
             raise InvalidArgumentError(
                 f"subscriptions need a WebSocket: {self.url} is HTTP (give ws_url=...)"
             )
@@ -376,11 +382,11 @@ class AsyncClient(SearchMethods):
         }
         if kind == "logs":
             f = criteria_of(criteria, None, None, None, None, None)
-            return LogSubscription(self, self._ws, f, detect_reorgs=detect_reorgs, **options)
+            return LogSubscription(self, ws, f, detect_reorgs=detect_reorgs, **options)
         if kind == "newHeads":
             if criteria is not None:
                 raise InvalidArgumentError("a newHeads subscription takes no criteria")
-            return HeadSubscription(self, self._ws, **options)
+            return HeadSubscription(self, ws, **options)
         raise InvalidArgumentError(f"unknown subscription kind {kind!r} (logs or newHeads)")
 
 

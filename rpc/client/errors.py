@@ -1,4 +1,8 @@
-"""The client library's errors, all under :class:`bloombits.errors.LogfilterError`.
+"""The client library's errors, under their own root :class:`ClientError`.
+
+The client is a library for any Ethereum node, so its errors do not derive from the
+server's (:class:`bloombits.errors.LogfilterError`): catching :class:`ClientError` catches
+every deliberate failure of the client and nothing else.
 
 ::
 
@@ -7,14 +11,16 @@
     ├── TransportError               the server could not be reached or the connection failed
     │   └── RequestTimeoutError      no answer within the client's timeout
     ├── ResponseError                an answer that is not what JSON-RPC or the method promise
-    └── RpcError                     the server answered with a JSON-RPC error object
+    ├── SubscriptionEndedError       a subscription's buffer gets no more notifications
+    │                                (internal: the subscription re-subscribes)
+    └── NodeError                    the node answered with a JSON-RPC error object
         └── LimitError               a range or result-count limit (the query can be split)
             └── BlockLimitError      a single block is over the limit: cannot be split further
 
-Every error carries ``code``, ``message`` and ``data``: for :class:`RpcError` those of the
+Every error carries ``code``, ``message`` and ``data``: for :class:`NodeError` those of the
 JSON-RPC error object, for the others ``code`` is None.
 
-:func:`rpc_error` classifies an error object: ``-32005`` with ``data.from``/``data.to`` (the
+:func:`node_error` classifies an error object: ``-32005`` with ``data.from``/``data.to`` (the
 logfilter contract, Infura), or a message in one of the wordings common providers use
 ("query returned more than 10000 results", "query exceeds max block range 100000",
 "Log response size exceeded ... [0x1, 0x2]", ...) is a :class:`LimitError`, with the
@@ -24,9 +30,7 @@ suggested narrower range when the data or the message carries one.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
-
-from bloombits.errors import LogfilterError
+from typing import Any, Final, Literal
 
 __all__ = [
     "LIMIT_CODE",
@@ -36,11 +40,12 @@ __all__ = [
     "ClientError",
     "InvalidArgumentError",
     "LimitError",
+    "NodeError",
     "RequestTimeoutError",
     "ResponseError",
-    "RpcError",
+    "SubscriptionEndedError",
     "TransportError",
-    "rpc_error",
+    "node_error",
 ]
 
 LIMIT_CODE: Final = -32005
@@ -51,7 +56,7 @@ METHOD_NOT_FOUND: Final = -32601
 """JSON-RPC code of a method the server does not have."""
 
 
-class ClientError(LogfilterError):
+class ClientError(Exception):
     """Root of the client library's errors."""
 
     def __init__(self, message: str, *, code: int | None = None, data: Any = None) -> None:
@@ -88,8 +93,19 @@ class ResponseError(ClientError):
     JSON, a response without result, a log with a bad hex field...)."""
 
 
-class RpcError(ClientError):
-    """The server answered with a JSON-RPC error object."""
+class SubscriptionEndedError(ClientError):
+    """A subscription's buffer (:class:`~rpc.client.websocket.SubscriptionBuffer`) has no more
+    notifications: ``reason`` is ``"dropped"`` (the connection went away) or ``"overflow"``
+    (the consumer fell too far behind). The subscription catches it and re-subscribes."""
+
+    def __init__(self, reason: Literal["dropped", "overflow"]) -> None:
+        super().__init__(f"subscription ended: {reason}")
+        self.reason: Literal["dropped", "overflow"] = reason
+        """Why it ended."""
+
+
+class NodeError(ClientError):
+    """The node (a logfilter server or any other) answered with a JSON-RPC error object."""
 
     def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
         super().__init__(f"{method}: {message} (code {code})", code=code, data=data)
@@ -100,7 +116,7 @@ class RpcError(ClientError):
         """The error message exactly as the server gave it."""
 
 
-class LimitError(RpcError):
+class LimitError(NodeError):
     """A range or result-count limit: the same query over a narrower range would succeed."""
 
     def __init__(
@@ -228,9 +244,9 @@ def is_limit_message(message: str) -> bool:
     return _LIMIT_WORDINGS.search(message) is not None
 
 
-def rpc_error(method: str, code: int, message: str, data: Any = None) -> RpcError:
+def node_error(method: str, code: int, message: str, data: Any = None) -> NodeError:
     """The error for a JSON-RPC error object: a :class:`LimitError` when it is one (by code
-    and data, or by its wording), an :class:`RpcError` otherwise."""
+    and data, or by its wording), a :class:`NodeError` otherwise."""
     range_in_data = isinstance(data, dict) and "from" in data and "to" in data
     if (code == LIMIT_CODE and range_in_data) or is_limit_message(message):
         kind = data.get("limit") if isinstance(data, dict) else None
@@ -248,4 +264,4 @@ def rpc_error(method: str, code: int, message: str, data: Any = None) -> RpcErro
             kind=kind if isinstance(kind, str) else None,
             maximum=maximum,
         )
-    return RpcError(method, code, message, data)
+    return NodeError(method, code, message, data)

@@ -21,9 +21,14 @@ from typing import Any, Final, Literal, TypeAlias, get_args
 
 from eth_typing import Address, BlockNumber, Hash32
 
-from chainindex.errors import HexError
-from chainindex.hexutil import decode_data, decode_quantity, encode_data, encode_quantity
 from rpc.client.errors import InvalidArgumentError
+from rpc.client.hexcodec import (
+    HexFormatError,
+    decode_data,
+    decode_quantity,
+    encode_data,
+    encode_quantity,
+)
 
 __all__ = [
     "MAX_TOPICS",
@@ -70,7 +75,7 @@ def block_id(value: object, what: str) -> BlockId:
         if value.startswith(("0x", "0X")):
             try:
                 return BlockNumber(decode_quantity(value, what))
-            except HexError as err:
+            except HexFormatError as err:
                 raise InvalidArgumentError(str(err)) from None
         raise InvalidArgumentError(
             f"{what}: unknown block tag {value!r} (use a number, "
@@ -92,7 +97,7 @@ def _bytes(value: object, size: int, what: str) -> bytes:
         return raw
     try:
         return decode_data(value, what, size=size)
-    except HexError as err:
+    except HexFormatError as err:
         raise InvalidArgumentError(str(err)) from None
 
 

@@ -2,7 +2,7 @@
 whose ``async with`` block uninstalls them on exit.
 
 The server drops a filter nobody polled for five minutes; polling it afterwards is an
-:class:`~rpc.client.errors.RpcError` ("filter not found").
+:class:`~rpc.client.errors.NodeError` ("filter not found").
 """
 
 from __future__ import annotations

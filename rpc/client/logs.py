@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from rpc.client.errors import TIMEOUT_CODE, BlockLimitError, LimitError, RpcError
+from rpc.client.errors import TIMEOUT_CODE, BlockLimitError, LimitError, NodeError
 from rpc.client.filters import BlockId, Filter
 from rpc.client.paging import RangePager
 from rpc.client.types import Log
@@ -47,7 +47,7 @@ class Page:
     """Every matching log of those blocks."""
 
 
-def _narrow(pager: RangePager, error: RpcError) -> bool:
+def _narrow(pager: RangePager, error: NodeError) -> bool:
     """Narrow the pager's page after ``error``; False when it cannot be narrowed. A results
     limit the server states (``data.max``) also sets later pages to aim at half of it, so a
     denser stretch of chain rarely costs another refusal."""
@@ -62,7 +62,7 @@ def _narrow(pager: RangePager, error: RpcError) -> bool:
     return pager.too_large(suggested_to, block_range_limit=block_range)
 
 
-def _splittable(error: RpcError) -> bool:
+def _splittable(error: NodeError) -> bool:
     return isinstance(error, LimitError) or error.code == TIMEOUT_CODE
 
 
@@ -85,11 +85,11 @@ async def log_pages(
             raise BlockLimitError(criteria.block_hash, err) from err
         yield Page(None, None, sorted(logs, key=_order))
         return
-    first_error: RpcError | None = None
+    first_error: NodeError | None = None
     if page_blocks is None:
         try:
             logs = await fetch(criteria)
-        except RpcError as err:
+        except NodeError as err:
             if not _splittable(err):
                 raise
             first_error = err
@@ -121,7 +121,7 @@ async def log_pages(
         start, end = pager.page()
         try:
             logs = await fetch(criteria.with_range(start, end))
-        except RpcError as err:
+        except NodeError as err:
             if not _splittable(err):
                 raise
             if not _narrow(pager, err):

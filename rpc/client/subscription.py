@@ -31,12 +31,17 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, Self, TypeVar
 
-from chainindex.types import Header
-from rpc.client.errors import METHOD_NOT_FOUND, ClientError, RpcError, TransportError
+from rpc.client.errors import (
+    METHOD_NOT_FOUND,
+    ClientError,
+    NodeError,
+    SubscriptionEndedError,
+    TransportError,
+)
 from rpc.client.filters import Filter
 from rpc.client.retry import Backoff
-from rpc.client.types import Log, decode_header, decode_log
-from rpc.client.websocket import Channel, ChannelEndedError, WsTransport
+from rpc.client.types import Header, Log, decode_header, decode_log
+from rpc.client.websocket import SubscriptionBuffer, WsTransport
 from rpc.client.window import LogWindow
 
 if TYPE_CHECKING:
@@ -53,7 +58,7 @@ _BACKFILL_PAGE_LOGS = 10_000
 
 
 class Subscription(Generic[T]):
-    """What both kinds share: the channel, reconnecting, the delivery queue, closing."""
+    """What both kinds share: the buffer, reconnecting, the delivery queue, closing."""
 
     def __init__(
         self,
@@ -72,7 +77,7 @@ class Subscription(Generic[T]):
         self._backoff = backoff
         self._attempts = reconnect_attempts
         self._timeout = timeout
-        self._channel: Channel | None = None
+        self._buffer: SubscriptionBuffer | None = None
         self._ready: deque[T] = deque()
         self._backlog: AsyncIterator[list[T]] | None = None
         self._failures = 0
@@ -82,9 +87,9 @@ class Subscription(Generic[T]):
     @property
     def ids(self) -> list[str]:
         """The server's current subscription ids (they change on re-subscribing)."""
-        return list(self._channel.ids) if self._channel is not None else []
+        return list(self._buffer.ids) if self._buffer is not None else []
 
-    async def _subscribe(self) -> Channel:
+    async def _subscribe(self) -> SubscriptionBuffer:
         raise NotImplementedError
 
     async def _begin(self) -> None:
@@ -105,14 +110,14 @@ class Subscription(Generic[T]):
             return
         if self._closed:
             raise ClientError("the subscription is closed")
-        if self._channel is None:
-            self._channel = await self._subscribe()
+        if self._buffer is None:
+            self._buffer = await self._subscribe()
         await self._begin()
         self._started = True
 
     async def _recover(self, cause: str) -> None:
         """Re-subscribe after a drop or an overflow, and schedule the gap's backfill."""
-        old, self._channel = self._channel, None
+        old, self._buffer = self._buffer, None
         self._backlog = None
         if old is not None:
             # the old subscription dies with its connection anyway
@@ -122,7 +127,7 @@ class Subscription(Generic[T]):
             if self._failures:
                 await asyncio.sleep(self._backoff.delay(self._failures))
             try:
-                self._channel = await self._subscribe()
+                self._buffer = await self._subscribe()
             except TransportError as err:
                 self._failures += 1
                 if self._attempts is not None and self._failures >= self._attempts:
@@ -144,7 +149,7 @@ class Subscription(Generic[T]):
                 raise StopAsyncIteration
             if self._ready:
                 return self._ready.popleft()
-            if self._channel is None:  # a recovery was interrupted (cancelled): resume it
+            if self._buffer is None:  # a recovery was interrupted (cancelled): resume it
                 await self._recover("not subscribed")
                 continue
             if self._backlog is not None:
@@ -166,8 +171,8 @@ class Subscription(Generic[T]):
                     self._take(batch)
                 continue
             try:
-                subscription, result = await self._channel.get()
-            except ChannelEndedError as end:
+                subscription, result = await self._buffer.get()
+            except SubscriptionEndedError as end:
                 await self._recover(f"connection {end.reason}")
                 continue
             self._failures = 0
@@ -192,10 +197,10 @@ class Subscription(Generic[T]):
         if isinstance(backlog, AsyncGenerator):
             await backlog.aclose()
         self._ready.clear()
-        channel, self._channel = self._channel, None
-        if channel is not None:
+        buffer, self._buffer = self._buffer, None
+        if buffer is not None:
             with contextlib.suppress(ClientError):
-                await self._transport.unsubscribe(channel, self._timeout)
+                await self._transport.unsubscribe(buffer, self._timeout)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -250,16 +255,16 @@ class LogSubscription(Subscription[Log]):
         None before it started."""
         return self._start
 
-    async def _subscribe(self) -> Channel:
-        channel = await self._transport.subscribe(["logs", self._params], self._timeout)
+    async def _subscribe(self) -> SubscriptionBuffer:
+        buffer = await self._transport.subscribe(["logs", self._params], self._timeout)
         if self._detect_reorgs:
             try:
-                await self._transport.subscribe(["newHeads"], self._timeout, channel)
+                await self._transport.subscribe(["newHeads"], self._timeout, buffer)
             except BaseException:
-                self._transport.forget(channel)
+                self._transport.forget(buffer)
                 raise
-            self._heads_id = channel.ids[-1]
-        return channel
+            self._heads_id = buffer.ids[-1]
+        return buffer
 
     async def _begin(self) -> None:
         self._start = await self.client.block_number() + 1
@@ -342,7 +347,7 @@ class HeadSubscription(Subscription[Header]):
         self._seen: dict[int, bytes] = {}
         self._last = -1
 
-    async def _subscribe(self) -> Channel:
+    async def _subscribe(self) -> SubscriptionBuffer:
         return await self._transport.subscribe(["newHeads"], self._timeout)
 
     async def _begin(self) -> None:
@@ -376,7 +381,7 @@ class HeadSubscription(Subscription[Header]):
                 if header is None:
                     return  # the chain got shorter meanwhile: the next heads will come live
                 yield [header]
-        except RpcError as err:
+        except NodeError as err:
             if err.code != METHOD_NOT_FOUND:
                 raise
 

@@ -1,49 +1,39 @@
 """The synchronous facade: :class:`Client`, for scripts, notebooks and threaded programs.
 
-A :class:`Client` owns a private event loop running in a background (daemon) thread and an
-:class:`~rpc.client.client.AsyncClient` living on it. Each method submits the async
-method's coroutine to that loop and waits for its result, so any number of plain threads
-may share one client; the loop serialises nothing but the I/O. Iterators (``iter_logs``,
-``subscribe``) fetch their next item the same way. :meth:`Client.close` (or ``with``)
-closes the async client, cancels what is still running on the loop, stops the loop and
-joins the thread.
+A :class:`Client` holds an :class:`~rpc.client.client.AsyncClient` living on a private event
+loop, which a :class:`~rpc.client.loopthread.LoopThread` runs in a background (daemon)
+thread. Each method submits the async method's coroutine to that loop and waits for its
+result, so any number of plain threads may share one client; the loop serialises nothing but
+the I/O. Iterators (``iter_logs``, ``iter_search``, ``subscribe``) fetch their next item the
+same way. :meth:`Client.close` (or ``with``) closes the async client, cancels what is still
+running on the loop, stops the loop and joins the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from eth_typing import BlockNumber, Hash32
 
 from rpc.client.client import AsyncClient
-from rpc.client.errors import ClientError, InvalidArgumentError
+from rpc.client.errors import InvalidArgumentError
 from rpc.client.filters import AddressArg, BlockId, Criteria, TopicsArg
 from rpc.client.installed import BlockFilter, LogFilter
-from rpc.client.search import SyncSearchMethods
+from rpc.client.loopthread import LoopThread
+from rpc.client.search import SearchSort
+from rpc.client.searchresult import SearchHit, SearchResult
 from rpc.client.subscription import HeadSubscription, LogSubscription, Subscription
 from rpc.client.types import Header, Log, Status
 
 __all__ = ["Client", "SyncBlockFilter", "SyncLogFilter", "SyncSubscription"]
 
 T = TypeVar("T")
-_END: Any = object()
-_POLL_SECONDS = 0.5
-"""How often a waiting caller checks that the client was not closed under it."""
 
 
-async def _next(iterator: AsyncIterator[T]) -> T:
-    try:
-        return await anext(iterator)
-    except StopAsyncIteration:
-        return _END  # type: ignore[no-any-return]  # a sentinel, not a T
-
-
-class Client(SyncSearchMethods):
+class Client:
     """A blocking client: the same methods as :class:`AsyncClient`, without ``await``.
 
     Takes the same arguments as :class:`AsyncClient`. Use ``with Client(url) as c:`` or call
@@ -52,13 +42,7 @@ class Client(SyncSearchMethods):
 
     def __init__(self, url: str, **options: Any) -> None:
         self._async = AsyncClient(url, **options)
-        self._loop = asyncio.new_event_loop()
-        self._closed = False
-        self._closing = False
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name=f"logfilter-client {url}", daemon=True
-        )
-        self._thread.start()
+        self._runner = LoopThread(f"logfilter-client {url}")
 
     @property
     def aio(self) -> AsyncClient:
@@ -68,47 +52,10 @@ class Client(SyncSearchMethods):
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The private event loop."""
-        return self._loop
+        return self._runner.loop
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._closed or self._closing:
-            coro.close()
-            raise ClientError("the client is closed")
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise ClientError("the synchronous client cannot be called from its own loop")
-        return self._wait(asyncio.run_coroutine_threadsafe(coro, self._loop))
-
-    def _wait(self, future: concurrent.futures.Future[T]) -> T:
-        try:
-            while True:
-                try:
-                    return future.result(timeout=_POLL_SECONDS)
-                except TimeoutError:
-                    if future.done():
-                        raise  # the call itself raised TimeoutError
-                    if self._closed:  # closed meanwhile: this call will never finish
-                        raise ClientError("the client was closed while waiting") from None
-        except concurrent.futures.CancelledError:
-            if self._closing or self._closed:
-                raise ClientError("the client was closed while waiting") from None
-            raise
-        except BaseException:
-            future.cancel()  # e.g. KeyboardInterrupt while waiting: stop the work too
-            raise
-
-    def _iterate(
-        self, iterator: AsyncIterator[T], close: Callable[[], Coroutine[Any, Any, None]]
-    ) -> Iterator[T]:
-        try:
-            while True:
-                item = self._run(_next(iterator))
-                if item is _END:
-                    return
-                yield item
-        finally:
-            if not (self._closed or self._closing):
-                self._run(close())
+        return self._runner.run(coro)
 
     # --- lifetime -------------------------------------------------------------------------
 
@@ -125,25 +72,7 @@ class Client(SyncSearchMethods):
 
     def close(self) -> None:
         """Close the async client, cancel what still runs on the loop, stop the thread."""
-        if self._closed:
-            return
-        self._closing = True
-        try:
-            self._wait(asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop))
-        finally:
-            self._closed = True
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
-
-    async def _shutdown(self) -> None:
-        await self._async.aclose()
-        current = asyncio.current_task()
-        others = [t for t in asyncio.all_tasks() if t is not current]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-        await self._loop.shutdown_asyncgens()
+        self._runner.close(self._async.aclose)
 
     # --- methods --------------------------------------------------------------------------
 
@@ -215,7 +144,7 @@ class Client(SyncSearchMethods):
             page_blocks=page_blocks,
             page_logs=page_logs,
         )
-        return self._iterate(stream, stream.aclose)
+        return self._runner.iterate(stream, stream.aclose)
 
     def new_filter(
         self,
@@ -233,11 +162,11 @@ class Client(SyncSearchMethods):
                 criteria, from_block=from_block, to_block=to_block, address=address, topics=topics
             )
         )
-        return SyncLogFilter(self, installed)
+        return SyncLogFilter(self._runner, installed)
 
     def new_block_filter(self) -> SyncBlockFilter:
         """``eth_newBlockFilter`` (``with`` uninstalls it)."""
-        return SyncBlockFilter(self, self._run(self._async.new_block_filter()))
+        return SyncBlockFilter(self._runner, self._run(self._async.new_block_filter()))
 
     def get_filter_changes(self, filter_id: str) -> list[Log] | list[Hash32]:
         """``eth_getFilterChanges``."""
@@ -250,6 +179,47 @@ class Client(SyncSearchMethods):
     def uninstall_filter(self, filter_id: str) -> bool:
         """``eth_uninstallFilter``."""
         return self._run(self._async.uninstall_filter(filter_id))
+
+    def search(
+        self,
+        query: str,
+        *,
+        from_block: BlockId | str | None = None,
+        to_block: BlockId | str | None = None,
+        address: AddressArg = None,
+        topics: TopicsArg = None,
+        limit: int = 20,
+        after: str | None = None,
+        highlight: bool = False,
+        sort: SearchSort = "relevance",
+    ) -> SearchResult:
+        """One page of a text search (see :meth:`AsyncClient.search`)."""
+        return self._run(
+            self._async.search(
+                query, from_block=from_block, to_block=to_block, address=address,
+                topics=topics, limit=limit, after=after, highlight=highlight, sort=sort,
+            )
+        )  # fmt: skip
+
+    def iter_search(
+        self,
+        query: str,
+        *,
+        from_block: BlockId | str | None = None,
+        to_block: BlockId | str | None = None,
+        address: AddressArg = None,
+        topics: TopicsArg = None,
+        page_size: int = 100,
+        highlight: bool = False,
+        sort: SearchSort = "relevance",
+    ) -> Iterator[SearchHit]:
+        """Every hit of a search, one page in memory (see :meth:`AsyncClient.iter_search`).
+        Close the generator (or exhaust it) to release the page."""
+        hits = self._async.iter_search(
+            query, from_block=from_block, to_block=to_block, address=address, topics=topics,
+            page_size=page_size, highlight=highlight, sort=sort,
+        )  # fmt: skip
+        return self._runner.iterate(hits, hits.aclose)
 
     @overload
     def subscribe(
@@ -282,25 +252,25 @@ class Client(SyncSearchMethods):
             if criteria is not None:
                 raise InvalidArgumentError("a newHeads subscription takes no criteria")
             heads: HeadSubscription = self._async.subscribe("newHeads", reorg_depth=reorg_depth)
-            return SyncSubscription(self, heads)
+            return SyncSubscription(self._runner, heads)
         logs: LogSubscription = self._async.subscribe(
             kind, criteria, reorg_depth=reorg_depth, detect_reorgs=detect_reorgs
         )
-        return SyncSubscription(self, logs)
+        return SyncSubscription(self._runner, logs)
 
 
 class SyncSubscription(Generic[T]):
     """A blocking subscription: iterate it; ``with`` (or :meth:`close`) unsubscribes."""
 
-    def __init__(self, client: Client, subscription: Subscription[T]) -> None:
+    def __init__(self, runner: LoopThread, subscription: Subscription[T]) -> None:
         self.subscription = subscription
         """The async subscription behind it."""
-        self._client = client
-        self._items = client._iterate(subscription, subscription.aclose)
+        self._runner = runner
+        self._items = runner.iterate(subscription, subscription.aclose)
 
     def start(self) -> None:
         """Subscribe now (otherwise at the first ``next``)."""
-        self._client._run(self.subscription.start())
+        self._runner.run(self.subscription.start())
 
     def __iter__(self) -> Iterator[T]:
         return self
@@ -323,24 +293,24 @@ class SyncSubscription(Generic[T]):
 class SyncLogFilter:
     """A blocking handle on an installed log filter."""
 
-    def __init__(self, client: Client, installed: LogFilter) -> None:
+    def __init__(self, runner: LoopThread, installed: LogFilter) -> None:
         self.installed = installed
         """The async handle."""
         self.id = installed.id
         """The server's filter id."""
-        self._client = client
+        self._runner = runner
 
     def changes(self) -> list[Log]:
         """Logs since the last poll."""
-        return self._client._run(self.installed.changes())
+        return self._runner.run(self.installed.changes())
 
     def logs(self) -> list[Log]:
         """Every log matching the filter."""
-        return self._client._run(self.installed.logs())
+        return self._runner.run(self.installed.logs())
 
     def uninstall(self) -> bool:
         """``eth_uninstallFilter``."""
-        return self._client._run(self.installed.uninstall())
+        return self._runner.run(self.installed.uninstall())
 
     def __enter__(self) -> SyncLogFilter:
         return self
@@ -351,26 +321,26 @@ class SyncLogFilter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._client._run(self.installed.__aexit__(exc_type, exc, tb))
+        self._runner.run(self.installed.__aexit__(exc_type, exc, tb))
 
 
 class SyncBlockFilter:
     """A blocking handle on an installed block filter."""
 
-    def __init__(self, client: Client, installed: BlockFilter) -> None:
+    def __init__(self, runner: LoopThread, installed: BlockFilter) -> None:
         self.installed = installed
         """The async handle."""
         self.id = installed.id
         """The server's filter id."""
-        self._client = client
+        self._runner = runner
 
     def changes(self) -> list[Hash32]:
         """Hashes of blocks since the last poll."""
-        return self._client._run(self.installed.changes())
+        return self._runner.run(self.installed.changes())
 
     def uninstall(self) -> bool:
         """``eth_uninstallFilter``."""
-        return self._client._run(self.installed.uninstall())
+        return self._runner.run(self.installed.uninstall())
 
     def __enter__(self) -> SyncBlockFilter:
         return self
@@ -381,4 +351,4 @@ class SyncBlockFilter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._client._run(self.installed.__aexit__(exc_type, exc, tb))
+        self._runner.run(self.installed.__aexit__(exc_type, exc, tb))

@@ -1,7 +1,7 @@
 """JSON-RPC 2.0 for the client: the transport protocol, the answer checks both transports
 share, and HTTP(S) (the WebSocket transport is in :mod:`rpc.client.websocket`).
 
-A transport sends one call and returns its ``result``, or raises: :class:`RpcError` (or
+A transport sends one call and returns its ``result``, or raises: :class:`NodeError` (or
 :class:`LimitError`) for an error answer, :class:`ResponseError` for an answer that is not
 JSON-RPC, :class:`TransportError` / :class:`RequestTimeoutError` when no answer came. It never
 retries: the client decides what is safe to retry.
@@ -22,7 +22,7 @@ from rpc.client.errors import (
     RequestTimeoutError,
     ResponseError,
     TransportError,
-    rpc_error,
+    node_error,
 )
 
 __all__ = [
@@ -100,7 +100,7 @@ def result_of(method: str, body: object, url: str) -> Any:
             raise ResponseError(
                 f"{method}: malformed JSON-RPC error object: {_snippet(str(error))}"
             )
-        raise rpc_error(method, code, message, error.get("data"))
+        raise node_error(method, code, message, error.get("data"))
     if "result" not in body:
         raise ResponseError(f"{method}: JSON-RPC response from {url} without result or error")
     return body["result"]

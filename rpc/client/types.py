@@ -1,13 +1,14 @@
 """What the client returns: frozen dataclasses of bytes and ints, decoded strictly from JSON.
 
 The decoders here are the client's JSON-RPC edge: every hex string goes through
-:mod:`chainindex.hexutil` (no leading zeros in quantities, even-length data, exact sizes for
+:mod:`rpc.client.hexcodec` (no leading zeros in quantities, even-length data, exact sizes for
 addresses and hashes), and any departure is a :class:`~rpc.client.errors.ResponseError`
 naming the field, never a half-decoded object.
 
-:class:`Log` has the fields and field order of :class:`chainindex.types.Log`; only
-``block_timestamp`` may be None here, because nodes before geth 1.16 (and others) do not send
-``blockTimestamp``. Heads are :class:`chainindex.types.Header`.
+:class:`Log` and :class:`Header` have the fields and field order of the server's
+:class:`chainindex.types.Log` and :class:`chainindex.types.Header` (the client has its own, to
+stand alone); only ``block_timestamp`` may be None here, because nodes before geth 1.16 (and
+others) do not send ``blockTimestamp``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from typing import Any, TypeVar
 
 from eth_typing import Address, BlockNumber, Hash32
 
-from chainindex.errors import HexError
-from chainindex.hexutil import decode_address, decode_data, decode_hash, decode_quantity
-from chainindex.types import Header
 from rpc.client.errors import ResponseError
+from rpc.client.hexcodec import (
+    HexFormatError,
+    decode_address,
+    decode_data,
+    decode_hash,
+    decode_quantity,
+)
 
 __all__ = [
     "BlockRef",
@@ -63,6 +68,22 @@ class Log:
     """Position of the log in the block (counted across all its transactions)."""
     removed: bool = False
     """True when the log was undone by a reorg (filter changes and subscriptions only)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The parts of a block header the client decodes (``newHeads``, ``eth_getBlockByNumber``)."""
+
+    number: BlockNumber
+    """Height of the block."""
+    hash: Hash32
+    """keccak256 of the RLP header, as the node reports it."""
+    parent_hash: Hash32
+    """Hash of the block this one extends."""
+    timestamp: int
+    """Unix time of the block, seconds."""
+    logs_bloom: bytes
+    """The 256-byte bloom of every log in the block."""
 
 
 def log_key(log: Log) -> tuple[bytes, int]:
@@ -111,7 +132,7 @@ def _field(obj: dict[str, Any], key: str, decode: Callable[[object, str], T], wh
         raise ResponseError(f"{what}: missing field {key!r}")
     try:
         return decode(obj[key], key)
-    except HexError as err:
+    except HexFormatError as err:
         raise ResponseError(f"{what}: {err}") from None
 
 
@@ -171,7 +192,7 @@ def decode_log(value: object, what: str = "log") -> Log:
     """A log object of ``eth_getLogs``, filter changes or a ``logs`` notification.
 
     Well-formed logs (lowercase hex, as nodes send) take a fast path; anything else goes
-    through :mod:`chainindex.hexutil`, which accepts what it allows (upper-case digits) and
+    through :mod:`rpc.client.hexcodec`, which accepts what it allows (upper-case digits) and
     names the field and the fault of the rest.
     """
     try:
@@ -187,7 +208,7 @@ def _decode_log_strictly(value: object, what: str) -> Log:
         raise ResponseError(f"{what}: topics: expected a list of at most 4 hashes")
     try:
         decoded_topics = tuple(decode_hash(t, "topics") for t in topics)
-    except HexError as err:
+    except HexFormatError as err:
         raise ResponseError(f"{what}: {err}") from None
     removed = obj.get("removed", False)
     if not isinstance(removed, bool):
@@ -225,7 +246,7 @@ def decode_hashes(value: object, what: str) -> list[Hash32]:
         raise ResponseError(f"{what}: expected a list of hashes, got {str(value)[:60]!r}")
     try:
         return [decode_hash(item, f"hash {i}") for i, item in enumerate(value)]
-    except HexError as err:
+    except HexFormatError as err:
         raise ResponseError(f"{what}: {err}") from None
 
 

@@ -3,9 +3,14 @@
 :class:`WsTransport` keeps one connection, opened on first use and again on the first use
 after it dropped. A reader task, owned by the transport and cancelled by :meth:`aclose`,
 routes answers to their callers by id and notifications to their subscription's
-:class:`Channel`. When the connection drops, calls in flight fail with
-:class:`~rpc.client.errors.TransportError` and every channel ends with ``"dropped"``;
+:class:`SubscriptionBuffer`. When the connection drops, calls in flight fail with
+:class:`~rpc.client.errors.TransportError` and every buffer ends with ``"dropped"``;
 subscriptions then re-subscribe (see :mod:`rpc.client.subscription`).
+
+A :class:`SubscriptionBuffer` is bounded and, unlike the channels of
+:mod:`bloombits.channel` (which make the producer wait), never blocks the reader: past its
+limit it stops keeping notifications and ends with ``"overflow"``, and the subscription
+backfills what it missed.
 """
 
 from __future__ import annotations
@@ -17,26 +22,21 @@ from typing import Any, Literal
 
 import aiohttp
 
-from rpc.client.errors import RequestTimeoutError, ResponseError, TransportError
+from rpc.client.errors import (
+    RequestTimeoutError,
+    ResponseError,
+    SubscriptionEndedError,
+    TransportError,
+)
 from rpc.client.transport import SessionHolder, loads, request_body, result_of
 
-__all__ = ["Channel", "ChannelEndedError", "WsTransport"]
+__all__ = ["SubscriptionBuffer", "WsTransport"]
 
 
-class ChannelEndedError(Exception):
-    """A :class:`Channel` has no more notifications: ``reason`` is ``"dropped"`` (the
-    connection went away) or ``"overflow"`` (the consumer fell too far behind)."""
-
-    def __init__(self, reason: Literal["dropped", "overflow"]) -> None:
-        super().__init__(reason)
-        self.reason: Literal["dropped", "overflow"] = reason
-        """Why it ended."""
-
-
-class Channel:
+class SubscriptionBuffer:
     """The notifications of one or more server-side subscriptions sharing a consumer, in
     arrival order, as ``(subscription id, result)`` pairs, at most ``limit`` waiting. Past the
-    limit, later notifications are not kept and the channel ends with ``"overflow"`` once the
+    limit, later notifications are not kept and the buffer ends with ``"overflow"`` once the
     kept ones are consumed: the subscription then re-subscribes and backfills, as after a
     dropped connection, so nothing is lost and memory stays bounded.
     """
@@ -71,10 +71,11 @@ class Channel:
         return self._ended is not None
 
     async def get(self) -> tuple[str, object]:
-        """The next notification; raises :class:`ChannelEndedError` when there is none to come."""
+        """The next notification; raises :class:`~rpc.client.errors.SubscriptionEndedError`
+        when there is none to come."""
         while not self._items:
             if self._ended is not None:
-                raise ChannelEndedError(self._ended)
+                raise SubscriptionEndedError(self._ended)
             self._wakeup.clear()
             await self._wakeup.wait()
         return self._items.popleft()
@@ -104,8 +105,8 @@ class WsTransport:
         self._reader: asyncio.Task[None] | None = None
         self._connecting: asyncio.Lock | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[asyncio.Future[object], Channel | None]] = {}
-        self._channels: dict[str, Channel] = {}
+        self._pending: dict[int, tuple[asyncio.Future[object], SubscriptionBuffer | None]] = {}
+        self._buffers: dict[str, SubscriptionBuffer] = {}
         self._closed = False
 
     async def _connection(self, time_limit: float) -> aiohttp.ClientWebSocketResponse:
@@ -165,9 +166,9 @@ class WsTransport:
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
-        for channel in self._channels.values():
-            channel.drop()
-        self._channels.clear()
+        for buffer in self._buffers.values():
+            buffer.drop()
+        self._buffers.clear()
 
     def _dispatch(self, body: object) -> None:
         for item in body if isinstance(body, list) else [body]:
@@ -177,32 +178,36 @@ class WsTransport:
                 params = item.get("params")
                 if isinstance(params, dict):
                     subscription = str(params.get("subscription"))
-                    channel = self._channels.get(subscription)
-                    if channel is not None:
-                        channel.push(subscription, params.get("result"))
+                    buffer = self._buffers.get(subscription)
+                    if buffer is not None:
+                        buffer.push(subscription, params.get("result"))
                 continue
             request_id = item.get("id")
             entry = self._pending.pop(request_id, None) if isinstance(request_id, int) else None
             if entry is None:
                 continue
-            future, channel = entry
-            if channel is not None and isinstance(item.get("result"), str):
+            future, buffer = entry
+            if buffer is not None and isinstance(item.get("result"), str):
                 # Registered here, before the next message is read: the server may send the
                 # first notification right after the answer.
-                channel.ids.append(item["result"])
-                self._channels[item["result"]] = channel
+                buffer.ids.append(item["result"])
+                self._buffers[item["result"]] = buffer
             if not future.done():
                 future.set_result(item)
 
     async def _call(
-        self, method: str, params: list[Any], time_limit: float, channel: Channel | None = None
+        self,
+        method: str,
+        params: list[Any],
+        time_limit: float,
+        buffer: SubscriptionBuffer | None = None,
     ) -> Any:
         try:
             async with asyncio.timeout(time_limit):
                 ws = await self._connection(time_limit)
                 request_id = next(self._ids)
                 future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-                self._pending[request_id] = (future, channel)
+                self._pending[request_id] = (future, buffer)
                 try:
                     await ws.send_bytes(request_body(request_id, method, params))
                     body = await future
@@ -220,29 +225,29 @@ class WsTransport:
         return await self._call(method, params, time_limit)
 
     async def subscribe(
-        self, params: list[Any], time_limit: float, channel: Channel | None = None
-    ) -> Channel:
-        """``eth_subscribe(*params)``: the channel its notifications arrive on (``channel``,
+        self, params: list[Any], time_limit: float, buffer: SubscriptionBuffer | None = None
+    ) -> SubscriptionBuffer:
+        """``eth_subscribe(*params)``: the buffer its notifications arrive on (``buffer``,
         when given, is shared with the subscriptions already on it)."""
-        channel = channel or Channel(self._queue_limit)
-        result = await self._call("eth_subscribe", params, time_limit, channel)
-        if not isinstance(result, str) or result not in channel.ids:
+        buffer = buffer or SubscriptionBuffer(self._queue_limit)
+        result = await self._call("eth_subscribe", params, time_limit, buffer)
+        if not isinstance(result, str) or result not in buffer.ids:
             raise ResponseError(f"eth_subscribe: expected a subscription id, got {result!r}")
-        return channel
+        return buffer
 
-    def forget(self, channel: Channel) -> None:
-        """Stop routing the channel's notifications, without telling the server."""
-        channel.drop()
-        for subscription in channel.ids:
-            if self._channels.get(subscription) is channel:
-                del self._channels[subscription]
+    def forget(self, buffer: SubscriptionBuffer) -> None:
+        """Stop routing the buffer's notifications, without telling the server."""
+        buffer.drop()
+        for subscription in buffer.ids:
+            if self._buffers.get(subscription) is buffer:
+                del self._buffers[subscription]
 
-    async def unsubscribe(self, channel: Channel, time_limit: float) -> None:
-        """Stop routing the channel's notifications; tell the server when still connected."""
-        channel.drop()
-        ids = [i for i in channel.ids if self._channels.get(i) is channel]
+    async def unsubscribe(self, buffer: SubscriptionBuffer, time_limit: float) -> None:
+        """Stop routing the buffer's notifications; tell the server when still connected."""
+        buffer.drop()
+        ids = [i for i in buffer.ids if self._buffers.get(i) is buffer]
         for subscription in ids:
-            del self._channels[subscription]
+            del self._buffers[subscription]
         for subscription in ids:
             if self._ws is None or self._ws.closed:
                 return

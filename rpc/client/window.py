@@ -23,8 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from chainindex.types import Header
-from rpc.client.types import Log, log_key
+from rpc.client.types import Header, Log, log_key
 
 __all__ = ["LogWindow"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eth_typing import Address, BlockNumber, Hash32
 
-from rpc.client import AsyncClient, Filter, Log, RpcError
+from rpc.client import AsyncClient, Filter, Log, NodeError
 from tests.anvil import Anvil
 from tests.emitter import Emitter
 from tests.fixtures import hexbytes
@@ -194,7 +194,7 @@ async def test_installed_filters(anvil: Anvil, transport: str) -> None:
                 assert await client.get_filter_changes(blocks_filter.id) == []
             # Uninstalled on leaving the block.
             assert await client.uninstall_filter(blocks_filter.id) is False
-        with pytest.raises(RpcError, match="filter not found"):
+        with pytest.raises(NodeError, match="filter not found"):
             await logs_filter.changes()
 
 

@@ -1,5 +1,5 @@
 """Error objects are classified right: limit errors (by the contract's code and data, or by
-the wording providers use) carry the suggested range; everything else stays an RpcError."""
+the wording providers use) carry the suggested range; everything else stays a NodeError."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from rpc.client import (
     ClientError,
     InvalidArgumentError,
     LimitError,
+    NodeError,
     RequestTimeoutError,
     ResponseError,
-    RpcError,
     TransportError,
 )
-from rpc.client.errors import rpc_error
+from rpc.client.errors import node_error
 
 # Real wordings of range / result-count refusals (providers' public documentation and
 # answers), with the range they suggest when they do.
@@ -65,7 +65,7 @@ NOT_LIMITS: list[tuple[int, str, Any]] = [
 def test_limit_errors_are_recognised(
     code: int, message: str, data: Any, suggested: tuple[int, int] | None
 ) -> None:
-    error = rpc_error("eth_getLogs", code, message, data)
+    error = node_error("eth_getLogs", code, message, data)
     assert isinstance(error, LimitError)
     assert error.suggested == suggested
     assert (error.code, error.rpc_message, error.data) == (code, message, data)
@@ -83,33 +83,33 @@ def test_limit_errors_are_recognised(
     ],
 )
 def test_limits_stated_in_words(message: str, kind: str | None, maximum: int | None) -> None:
-    error = rpc_error("eth_getLogs", -32000, message)
+    error = node_error("eth_getLogs", -32000, message)
     assert isinstance(error, LimitError)
     assert (error.kind, error.maximum) == (kind, maximum)
 
 
 def test_contract_data_gives_kind_and_maximum() -> None:
     data = {"limit": "blockRange", "max": 100000, "from": "0x0", "to": "0x1869f"}
-    error = rpc_error("eth_getLogs", -32005, "query exceeds max block range 100000", data)
+    error = node_error("eth_getLogs", -32005, "query exceeds max block range 100000", data)
     assert isinstance(error, LimitError)
     assert (error.kind, error.maximum, error.suggested) == ("blockRange", 100000, (0, 0x1869F))
 
 
 @pytest.mark.parametrize(("code", "message", "data"), NOT_LIMITS)
 def test_other_errors_are_not_limits(code: int, message: str, data: Any) -> None:
-    error = rpc_error("eth_getLogs", code, message, data)
-    assert type(error) is RpcError
+    error = node_error("eth_getLogs", code, message, data)
+    assert type(error) is NodeError
     assert str(error) == f"eth_getLogs: {message} (code {code})"
 
 
 def test_hierarchy() -> None:
-    for cls in (InvalidArgumentError, TransportError, ResponseError, RpcError):
+    for cls in (InvalidArgumentError, TransportError, ResponseError, NodeError):
         assert issubclass(cls, ClientError)
-    assert issubclass(ClientError, LogfilterError)
+    assert not issubclass(ClientError, LogfilterError)  # the client's own root
     assert issubclass(RequestTimeoutError, TransportError)
     assert issubclass(BlockLimitError, LimitError)
     assert issubclass(InvalidArgumentError, ValueError)
-    cause = rpc_error("eth_getLogs", -32005, "query returned more than 5 results")
+    cause = node_error("eth_getLogs", -32005, "query returned more than 5 results")
     assert isinstance(cause, LimitError)
     single = BlockLimitError(42, cause)
     assert single.block == 42

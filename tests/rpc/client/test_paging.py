@@ -18,7 +18,7 @@ from eth_typing import Address, BlockNumber, Hash32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rpc.client.errors import BlockLimitError, RpcError, rpc_error
+from rpc.client.errors import BlockLimitError, NodeError, node_error
 from rpc.client.filters import BlockId, Filter
 from rpc.client.logs import LogStream, log_pages
 from rpc.client.paging import RangePager
@@ -63,7 +63,7 @@ class FakeServer:
     wording: str
     calls: list[tuple[int, int]] = field(default_factory=list)
 
-    def limit_error(self, first: int, last: int, kind: str) -> RpcError:
+    def limit_error(self, first: int, last: int, kind: str) -> NodeError:
         if kind == "blockRange":
             assert self.max_range is not None
             to = first + self.max_range - 1
@@ -79,14 +79,14 @@ class FakeServer:
             to = max(to, first)
             maximum = self.max_results
         if self.wording == "timeout":
-            return rpc_error("eth_getLogs", -32002, "request timed out")
+            return node_error("eth_getLogs", -32002, "request timed out")
         if self.wording == "contract":
             message = f"query exceeds max {kind}; try with this block range [{first:#x}, {to:#x}]"
             data = {"limit": kind, "max": maximum, "from": hex(first), "to": hex(to)}
-            return rpc_error("eth_getLogs", -32005, message, data)
+            return node_error("eth_getLogs", -32005, message, data)
         wording = WORDINGS[self.wording]
         assert wording is not None
-        return rpc_error(
+        return node_error(
             "eth_getLogs",
             -32000,
             wording.format(
@@ -149,7 +149,7 @@ async def collect(server: FakeServer, criteria: Filter, **paging: int) -> list[L
         block = err.block
         assert isinstance(block, int)
         return block
-    except RpcError as err:  # a single block timing out: nothing narrower to try
+    except NodeError as err:  # a single block timing out: nothing narrower to try
         code = err.code
         assert (server.wording, code) == ("timeout", -32002)
         assert server.calls[-1][0] == server.calls[-1][1]

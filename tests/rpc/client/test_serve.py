@@ -31,7 +31,7 @@ from rpc.client import (
     InvalidArgumentError,
     LimitError,
     Log,
-    RpcError,
+    NodeError,
 )
 from tests.anvil import Anvil
 from tests.chainindex.chains import build_chain, random_calldata
@@ -102,7 +102,7 @@ def test_execution_apis_fixtures_through_the_client(
             with pytest.raises(InvalidArgumentError, match=re.escape(words)):
                 client.get_logs(criteria)
         else:
-            with pytest.raises(RpcError) as answered:
+            with pytest.raises(NodeError) as answered:
                 client.get_logs(criteria)
             assert (answered.value.code, answered.value.rpc_message) == (
                 error["code"],

@@ -16,9 +16,9 @@ from rpc.client import (
     Backoff,
     Client,
     InvalidArgumentError,
+    NodeError,
     RequestTimeoutError,
     ResponseError,
-    RpcError,
     TransportError,
 )
 from tests.anvil import free_port
@@ -102,12 +102,12 @@ LATEST_LOG = {
         (answer([{**LATEST_LOG, "address": "0x11"}]), "get_logs", ResponseError, "20 bytes"),
         (answer("yes"), "uninstall_filter", ResponseError, "expected true or false"),
         (error("bad", "x"), "block_number", ResponseError, "malformed JSON-RPC error object"),
-        (error(-32601, "the method eth_chainId does not exist"), "chain_id", RpcError, "-32601"),
-        (error(-32000, "overloaded", status=503), "block_number", RpcError, "overloaded"),
+        (error(-32601, "the method eth_chainId does not exist"), "chain_id", NodeError, "-32601"),
+        (error(-32000, "overloaded", status=503), "block_number", NodeError, "overloaded"),
         (
             error(-32005, "request body too large", status=413),
             "block_number",
-            RpcError,
+            NodeError,
             "too large",
         ),
     ],

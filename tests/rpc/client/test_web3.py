@@ -7,7 +7,8 @@ from __future__ import annotations
 import orjson
 from web3 import Web3
 
-from rpc.client import AsyncClient, from_web3_log, to_web3_log
+from rpc.client import AsyncClient
+from rpc.client.web3compat import from_web3_log, to_web3_log
 from tests.anvil import Anvil
 from tests.emitter import ARTIFACT, Emitter
 from tests.rpc.client.support import fill_chain

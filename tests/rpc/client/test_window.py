@@ -17,8 +17,7 @@ from eth_typing import Address, BlockNumber, Hash32
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chainindex.types import Header
-from rpc.client.types import Log, log_key
+from rpc.client.types import Header, Log, log_key
 from rpc.client.window import LogWindow
 
 DEPTH = 8

@@ -15,8 +15,7 @@ import orjson
 import pytest
 
 from rpc.cli import main
-from rpc.client import AsyncClient, Client, InvalidArgumentError
-from rpc.client import RpcError as ClientRpcError
+from rpc.client import AsyncClient, Client, InvalidArgumentError, NodeError
 from tests.rpc.search_reference import (
     NAME_REGISTERED,
     Registration,
@@ -278,7 +277,7 @@ async def test_async_client(server: ServeProcess, reference: list[Registration])
             )
         ]
         assert ranged == [r.key for r in reversed(reference) if r.block >= 20]
-        with pytest.raises(ClientRpcError) as failed:
+        with pytest.raises(NodeError) as failed:
             await client.search("name:(x")
         assert failed.value.code == -32602
         with pytest.raises(InvalidArgumentError):
