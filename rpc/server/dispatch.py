@@ -6,8 +6,8 @@ method's handler under the per-request timeout, any failure turned into an
 concurrently and answers in order, leaving out notifications (calls without an id); a body
 of notifications only gets no answer at all.
 
-Handlers take the positional parameters and a :class:`CallContext` and return any
-JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
+Handlers take the positional parameters (:data:`Params`) and a :class:`CallContext` and
+return any JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
 :class:`StreamedJson` (an answer written out while it is produced: a large ``eth_getLogs``
 without a result limit). A streamed answer is only ever the whole body of a single HTTP
 request; in a batch or on a WebSocket it is gathered first.
@@ -44,6 +44,7 @@ __all__ = [
     "CallContext",
     "Dispatcher",
     "Handler",
+    "Params",
     "Peer",
     "RawJson",
     "StreamedJson",

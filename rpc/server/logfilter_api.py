@@ -43,7 +43,7 @@ from chainindex.errors import TooManyFilterValuesError
 from chainindex.filters import BlockTag, LogCriteria, LogQuery
 from chainindex.filters.planning import resolve_range
 from rpc.server.codec.search_params import SearchRequest, decode_search
-from rpc.server.dispatch import CallContext, Handler, RawJson, arg, check_arity
+from rpc.server.dispatch import CallContext, Handler, Params, RawJson, arg, check_arity
 from rpc.server.service import Service
 from rpc.server.textsearch import NOT_ENABLED, not_enabled
 
@@ -65,7 +65,7 @@ class LogfilterApi:
         """Method name → handler."""
         return {"logfilter_status": self.status, "logfilter_search": self.search}
 
-    async def search(self, params: list[Any], ctx: CallContext) -> RawJson:
+    async def search(self, params: Params, ctx: CallContext) -> RawJson:
         """``logfilter_search`` (see the module docstring)."""
         check_arity(params, 1)
         request = arg(params, 0, decode_search)
@@ -97,7 +97,7 @@ class LogfilterApi:
             None if request.to_block is None else last,
         )
 
-    async def status(self, params: list[Any], ctx: CallContext) -> dict[str, Any]:
+    async def status(self, params: Params, ctx: CallContext) -> dict[str, Any]:
         check_arity(params, 0)
         service = self.service
         state = await service.state()
