@@ -45,8 +45,8 @@ from chainindex.synthetic.calibrate import logs_for_fill
 from chainindex.synthetic.events import CLASS_NAMES, CLASSES, EVENTS, ContractClass, Ev, EventType
 from chainindex.synthetic.generator import (
     GENERATOR_VERSION,
-    ArchiveRecord,
     ChainGenerator,
+    GeneratedRecord,
     GenerationStats,
     chain_key,
 )
@@ -69,12 +69,12 @@ __all__ = [
     "GENERATOR_VERSION",
     "MAX_FILL",
     "WORDS",
-    "ArchiveRecord",
     "ChainGenerator",
     "ChainShape",
     "ContractClass",
     "Ev",
     "EventType",
+    "GeneratedRecord",
     "GenerationStats",
     "Progress",
     "chain_key",

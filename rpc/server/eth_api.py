@@ -30,7 +30,7 @@ from chainindex.errors import (
     TooManyFilterValuesError,
 )
 from chainindex.filters import BlockLogs, BlockTag, FilterKind, LogQuery
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from rpc.server.codec import (
     EncodedLogs,
     decode_filter,
@@ -47,7 +47,7 @@ from rpc.server.dispatch import (
     arg,
     check_arity,
 )
-from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, RpcError
+from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, JsonRpcError
 from rpc.server.service import Service
 
 __all__ = ["EthApi", "proxy_handler"]
@@ -57,13 +57,13 @@ CLIENT_VERSION = (
 )
 """The answer to ``web3_clientVersion``."""
 
-NOT_SUPPORTED = RpcError(METHOD_NOT_FOUND, "notifications not supported")
+NOT_SUPPORTED = JsonRpcError(METHOD_NOT_FOUND, "notifications not supported")
 """geth's answer to a subscription call over HTTP."""
 
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
-        raise RpcError(-32602, "expected a string")
+        raise JsonRpcError(-32602, "expected a string")
     return value
 
 
@@ -99,14 +99,14 @@ class EthApi:
         check_arity(params, 0)
         head = self.service.head()
         if head is None:
-            raise RpcError(SERVER_ERROR, "no blocks synced yet")
+            raise JsonRpcError(SERVER_ERROR, "no blocks synced yet")
         return hex(head.number)
 
     async def chain_id(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
         state = await self.service.state()
         if state.chain_id is None:
-            raise RpcError(
+            raise JsonRpcError(
                 SERVER_ERROR, "chain id unknown: the data directory was synced from an archive"
             )
         return hex(state.chain_id)
@@ -171,7 +171,7 @@ class EthApi:
     def _check_owner(self, ctx: CallContext) -> None:
         most = self.service.limits.max_filters
         if self.service.filters.owned_by(ctx.owner) >= most:
-            raise RpcError(
+            raise JsonRpcError(
                 LIMIT_EXCEEDED, f"too many installed filters for this client (at most {most})"
             )
 
@@ -195,7 +195,7 @@ class EthApi:
         changes = self.service.filters.changes(filter_id)
         if kind is FilterKind.BLOCKS:
             return ["0x" + h.hex() for h in cast(list[bytes], changes)]
-        return RawJson(encode_logs(cast(list[Log], changes)).encode())
+        return RawJson(encode_logs(cast(list[ChainLog], changes)).encode())
 
     async def get_filter_logs(self, params: Params, ctx: CallContext) -> RawJson | StreamedJson:
         check_arity(params, 1)
@@ -226,7 +226,7 @@ class EthApi:
             await self._check_live_range(query)
             sub = hub.subscribe(ctx.peer, ctx.owner, kind, query)
         else:
-            raise RpcError(METHOD_NOT_FOUND, f'no "{kind[:100]}" subscription in eth namespace')
+            raise JsonRpcError(METHOD_NOT_FOUND, f'no "{kind[:100]}" subscription in eth namespace')
         ctx.after_reply.append(lambda: hub.activate(sub))
         return sub.id
 
@@ -235,7 +235,7 @@ class EthApi:
             raise NOT_SUPPORTED
         check_arity(params, 1)
         if not self.service.subscriptions.unsubscribe(ctx.owner, arg(params, 0, decode_filter_id)):
-            raise RpcError(SERVER_ERROR, "subscription not found")
+            raise JsonRpcError(SERVER_ERROR, "subscription not found")
         return True
 
 

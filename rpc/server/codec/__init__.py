@@ -5,7 +5,7 @@ filter ids) with go-ethereum's rules for client input, in geth's order, so that 
 geth refuses is refused here with the same code: strict hex (``0x`` prefix, even length,
 hex digits only), quantities without leading zeros, addresses of 20 bytes and topics of 32,
 block numbers as 64-bit quantities or one of the tags ``earliest``, ``latest``, ``safe``,
-``finalized``, ``pending``. Errors are :class:`RpcError` ``-32602`` whose message says what
+``finalized``, ``pending``. Errors are :class:`JsonRpcError` ``-32602`` whose message says what
 was wrong and where (the dispatcher prefixes ``invalid argument N: ``, as geth does); where
 geth has a message of its own (``invalid topic(s)``, ``exceed max topics``, ``cannot specify
 both BlockHash and FromBlock/ToBlock, choose one or the other``...) it is used word for word.

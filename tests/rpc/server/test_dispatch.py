@@ -22,7 +22,7 @@ from rpc.server.dispatch import (
     check_arity,
 )
 from rpc.server.limits import Limits
-from rpc.server.protocol import RpcError
+from rpc.server.protocol import JsonRpcError
 
 
 async def echo(params: Params, ctx: CallContext) -> Any:
@@ -34,7 +34,7 @@ async def needs_one_int(params: Params, ctx: CallContext) -> Any:
 
     def decode(value: Any) -> int:
         if not isinstance(value, int):
-            raise RpcError(-32602, "not an int")
+            raise JsonRpcError(-32602, "not an int")
         return value
 
     return arg(params, 0, decode) * 2
