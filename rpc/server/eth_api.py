@@ -30,6 +30,7 @@ from chainindex.errors import (
     TooManyFilterValuesError,
 )
 from chainindex.filters import BlockLogs, BlockTag, FilterKind, LogQuery
+from chainindex.hexutil import encode_data, encode_quantity
 from chainindex.types import ChainLog
 from rpc.server.codec import (
     EncodedLogs,
@@ -100,7 +101,7 @@ class EthApi:
         head = self.service.head()
         if head is None:
             raise JsonRpcError(SERVER_ERROR, "no blocks synced yet")
-        return hex(head.number)
+        return encode_quantity(head.number)
 
     async def chain_id(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
@@ -109,7 +110,7 @@ class EthApi:
             raise JsonRpcError(
                 SERVER_ERROR, "chain id unknown: the data directory was synced from an archive"
             )
-        return hex(state.chain_id)
+        return encode_quantity(state.chain_id)
 
     async def net_version(self, params: Params, ctx: CallContext) -> str:
         """The chain id in decimal, as nodes answer ``net_version``."""
@@ -194,7 +195,7 @@ class EthApi:
         kind = self.service.filters.get(filter_id).kind
         changes = self.service.filters.changes(filter_id)
         if kind is FilterKind.BLOCKS:
-            return ["0x" + h.hex() for h in cast(list[bytes], changes)]
+            return [encode_data(h) for h in cast(list[bytes], changes)]
         return RawJson(encode_logs(cast(list[ChainLog], changes)).encode())
 
     async def get_filter_logs(self, params: Params, ctx: CallContext) -> RawJson | StreamedJson:

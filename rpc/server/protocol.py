@@ -25,6 +25,7 @@ from chainindex.errors import (
     RpcCallError,
     TooManyFilterValuesError,
 )
+from chainindex.hexutil import encode_quantity
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -133,8 +134,8 @@ def as_json_rpc_error(error: BaseException) -> JsonRpcError:
         data = {
             "limit": error.limit,
             "max": error.maximum,
-            "from": hex(error.first),
-            "to": hex(error.last),
+            "from": encode_quantity(error.first),
+            "to": encode_quantity(error.last),
         }
         return JsonRpcError(LIMIT_EXCEEDED, str(error), data)
     if isinstance(error, _INVALID_PARAMS_ERRORS):

@@ -1,6 +1,7 @@
 """The JSON shape of a text-search result (``logfilter_search``, ``logfilter search --json``).
 
-Hex strings exist only here, at the edge. A result is::
+Typed hits (:class:`~chainindex.logsearch.index.LogSearchHit`, with the decoded event and
+its highlights) become JSON values here, hex included. A result is::
 
     {"hits": [hit, ...], "total": 123, "cursor": "eyJ2..." | null}
 
