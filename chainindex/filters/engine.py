@@ -1,6 +1,8 @@
 """``LogQueryEngine``: answers log queries from the store, in block order.
 
-The query path of the design: plan over one snapshot (:mod:`~chainindex.filters.planning`),
+go-ethereum's ``Filter.Logs`` (``eth/filters/filter.go``, bloombits era: ``indexedLogs``
+through a matcher session, ``unindexedLogs`` over the headers) as a service's
+query path: plan over one snapshot (:mod:`~chainindex.filters.planning`),
 answering small queries in that same first worker call (:mod:`~chainindex.filters.firstcall`),
 candidates from the bloom sections through :class:`bloombits.Matcher` for the indexed part
 and from the headers' blooms for the rest (:mod:`~chainindex.filters.candidates`), every

@@ -40,7 +40,7 @@ __all__ = [
     "inconsistent_answer",
 ]
 
-log = logging.getLogger("chainindex.sync.indexer")
+log = logging.getLogger("chainindex.sync.reorg")
 
 FIRST_WINDOW = 8
 """Blocks compared in the first step of the walk."""
