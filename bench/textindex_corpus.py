@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 from chainindex.source.parse import parse_block
 from chainindex.synthetic import ChainGenerator, ChainShape
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = ["corpus_logs"]
 
 
-def corpus_logs(n_logs: int, seed: int = 1) -> Iterator[Log]:
+def corpus_logs(n_logs: int, seed: int = 1) -> Iterator[ChainLog]:
     """The first ``n_logs`` logs of the default synthetic chain (saturated blooms, a few
     hundred logs per block), in chain order."""
     generator = ChainGenerator(ChainShape(), seed=seed)

@@ -29,8 +29,15 @@ class IncompatibleSchemaError(StoreError):
     """The data directory was written by another, incompatible schema version."""
 
 
-class ConfigMismatchError(StoreError):
-    """The data directory was built with other settings (chain, section size) than asked for."""
+class ConfigError(ChainIndexError):
+    """What was asked for cannot work as given: a bad combination of flags or settings, a
+    value out of range, a data directory or upstream missing for what was asked. Raised
+    before anything is written (the store and the upstream are not at fault)."""
+
+
+class ConfigMismatchError(ConfigError):
+    """The data directory was built with other settings (chain, section size, tail, logs or
+    headers only) than asked for."""
 
 
 class ChainMismatchError(ConfigMismatchError):

@@ -2,11 +2,13 @@
 
 Ethereum's JSON-RPC encodes integers as *quantities* (``0x``-prefixed, lowercase-or-upper hex,
 no leading zeros, ``"0x0"`` for zero) and byte strings as *data* (``0x``-prefixed, two hex
-digits per byte, ``"0x"`` when empty). These helpers are the only place where the upstream
-source and the server turn such strings into ints and bytes and back; everything inside the
-project holds ints and bytes.
+digits per byte, ``"0x"`` when empty). The upstream source (:mod:`chainindex.source.parse`)
+and the server (:mod:`rpc.server.codec`, and the API modules for scalar answers) read and
+write such strings with these helpers, or, in the log encoders' hot loops, with the same
+``"0x" + bytes.hex()`` and ``{n:#x}`` inline; everything inside the project holds ints and
+bytes. go-ethereum's ``common/hexutil`` is the model.
 
-Decoding is strict, as geth's ``hexutil`` is: a missing prefix, a non-string, an empty
+Decoding is strict, as geth's is: a missing prefix, a non-string, an empty
 quantity, a leading zero, an odd number of digits or a non-hex character raises
 :class:`~chainindex.errors.HexError` with a message saying what was wrong, ready to be
 returned to a JSON-RPC caller as an invalid-params error.

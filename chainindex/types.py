@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from eth_typing import Address, BlockNumber, Hash32
 
-__all__ = ["Address", "Block", "BlockNumber", "Hash32", "Header", "Log"]
+__all__ = ["Address", "Block", "BlockNumber", "ChainLog", "Hash32", "Header"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +30,10 @@ class Header:
 
 
 @dataclass(frozen=True, slots=True)
-class Log:
-    """One log (event) emitted by a transaction, with its position in the chain."""
+class ChainLog:
+    """One log (event) emitted by a transaction, with its position in the chain: geth's
+    ``core/types.Log`` in bytes and ints (the client library's ``rpc.client.Log`` is the
+    same fields as a client decodes them)."""
 
     address: Address
     """The 20-byte address of the emitting contract."""
@@ -61,6 +63,6 @@ class Block:
 
     header: Header
     """The block's header."""
-    logs: tuple[Log, ...] | None
+    logs: tuple[ChainLog, ...] | None
     """Every log of the block (``logIndex`` 0, 1, ...), or None when they were not fetched
     (headers-only mode)."""

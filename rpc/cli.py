@@ -1,8 +1,10 @@
 """The ``logfilter`` command line.
 
 Subcommands live in :mod:`rpc.commands`, one module each. Every deliberate error (a
-:class:`~bloombits.errors.LogfilterError`) or OS error becomes one clear line on stderr and
-exit status 1, never a traceback.
+:class:`~bloombits.errors.LogfilterError`: flags that cannot work together are a
+:class:`~chainindex.errors.ConfigError`, raised by the commands and by
+:func:`rpc.server.service.open_service`) or OS error becomes one clear line on stderr and
+exit status 1, never a traceback; argparse's usage errors exit with status 2.
 """
 
 from __future__ import annotations

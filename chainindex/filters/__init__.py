@@ -8,6 +8,8 @@
 * :mod:`~chainindex.filters.direct`: candidates of short indexed stretches from the vectors;
 * :mod:`~chainindex.filters.verify`: exact, vectorised matching of candidate blocks' logs;
 * :mod:`~chainindex.filters.records`: the cache of recent blocks' parsed logs records;
+* :mod:`~chainindex.filters.firstcall`: a range query's first worker call, which plans it
+  and answers it there when it is small;
 * :mod:`~chainindex.filters.engine`: :class:`LogQueryEngine`, which runs it all
   (:mod:`~chainindex.filters.config`: its settings and counters);
 * :mod:`~chainindex.filters.installed`: installed polling filters (:class:`FilterTable`).

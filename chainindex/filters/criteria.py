@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from eth_typing import Address, Hash32
 
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = ["BlockRef", "BlockTag", "LogCriteria", "LogQuery"]
 
@@ -70,7 +70,7 @@ class LogCriteria:
         """Whether every log with enough topics matches, whatever its address and topics."""
         return not self.value_groups
 
-    def matches(self, log: Log) -> bool:
+    def matches(self, log: ChainLog) -> bool:
         """Whether ``log`` matches (one log at a time; the query path uses the vectorised
         :class:`~chainindex.filters.verify.RecordMatcher`)."""
         if self.addresses and log.address not in self.addresses:

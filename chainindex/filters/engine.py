@@ -1,6 +1,9 @@
 """``LogQueryEngine``: answers log queries from the store, in block order.
 
-The query path of the design: plan over one snapshot (:mod:`~chainindex.filters.planning`),
+go-ethereum's ``Filter.Logs`` (``eth/filters/filter.go``, bloombits era: ``indexedLogs``
+through a matcher session, ``unindexedLogs`` over the headers) as a service's
+query path: plan over one snapshot (:mod:`~chainindex.filters.planning`),
+answering small queries in that same first worker call (:mod:`~chainindex.filters.firstcall`),
 candidates from the bloom sections through :class:`bloombits.Matcher` for the indexed part
 and from the headers' blooms for the rest (:mod:`~chainindex.filters.candidates`), every
 candidate verified against its logs (:mod:`~chainindex.filters.verify`), many blocks per
@@ -32,12 +35,10 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 import numpy.typing as npt
-from eth_typing import Hash32
 
 from bloombits.matcher import Matcher
 from bloombits.retrieval import Retriever
@@ -47,8 +48,9 @@ from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.config import Finality, QueryConfig, QueryStats
 from chainindex.filters.criteria import BlockTag, LogQuery
-from chainindex.filters.direct import VectorCache, section_candidates
-from chainindex.filters.planning import SearchPlan, plan_block, plan_range
+from chainindex.filters.direct import VectorCache
+from chainindex.filters.firstcall import SectionsSeen, first_call
+from chainindex.filters.planning import SearchPlan, plan_block
 from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import (
     BlockLogs,
@@ -65,24 +67,6 @@ from chainindex.types import Header
 __all__ = ["LogQueryEngine"]
 
 log = logging.getLogger("chainindex.filters")
-
-
-_Sections = tuple[int, Hash32 | None]
-"""A section count and the head of the last section below it (None: none stored)."""
-
-
-@dataclass(slots=True)
-class _Planned:
-    """What the planning call found."""
-
-    plan: SearchPlan
-    sections: _Sections
-    fresh: bool = True
-    """Whether the value cache's sections are still stored unchanged."""
-    answer: Verified | None = None
-    """The whole answer, when it fitted in the planning call."""
-    candidates: npt.NDArray[np.int64] | None = None
-    """Candidates of the indexed part found from the section vectors, to verify."""
 
 
 class _Run:
@@ -135,7 +119,7 @@ class LogQueryEngine:
         self.stats = QueryStats()
         """Counters, candidate density among them."""
         self._running: set[_Run] = set()
-        self._sections_seen: _Sections | None = None
+        self._sections_seen: SectionsSeen | None = None
         """(section count, head of the last stored section) when last planned."""
 
     # --- public -----------------------------------------------------------------------------
@@ -188,56 +172,6 @@ class LogQueryEngine:
 
     # --- one attempt --------------------------------------------------------------------------
 
-    def _plan(
-        self,
-        query: LogQuery,
-        finality: Mapping[BlockTag, int] | None,
-        matcher: RecordMatcher,
-        view: ChainView,
-    ) -> _Planned:
-        """Plan in ``view`` (a worker thread); also say whether the sections the value cache
-        was filled from are still stored unchanged (they only ever grow, unless a reorg
-        reaches below the confirmations). A short indexed stretch gets its candidates here,
-        from the section vectors; and a query with at most one verification batch of
-        candidates and one scan chunk is answered here too, in the same snapshot: one worker
-        call in all."""
-        plan = plan_range(
-            view,
-            query,
-            finality,
-            max_block_range=self.config.max_block_range,
-            matcher_min_blocks=self.config.matcher_min_blocks,
-        )
-        state = view.state()
-        last = state.sections - 1
-        planned = _Planned(plan, (state.sections, view.section_head(last) if last >= 0 else None))
-        seen = self._sections_seen
-        planned.fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
-        scan_fits = plan.scan is None or plan.scan[1] - plan.scan[0] < self.config.scan_chunk
-        groups = query.criteria.value_groups
-        if plan.indexed is not None:
-            first, end = plan.indexed
-            size = plan.section_size
-            if (end // size - first // size + 1) * (size // 8) > self.config.direct_bytes:
-                return planned  # the matcher's
-            numbers = section_candidates(
-                view, groups, first, end, size, state.first_section, self.vectors
-            )
-            if len(numbers) > self.config.verify_batch or not scan_fits:
-                planned.candidates = numbers
-                return planned
-            planned.answer = verify_blocks(view, numbers, matcher, None, self.records)
-        elif scan_fits:
-            planned.answer = Verified()
-        else:
-            return planned
-        if plan.scan is not None:
-            tail = scan_and_verify(view, *plan.scan, groups, matcher, None, self.records)
-            planned.answer.found += tail.found
-            planned.answer.unstored += tail.unstored
-            planned.answer.checked += tail.checked
-        return planned
-
     async def _finality(self, query: LogQuery) -> Mapping[BlockTag, int] | None:
         tags = query.tags() & {BlockTag.SAFE, BlockTag.FINALIZED}
         if not tags or self.finality is None:
@@ -261,7 +195,18 @@ class LogQueryEngine:
             yield header.number, await self._complete(verified, matcher)
             return
         finality = await self._finality(query)
-        planned = await self.reader.read(partial(self._plan, query, finality, matcher))
+        planned = await self.reader.read(
+            partial(
+                first_call,
+                query=query,
+                finality=finality,
+                matcher=matcher,
+                config=self.config,
+                seen=self._sections_seen,
+                vectors=self.vectors,
+                records=self.records,
+            )
+        )
         plan = planned.plan
         if not planned.fresh and self.cache is not None:
             self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)

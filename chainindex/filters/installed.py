@@ -35,7 +35,7 @@ from eth_typing import Hash32
 from chainindex.errors import FilterLaggedError, FilterNotFoundError
 from chainindex.filters.criteria import LogQuery
 from chainindex.sync.events import ChainEvent
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = ["FilterKind", "FilterTable", "InstalledFilter", "event_logs", "new_id"]
 
@@ -50,7 +50,7 @@ def new_id() -> str:
     return "0x" + (digits or "0")
 
 
-def event_logs(event: ChainEvent, query: LogQuery) -> Iterator[Log]:
+def event_logs(event: ChainEvent, query: LogQuery) -> Iterator[ChainLog]:
     """The logs of ``event`` a log filter or subscription on ``query`` receives: the
     removed blocks' matching logs with ``removed=True``, then the added blocks' (chain order
     each), within the query's numeric bounds."""
@@ -90,7 +90,7 @@ class InstalledFilter:
     """Clock time after which it expires unless polled."""
     query: LogQuery | None = None
     """The criteria and bounds of a log filter."""
-    logs: list[Log] = field(default_factory=list)
+    logs: list[ChainLog] = field(default_factory=list)
     """Logs gathered since the last poll (log filters)."""
     hashes: list[Hash32] = field(default_factory=list)
     """Block hashes gathered since the last poll (block filters)."""
@@ -153,7 +153,7 @@ class FilterTable:
             raise self._not_found(filter_id)
         return found
 
-    def changes(self, filter_id: str) -> list[Log] | list[Hash32]:
+    def changes(self, filter_id: str) -> list[ChainLog] | list[Hash32]:
         """What the filter gathered since the last poll; moves its deadline."""
         found = self.get(filter_id)
         found.deadline = self.clock() + self.timeout

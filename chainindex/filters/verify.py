@@ -29,7 +29,7 @@ from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.records import Prefilter, RecordCache
 from chainindex.store.codec import LogsRecord, encode_logs, logs_record_may_match
 from chainindex.store.reader import ChainView
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks"]
 
@@ -59,8 +59,8 @@ class BlockLogs:
     def __len__(self) -> int:
         return len(self.indexes)
 
-    def logs(self) -> list[Log]:
-        """The matching logs as :class:`Log` objects."""
+    def logs(self) -> list[ChainLog]:
+        """The matching logs as :class:`ChainLog` objects."""
         every = self.record.logs(self.header)
         return [every[i] for i in self.indexes.tolist()]
 
@@ -233,6 +233,6 @@ def verify_blocks(
     return out
 
 
-def record_of(logs: Sequence[Log]) -> LogsRecord:
+def record_of(logs: Sequence[ChainLog]) -> LogsRecord:
     """The columnar record of logs fetched from the upstream (headers-only mode)."""
     return LogsRecord.parse(encode_logs(logs), "logs fetched from the upstream")

@@ -41,7 +41,7 @@ from chainindex.logsearch.decode.abi import AbiParam, abi_type_of
 from chainindex.logsearch.decode.decoder import DecodedArg, DecodedEvent
 from chainindex.textindex.document import Document
 from chainindex.textindex.errors import IndexCorruptError
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = [
     "MAX_KEYWORD_BYTES",
@@ -133,7 +133,7 @@ def _add_arg(doc: Document, arg: DecodedArg, index: int) -> None:
     _add_value(doc, field, abi_type_of(arg.param.type), arg.param.components, arg.value)
 
 
-def log_document(log: Log, decoded: DecodedEvent | None) -> Document:
+def log_document(log: ChainLog, decoded: DecodedEvent | None) -> Document:
     """The document of a log (decoded or not), with the log stored."""
     keywords = [("address", _hex(log.address)), ("tx", _hex(log.transaction_hash))]
     keywords.extend((f"topic{i}", _hex(topic)) for i, topic in enumerate(log.topics))
@@ -161,7 +161,7 @@ _HEAD = struct.Struct(">B20sB")
 _TAIL = struct.Struct(">Q32sQ32sIIBH")
 
 
-def encode_log_record(log: Log, event_human: str) -> bytes:
+def encode_log_record(log: ChainLog, event_human: str) -> bytes:
     """The stored form of a log and the ABI (human-readable) it was decoded with."""
     abi = event_human.encode()
     parts = [_HEAD.pack(_RECORD_VERSION, log.address, len(log.topics)), *log.topics]
@@ -183,7 +183,7 @@ def encode_log_record(log: Log, event_human: str) -> bytes:
     return b"".join(parts)
 
 
-def decode_log_record(record: bytes) -> tuple[Log, str]:
+def decode_log_record(record: bytes) -> tuple[ChainLog, str]:
     """Inverse of :func:`encode_log_record`: the log and the ABI text (``""`` if none)."""
     try:
         version, address, topic_count = _HEAD.unpack_from(record, 0)
@@ -205,7 +205,7 @@ def decode_log_record(record: bytes) -> tuple[Log, str]:
             raise IndexCorruptError("truncated stored log record")
     except (struct.error, UnicodeDecodeError):
         raise IndexCorruptError("malformed stored log record") from None
-    log = Log(
+    log = ChainLog(
         address=Address(address),
         topics=topics,
         data=data,

@@ -35,7 +35,7 @@ from chainindex.logsearch.index import TextIndex
 from chainindex.store.reader import ChainReader, ChainState
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.indexer import ChainIndexer
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = ["TextFeed", "sync_with_text_index"]
 
@@ -95,7 +95,7 @@ class TextFeed:
 
     # -- changes, each on a worker thread with its bookkeeping ------------------------
 
-    def _add(self, logs: list[Log], head: Header) -> None:
+    def _add(self, logs: list[ChainLog], head: Header) -> None:
         if logs:
             self.index.add_logs(logs)
         self.indexed = head
@@ -160,7 +160,7 @@ class TextFeed:
         for start in range(first, head + 1, self.batch_blocks):
             last = min(head, start + self.batch_blocks - 1)
             headers = await self.reader.headers(start, last)
-            logs: list[Log] = []
+            logs: list[ChainLog] = []
             for header in headers:
                 logs.extend(await self.reader.logs(header))
             await self._in_thread(self._add, logs, headers[-1])
@@ -214,7 +214,7 @@ class TextFeed:
                 await self._in_thread(self._delete_above, keep, head)
                 indexed = head
         since = -1 if indexed is None else indexed.number
-        logs: list[Log] = []
+        logs: list[ChainLog] = []
         for block in event.added:
             if block.header.number > since:
                 logs.extend(block.logs or ())

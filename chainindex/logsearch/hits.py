@@ -13,12 +13,12 @@ from chainindex.logsearch.decode.decoder import DecodedEvent, decode_event
 from chainindex.logsearch.decode.registry import AbiRegistry
 from chainindex.logsearch.document import TEXT_FIELD, arg_field_name
 from chainindex.textindex.highlight import HighlightOptions, best_fragments
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = ["decode_hit", "highlights"]
 
 
-def decode_hit(registry: AbiRegistry, log: Log, abi: str) -> DecodedEvent | None:
+def decode_hit(registry: AbiRegistry, log: ChainLog, abi: str) -> DecodedEvent | None:
     """Decode a stored log with the ABI stored beside it (``None`` when it has none)."""
     if not abi:
         return None

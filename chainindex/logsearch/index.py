@@ -64,9 +64,9 @@ from chainindex.textindex.queryparser import FieldKind, QueryParser
 from chainindex.textindex.reader import IndexReader
 from chainindex.textindex.searcher import IndexSearcher
 from chainindex.textindex.writer import IndexWriter, WriterConfig
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
-__all__ = ["SORTS", "TEXT_INDEX_DIR", "IndexStats", "SearchHit", "SearchResult", "TextIndex"]
+__all__ = ["SORTS", "TEXT_INDEX_DIR", "IndexStats", "LogSearchHit", "LogSearchResult", "TextIndex"]
 
 TEXT_INDEX_DIR = "textindex"
 """The text index's folder inside a data directory (beside the LevelDB files)."""
@@ -95,12 +95,12 @@ _RESERVED_KINDS = {
 
 
 @dataclass(frozen=True, slots=True)
-class SearchHit:
+class LogSearchHit:
     """One matching log."""
 
     score: float
     """Relevance (BM25 and boosts); 0 when the search is sorted by block."""
-    log: Log
+    log: ChainLog
     """The log, as stored."""
     event: DecodedEvent | None
     """The log decoded with the ABI it was indexed with (``None``: not decoded)."""
@@ -109,10 +109,10 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
-class SearchResult:
+class LogSearchResult:
     """A page of hits."""
 
-    hits: list[SearchHit]
+    hits: list[LogSearchHit]
     """Best first (in the requested order)."""
     total: int
     """Matching logs in all (whatever the page)."""
@@ -199,7 +199,7 @@ class TextIndex:
             raise TextIndexError(f"text index {self.path} is open read-only")
         return self._writer
 
-    def add_logs(self, logs: Iterable[Log]) -> int:
+    def add_logs(self, logs: Iterable[ChainLog]) -> int:
         """Decode and index logs; returns how many."""
         registry = self.registry
         docs = (log_document(log, decode_log(log, registry)) for log in logs)
@@ -337,7 +337,7 @@ class TextIndex:
         after: str | None = None,
         highlight: bool | HighlightOptions = False,
         sort: SortName = "relevance",
-    ) -> SearchResult:
+    ) -> LogSearchResult:
         """Search the logs (parameters in the module docstring)."""
         if sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
@@ -362,11 +362,11 @@ class TextIndex:
             log, abi = decode_log_record(searcher.stored(scored.leaf, scored.doc))
             event = decode_hit(self.registry, log, abi)
             marks = highlights(event, matchers, options) if highlight and event else {}
-            hits.append(SearchHit(scored.score, log, event, marks))
+            hits.append(LogSearchHit(scored.score, log, event, marks))
         next_cursor = None
         if len(top.hits) == limit and top.total > limit:
             next_cursor = encode_cursor(sort, top.hits[-1].sort_values)
-        return SearchResult(hits, top.total, next_cursor)
+        return LogSearchResult(hits, top.total, next_cursor)
 
     def stats(self) -> IndexStats:
         """Documents, segments, size on disk and cache counters."""

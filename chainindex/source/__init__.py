@@ -2,6 +2,19 @@
 
 :func:`open_source` turns what a user gives as ``--upstream`` (an ``http(s)://`` or
 ``ws(s)://`` URL, or the path of an archive file) into a :class:`ChainSource`.
+
+* :mod:`~chainindex.source.base`: the :class:`ChainSource` protocol and
+  :class:`SourceOptions`;
+* :mod:`~chainindex.source.upstream`: a node (:class:`RpcSource`), over
+  :mod:`~chainindex.source.transport` (the upstream's HTTP and WebSocket transports), with
+  :mod:`~chainindex.source.retry` (backoff);
+* :mod:`~chainindex.source.archive`: a chain archive file (:class:`ArchiveSource`), and
+  :func:`write_archive`; :mod:`~chainindex.source.replay`: an archive replayed as a growing
+  chain (:class:`ReplaySource`);
+* :mod:`~chainindex.source.wire`: the wire shapes of answers and archive records;
+  :mod:`~chainindex.source.parse`: wire records to validated blocks;
+* :mod:`~chainindex.source.ondemand`: logs fetched on demand for headers-only data
+  directories (:class:`~chainindex.source.ondemand.LogCache`).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from chainindex.source.base import ChainSource, HeadCallback
 from chainindex.source.parse import check_links, parse_block, parse_header
 from chainindex.source.wire import ArchiveRecord
 from chainindex.store.atomicfile import atomic_write
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["CHECKPOINT_EVERY", "ArchiveSource", "write_archive"]
 
@@ -199,8 +199,8 @@ class ArchiveSource:
     async def records(self, first: int, last: int, *, with_logs: bool) -> list[ArchiveRecord]:
         return (await asyncio.to_thread(self._parse, first, last, with_logs))[1]
 
-    async def block_logs(self, header: Header) -> tuple[Log, ...]:
-        def read() -> tuple[Log, ...]:
+    async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
+        def read() -> tuple[ChainLog, ...]:
             ((line_no, record),) = self._read(header.number, header.number)
             if "receipts" not in record:
                 raise LogsUnavailableError(

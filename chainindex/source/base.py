@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chainindex.source.wire import ArchiveRecord
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["ChainSource", "HeadCallback", "SourceOptions"]
 
@@ -79,7 +79,7 @@ class ChainSource(Protocol):
         chain archive stores them."""
         ...
 
-    async def block_logs(self, header: Header) -> tuple[Log, ...]:
+    async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
         """The logs of the block ``header`` (fetched by hash, checked against its bloom)."""
         ...
 

@@ -13,7 +13,7 @@ import asyncio
 from collections import OrderedDict
 
 from chainindex.source.base import ChainSource
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = ["LogCache"]
 
@@ -30,9 +30,9 @@ class LogCache:
         """Most blocks kept."""
         self.max_logs = max_logs
         """Most logs kept (a block larger than this is served but not kept)."""
-        self._cache: OrderedDict[bytes, tuple[Log, ...]] = OrderedDict()
+        self._cache: OrderedDict[bytes, tuple[ChainLog, ...]] = OrderedDict()
         self._cached_logs = 0
-        self._inflight: dict[bytes, asyncio.Future[tuple[Log, ...]]] = {}
+        self._inflight: dict[bytes, asyncio.Future[tuple[ChainLog, ...]]] = {}
         self.hits = 0
         """Requests served from the cache."""
         self.misses = 0
@@ -41,7 +41,7 @@ class LogCache:
     def __len__(self) -> int:
         return len(self._cache)
 
-    async def logs(self, header: Header) -> tuple[Log, ...]:
+    async def logs(self, header: Header) -> tuple[ChainLog, ...]:
         """The logs of ``header``'s block."""
         key = bytes(header.hash)
         cached = self._cache.get(key)
@@ -53,7 +53,7 @@ class LogCache:
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[tuple[Log, ...]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[ChainLog, ...]] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             logs = await self.source.block_logs(header)
@@ -70,7 +70,7 @@ class LogCache:
         self._store(key, logs)
         return logs
 
-    def _store(self, key: bytes, logs: tuple[Log, ...]) -> None:
+    def _store(self, key: bytes, logs: tuple[ChainLog, ...]) -> None:
         if len(logs) > self.max_logs:
             return
         self._cache[key] = logs

@@ -25,7 +25,7 @@ from eth_typing import Address, BlockNumber, Hash32
 from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_mask
 from chainindex.errors import HexError, InvalidBlockError, MissingBlockError
 from chainindex.hexutil import decode_data, decode_quantity
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["check_links", "parse_block", "parse_header", "transaction_hashes"]
 
@@ -125,7 +125,7 @@ def parse_block(block: object, receipts: object, expected_number: int | None = N
         )
     block_hash_hex = "0x" + header.hash.hex()
     number_hex = hex(number)
-    logs: list[Log] = []
+    logs: list[ChainLog] = []
     block_bits = 0
     for tx_index, (receipt, tx_hex) in enumerate(zip(receipts, tx_hashes, strict=True)):
         where = f"receipt {tx_index}"
@@ -164,7 +164,7 @@ def parse_block(block: object, receipts: object, expected_number: int | None = N
 
 def _parse_logs(
     raw_logs: Sequence[object],
-    out: list[Log],
+    out: list[ChainLog],
     header: Header,
     tx_hash: Hash32,
     tx_hex: str,
@@ -193,7 +193,7 @@ def _parse_logs(
         for topic in topics:
             bits |= bloom_mask(topic)
         out.append(
-            Log(
+            ChainLog(
                 address,
                 topics,
                 data,

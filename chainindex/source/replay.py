@@ -21,7 +21,7 @@ from chainindex.errors import MissingBlockError
 from chainindex.source.archive import ArchiveSource
 from chainindex.source.base import HeadCallback
 from chainindex.source.wire import ArchiveRecord
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["ReplaySource"]
 
@@ -87,7 +87,7 @@ class ReplaySource:
         self._check(last)
         return await self.archive.records(first, last, with_logs=with_logs)
 
-    async def block_logs(self, header: Header) -> tuple[Log, ...]:
+    async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
         self._check(header.number)
         return await self.archive.block_logs(header)
 

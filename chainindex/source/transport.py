@@ -1,4 +1,8 @@
-"""JSON-RPC 2.0 clients over aiohttp: HTTP(S) and WebSocket, with batches.
+"""The upstream node's JSON-RPC 2.0 transports over aiohttp: HTTP(S)
+(:class:`UpstreamHttpTransport`) and WebSocket (:class:`UpstreamWsTransport`), with batches.
+
+These are the indexer's side (one node, batches, head subscriptions); the client library
+(:mod:`rpc.client`) has its own transports for talking to this service.
 
 A transport sends calls and returns results; it never retries (the source does, around a
 whole fetch and its validation). Every failure is an :class:`~chainindex.errors.UpstreamError`
@@ -23,7 +27,13 @@ import orjson
 from chainindex.errors import RpcCallError, UpstreamError
 from chainindex.source.base import SourceOptions
 
-__all__ = ["Call", "HttpTransport", "JsonRpcTransport", "WsTransport", "open_transport"]
+__all__ = [
+    "Call",
+    "JsonRpcTransport",
+    "UpstreamHttpTransport",
+    "UpstreamWsTransport",
+    "open_transport",
+]
 
 Call = tuple[str, Sequence[Any]]
 """A method name and its positional parameters."""
@@ -129,7 +139,7 @@ class _BaseTransport:
             ) from None
 
 
-class HttpTransport(_BaseTransport):
+class UpstreamHttpTransport(_BaseTransport):
     """JSON-RPC over HTTP(S) POST, batches as JSON arrays."""
 
     def __init__(self, url: str, options: SourceOptions) -> None:
@@ -162,7 +172,7 @@ class HttpTransport(_BaseTransport):
         await self._session.close()
 
 
-class WsTransport(_BaseTransport):
+class UpstreamWsTransport(_BaseTransport):
     """JSON-RPC over one WebSocket connection, (re)connected on demand.
 
     A reader task, owned by the transport and cancelled by :meth:`aclose`, routes responses
@@ -301,11 +311,11 @@ def _offer(queue: asyncio.Queue[object], item: object) -> None:
     queue.put_nowait(item)
 
 
-def open_transport(url: str, options: SourceOptions) -> HttpTransport | WsTransport:
+def open_transport(url: str, options: SourceOptions) -> UpstreamHttpTransport | UpstreamWsTransport:
     """The transport for ``url`` (http, https, ws or wss). Must run inside an event loop."""
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("http", "https"):
-        return HttpTransport(url, options)
+        return UpstreamHttpTransport(url, options)
     if scheme in ("ws", "wss"):
-        return WsTransport(url, options)
+        return UpstreamWsTransport(url, options)
     raise UpstreamError(f"unsupported upstream URL {url!r}: use http(s):// or ws(s)://")

@@ -26,7 +26,7 @@ from chainindex.source.parse import (
 from chainindex.source.retry import retrying
 from chainindex.source.transport import JsonRpcTransport
 from chainindex.source.wire import ArchiveRecord, RpcBlock, RpcReceipt
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["RpcSource"]
 
@@ -164,11 +164,11 @@ class RpcSource:
             pos += len(txs)
         return out
 
-    async def block_logs(self, header: Header) -> tuple[Log, ...]:
+    async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
         """The logs of ``header``'s block, fetched by hash (so a reorganised block can still
         be asked for while the node keeps it) and checked against its bloom."""
 
-        async def fetch() -> tuple[Log, ...]:
+        async def fetch() -> tuple[ChainLog, ...]:
             block_hash = encode_data(header.hash)
             raw = await self.transport.call("eth_getBlockByHash", [block_hash, False])
             if raw is None:

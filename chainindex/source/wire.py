@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-__all__ = ["ArchiveRecord", "RpcBlock", "RpcError", "RpcLog", "RpcReceipt", "RpcResponse"]
+__all__ = ["ArchiveRecord", "RpcBlock", "RpcLog", "RpcReceipt", "RpcResponse", "WireError"]
 
 
 class RpcBlock(TypedDict):
@@ -56,8 +56,8 @@ class ArchiveRecord(TypedDict):
     receipts: NotRequired[list[RpcReceipt]]
 
 
-class RpcError(TypedDict):
-    """The ``error`` member of a JSON-RPC response."""
+class WireError(TypedDict):
+    """The ``error`` member of an upstream's JSON-RPC response, as the wire carries it."""
 
     code: int
     message: str
@@ -70,4 +70,4 @@ class RpcResponse(TypedDict):
     jsonrpc: str
     id: int
     result: NotRequired[Any]
-    error: NotRequired[RpcError]
+    error: NotRequired[WireError]

@@ -1,5 +1,19 @@
 """The store: a key-value protocol, its LevelDB and in-memory implementations, the schema
-(every key layout) and the bloom section store built on them."""
+(every key layout) and the bloom section store built on them.
+
+* :mod:`~chainindex.store.kv`: the key-value protocol; :mod:`~chainindex.store.leveldb` and
+  :mod:`~chainindex.store.memory` implement it;
+* :mod:`~chainindex.store.schema`: every key layout and the schema version;
+* :mod:`~chainindex.store.codec`: header and logs records; :mod:`~chainindex.store.rows`:
+  grouped bloom-bit rows; :mod:`~chainindex.store.sections`: the bloom sections
+  (:class:`SectionStore`);
+* :mod:`~chainindex.store.reader`: the read side (:class:`~chainindex.store.reader.ChainReader`);
+  :mod:`~chainindex.store.writer`: the write side, the indexer's
+  (:class:`~chainindex.store.writer.ChainWriter`);
+* :mod:`~chainindex.store.atomicfile`: files that appear complete or not at all.
+
+:func:`open_datadir` opens a data directory's LevelDB and checks its schema.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Header record (297 bytes)::
 
 Logs record: columnar, so that the query path can test a filter against a block's logs with
 numpy (the distinct addresses and topics come first, each log refers to them by index)
-without building a :class:`~chainindex.types.Log` per log. Integers are little-endian u32::
+without building a :class:`~chainindex.types.ChainLog` per log. Integers are little-endian u32::
 
     u8 version
     u32 n_logs · u32 n_tx · u32 n_addresses · u32 n_topics · u32 n_topic_refs · u32 n_data
@@ -39,7 +39,7 @@ import numpy.typing as npt
 from eth_typing import Address, BlockNumber, Hash32
 
 from chainindex.errors import CorruptDataError
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = [
     "HEADER_FORMAT",
@@ -88,7 +88,7 @@ def header_bloom(record: bytes) -> bytes:
     return record[_BLOOM_OFFSET:]
 
 
-def encode_logs(logs: Sequence[Log]) -> bytes:
+def encode_logs(logs: Sequence[ChainLog]) -> bytes:
     """The stored record of one block's logs, in ``logIndex`` order."""
     tx_ids: dict[bytes, int] = {}
     tx_indexes: list[int] = []
@@ -136,7 +136,7 @@ def encode_logs(logs: Sequence[Log]) -> bytes:
 class LogsRecord:
     """A decoded-and-checked logs record, as columns (see the module docstring).
 
-    The arrays are read-only views of the record; build :class:`Log` objects with
+    The arrays are read-only views of the record; build :class:`ChainLog` objects with
     :meth:`logs`.
     """
 
@@ -212,8 +212,8 @@ class LogsRecord:
             data,
         )
 
-    def logs(self, header: Header) -> tuple[Log, ...]:
-        """The records' logs as :class:`Log` objects of the block ``header``."""
+    def logs(self, header: Header) -> tuple[ChainLog, ...]:
+        """The records' logs as :class:`ChainLog` objects of the block ``header``."""
         number, block_hash, timestamp = header.number, header.hash, header.timestamp
         tx_hashes = [Hash32(h) for h in self.tx_hashes]
         tx_indexes = self.tx_indexes.tolist()
@@ -221,7 +221,7 @@ class LogsRecord:
         topics = [Hash32(t) for t in self.topics]
         refs = self.topic_refs.tolist()
         data = self.data
-        out: list[Log] = []
+        out: list[ChainLog] = []
         ref_pos = 0
         start = 0
         for index, (tx, addr, count, end) in enumerate(
@@ -234,7 +234,7 @@ class LogsRecord:
             )
         ):
             out.append(
-                Log(
+                ChainLog(
                     addresses[addr],
                     tuple(topics[r] for r in refs[ref_pos : ref_pos + count]),
                     data[start:end],
@@ -294,7 +294,7 @@ def _check_refs(
         raise CorruptDataError(f"{where}: data offsets out of order")
 
 
-def decode_logs(record: bytes, header: Header) -> tuple[Log, ...]:
+def decode_logs(record: bytes, header: Header) -> tuple[ChainLog, ...]:
     """The logs stored as ``record`` for the block ``header``."""
     return LogsRecord.parse(record, f"logs of block {header.number}").logs(header)
 

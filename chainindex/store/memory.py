@@ -36,12 +36,16 @@ class _Reader:
 
 
 class _Snapshot(_Reader):
+    """A frozen view: the sorted keys and the values as they were when it was taken."""
+
     def __init__(self, keys: list[bytes], data: dict[bytes, bytes]) -> None:
         self._keys = keys
         self._data = data
 
 
 class _Batch:
+    """Pending writes of one batch, last write per key wins (None: a delete)."""
+
     def __init__(self) -> None:
         self.ops: dict[bytes, bytes | None] = {}
 

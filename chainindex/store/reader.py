@@ -35,7 +35,7 @@ from chainindex.store import schema
 from chainindex.store.codec import LogsRecord, decode_header, header_bloom
 from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.sections import SectionStore
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = ["BloomRun", "ChainReader", "ChainState", "ChainView", "LogFetcher"]
 
@@ -87,7 +87,7 @@ class BloomRun:
 class LogFetcher(Protocol):
     """Where logs not stored locally come from (headers-only mode)."""
 
-    async def logs(self, header: Header) -> tuple[Log, ...]:
+    async def logs(self, header: Header) -> tuple[ChainLog, ...]:
         """The logs of the block ``header``."""
         ...
 
@@ -199,7 +199,7 @@ class ChainView:
             return None
         return LogsRecord.parse(raw, f"logs of block {header.number}")
 
-    def logs(self, header: Header) -> tuple[Log, ...] | None:
+    def logs(self, header: Header) -> tuple[ChainLog, ...] | None:
         """The stored logs of ``header``'s block, or None when not stored (headers-only
         mode, or a block not synced)."""
         record = self.logs_record(header)
@@ -289,7 +289,7 @@ class ChainReader:
         """The stored logs of ``header``'s block as columns (None when not stored)."""
         return await self.read(partial(ChainView.logs_record, header=header))
 
-    async def logs(self, header: Header) -> tuple[Log, ...]:
+    async def logs(self, header: Header) -> tuple[ChainLog, ...]:
         """The logs of ``header``'s block: from the store, else from the fetcher."""
         stored = await self.read(partial(ChainView.logs, header=header))
         if stored is not None:

@@ -2,5 +2,6 @@
 sections after confirmations, and the events that announce each durable commit.
 
 ``indexer`` drives it (``ChainIndexer``), ``pipeline`` fetches ahead, ``reorg`` finds the
-common ancestor, ``config`` holds ``SyncConfig``, ``events`` the ``ChainEvents`` fan-out.
+common ancestor and fetches the branch that replaces ours, ``config`` holds ``SyncConfig``
+(and ``SyncStatus``), ``events`` the ``ChainEvents`` fan-out.
 """

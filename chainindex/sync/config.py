@@ -4,9 +4,13 @@ is told about progress (:class:`SyncObserver`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
-__all__ = ["SyncConfig", "SyncObserver", "SyncStatus"]
+__all__ = ["SyncConfig", "SyncObserver", "SyncPhase", "SyncStatus"]
+
+SyncPhase = Literal["starting", "syncing", "following", "stopped"]
+"""What the indexer is doing: ``"starting"``, ``"syncing"`` (behind the head),
+``"following"`` (at the head) or ``"stopped"``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,7 @@ class SyncConfig:
 class SyncStatus:
     """Where sync stands."""
 
-    phase: str
+    phase: SyncPhase
     """``"starting"``, ``"syncing"`` (behind the head), ``"following"`` (at the head) or
     ``"stopped"``."""
     tail: int | None

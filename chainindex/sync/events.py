@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from chainindex.errors import EventsLaggedError
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["ChainEvent", "ChainEvents", "EventSubscription"]
 
@@ -53,13 +53,13 @@ class ChainEvent:
         """Whether blocks were removed."""
         return bool(self.removed)
 
-    def removed_logs(self) -> Iterator[Log]:
+    def removed_logs(self) -> Iterator[ChainLog]:
         """The removed blocks' logs in chain order, each with ``removed=True``."""
         for block in self.removed:
             for log in block.logs or ():
                 yield dataclasses.replace(log, removed=True)
 
-    def added_logs(self) -> Iterator[Log]:
+    def added_logs(self) -> Iterator[ChainLog]:
         """The added blocks' logs, in chain order."""
         for block in self.added:
             yield from block.logs or ()

@@ -42,10 +42,15 @@ from chainindex.source.ondemand import LogCache
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.reader import ChainReader, ChainState
 from chainindex.store.writer import ChainWriter
-from chainindex.sync.config import SyncConfig, SyncObserver, SyncStatus
+from chainindex.sync.config import SyncConfig, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
-from chainindex.sync.reorg import find_common_ancestor, inconsistent_answer
+from chainindex.sync.reorg import (
+    InconsistentAnswers,
+    ReplanError,
+    fetch_branch,
+    find_common_ancestor,
+)
 from chainindex.types import Block, Header
 
 __all__ = ["ChainIndexer", "SyncConfig", "SyncObserver", "SyncStatus"]
@@ -54,10 +59,6 @@ OUTAGE_MAX_PAUSE = 30.0
 """Longest pause between two attempts to reach a failing upstream once caught up."""
 
 log = logging.getLogger("chainindex.sync.indexer")
-
-
-class _ReplanError(Exception):
-    """Internal: the planned fetches no longer fit the upstream (divergence, missing block)."""
 
 
 class ChainIndexer:
@@ -90,10 +91,10 @@ class ChainIndexer:
         self._upstream: Header | None = None
         self._news = asyncio.Event()
         self._progress = asyncio.Condition()
-        self._phase = "starting"
+        self._phase: SyncPhase = "starting"
         self._logs_per_block = 0.0
         self._chain_id: int | None = None
-        self._inconsistent = 0
+        self._inconsistent = InconsistentAnswers(self.config.max_inconsistent)
         self._caught_up = False
 
     # --- public ------------------------------------------------------------------------
@@ -225,7 +226,7 @@ class ChainIndexer:
         self._phase = "syncing"
         try:
             await self._sync_range(tasks, start, target)
-        except _ReplanError:
+        except ReplanError:
             await self._refresh_upstream()
         return False
 
@@ -265,7 +266,7 @@ class ChainIndexer:
         return max(1, min(config.blocks_per_fetch, fit))
 
     async def _sync_range(self, tasks: asyncio.TaskGroup, first: int, last: int) -> None:
-        """Fetch ``first..last`` ahead and commit it in order; raises _ReplanError when the
+        """Fetch ``first..last`` ahead and commit it in order; raises ReplanError when the
         upstream no longer fits the plan (the caller re-plans)."""
         runs = fetch_in_order(
             tasks,
@@ -278,7 +279,7 @@ class ChainIndexer:
         async with aclosing(runs):
             async for result in runs:
                 if isinstance(result, MissingBlockError):
-                    raise _ReplanError
+                    raise ReplanError
                 if isinstance(result, SourceError):
                     raise result
                 head = self._state.head
@@ -286,7 +287,7 @@ class ChainIndexer:
                     log.info("block %d does not extend the synced head", result[0].header.number)
                     await runs.aclose()  # cancel the fetches in flight before walking back
                     await self._reorg(result[0].header)
-                    raise _ReplanError
+                    raise ReplanError
                 await self._commit(result)
 
     # --- commits ------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ class ChainIndexer:
             if not self._logs_per_block
             else (0.7 * self._logs_per_block + 0.3 * per_block)
         )
-        self._inconsistent = 0
+        self._inconsistent = InconsistentAnswers(self.config.max_inconsistent)
         self._caught_up = False
         await self._committed(ChainEvent((), tuple(blocks), blocks[-1].header))
         if self.observer is not None:
@@ -353,14 +354,14 @@ class ChainIndexer:
             assert self._state.head is not None
             old_head = self._state.head.number
             if ancestor.number == old_head:
-                await self._inconsistent_answer(ancestor, suspect)
+                await self._inconsistent.pause_or_raise(ancestor, suspect)
                 return
             upstream = await self.source.latest()
             self._on_head(upstream)
             last = min(upstream.number, old_head)
             try:
-                blocks = await self._fetch_branch(ancestor, last)
-            except _ReplanError:
+                blocks = await fetch_branch(self._fetch, ancestor, last, self._fetch_size)
+            except ReplanError:
                 continue
             removed = await run_to_completion(self.writer.reorg, ancestor, blocks)
             break
@@ -371,31 +372,3 @@ class ChainIndexer:
         if self.observer is not None:
             self.observer.on_reorg(ancestor.number, len(removed), len(blocks))
         await self._committed(ChainEvent(tuple(removed), tuple(blocks), head))
-
-    async def _inconsistent_answer(self, head: Header, suspect: Header | None) -> None:
-        self._inconsistent += 1
-        error = inconsistent_answer(head, suspect)
-        if self._inconsistent >= self.config.max_inconsistent:
-            raise error
-        delay = min(0.1 * 2 ** (self._inconsistent - 1), 5.0)
-        log.warning("%s (try %d, retrying in %.2fs)", error, self._inconsistent, delay)
-        await asyncio.sleep(delay)
-
-    async def _fetch_branch(self, ancestor: Header, last: int) -> list[Block]:
-        """The upstream's blocks ``ancestor + 1 .. last``, linked to ``ancestor``."""
-        blocks: list[Block] = []
-        parent = ancestor.hash
-        start = ancestor.number + 1
-        while start <= last:
-            end = min(last, start + self._fetch_size() - 1)
-            result = await self._fetch(start, end)
-            if isinstance(result, MissingBlockError):
-                raise _ReplanError
-            if isinstance(result, SourceError):
-                raise result
-            if result[0].header.parent_hash != parent:
-                raise _ReplanError
-            blocks.extend(result)
-            parent = result[-1].header.hash
-            start = end + 1
-        return blocks

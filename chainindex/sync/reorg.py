@@ -1,23 +1,46 @@
-"""Finding where our chain and the upstream's part: the walk back of a reorg.
+"""Finding where our chain and the upstream's part, and fetching the branch that replaces ours.
 
-The indexer compares its stored canonical hashes with the upstream's, from the synced head
-down, in windows that double (8, 16, 32, ... blocks, asked for concurrently), and stops at the
-highest block both agree on. It never walks deeper than the configured bound, nor below the
-first synced block: there it stops with :class:`~chainindex.errors.ReorgTooDeepError` rather
-than guess.
+Follows go-ethereum's ``Downloader.findAncestor`` (``eth/downloader/downloader.go``), which
+asks a remote peer for headers to find the common ancestor; here the windows double from the
+synced head down (8, 16, 32, ... blocks, asked for concurrently) instead of a span search
+then a binary search. The indexer compares its stored canonical hashes with the upstream's
+and stops at the highest block both agree on. It never walks deeper than the configured
+bound, nor below the first synced block: there it stops with
+:class:`~chainindex.errors.ReorgTooDeepError` rather than guess.
+
+Then :func:`fetch_branch` fetches the upstream's blocks above the ancestor, checking that they
+link to it; a walk that finds no fork at all is an inconsistent answer, counted by
+:class:`InconsistentAnswers` (paused on, then raised once too many come in a row).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 
 from bloombits.errors import LogfilterError
-from chainindex.errors import InvalidBlockError, ReorgTooDeepError, SyncError
+from chainindex.errors import (
+    InvalidBlockError,
+    MissingBlockError,
+    ReorgTooDeepError,
+    SourceError,
+    SyncError,
+)
 from chainindex.source.base import ChainSource
 from chainindex.store.reader import ChainReader
-from chainindex.types import Header
+from chainindex.sync.pipeline import FetchResult
+from chainindex.types import Block, Header
 
-__all__ = ["find_common_ancestor", "inconsistent_answer"]
+__all__ = [
+    "InconsistentAnswers",
+    "ReplanError",
+    "fetch_branch",
+    "find_common_ancestor",
+    "inconsistent_answer",
+]
+
+log = logging.getLogger("chainindex.sync.reorg")
 
 FIRST_WINDOW = 8
 """Blocks compared in the first step of the walk."""
@@ -65,3 +88,59 @@ def inconsistent_answer(head: Header, suspect: Header | None) -> LogfilterError:
             f"(0x{head.hash.hex()}), which the upstream itself still reports",
         )
     return SyncError("the upstream's head conflicts with its own blocks")
+
+
+class ReplanError(Exception):
+    """Internal to sync, never raised out of it: the planned fetches no longer fit the
+    upstream (a divergence, a missing block), so the indexer plans again."""
+
+
+async def fetch_branch(
+    fetch: Callable[[int, int], Awaitable[FetchResult]],
+    ancestor: Header,
+    last: int,
+    run_size: Callable[[], int],
+) -> list[Block]:
+    """The upstream's blocks ``ancestor + 1 .. last`` through ``fetch``, linked to
+    ``ancestor``; :class:`ReplanError` when a block is missing or the branch moved again."""
+    blocks: list[Block] = []
+    parent = ancestor.hash
+    start = ancestor.number + 1
+    while start <= last:
+        end = min(last, start + run_size() - 1)
+        result = await fetch(start, end)
+        if isinstance(result, MissingBlockError):
+            raise ReplanError
+        if isinstance(result, SourceError):
+            raise result
+        if result[0].header.parent_hash != parent:
+            raise ReplanError
+        blocks.extend(result)
+        parent = result[-1].header.hash
+        start = end + 1
+    return blocks
+
+
+class InconsistentAnswers:
+    """Counts walks in a row that found no fork (:func:`inconsistent_answer`): each is logged
+    and paused on (growing, at most 5 s), the ``limit``-th is raised. A commit resets it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        """Answers in a row that stop sync."""
+        self.count = 0
+        """Answers in a row so far."""
+
+    def reset(self) -> None:
+        """The upstream answered consistently (a commit went through)."""
+        self.count = 0
+
+    async def pause_or_raise(self, head: Header, suspect: Header | None) -> None:
+        """One more inconsistent answer about ``head`` (see :func:`inconsistent_answer`)."""
+        self.count += 1
+        error = inconsistent_answer(head, suspect)
+        if self.count >= self.limit:
+            raise error
+        delay = min(0.1 * 2 ** (self.count - 1), 5.0)
+        log.warning("%s (try %d, retrying in %.2fs)", error, self.count, delay)
+        await asyncio.sleep(delay)

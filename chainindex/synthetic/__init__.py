@@ -38,6 +38,17 @@ With ``n`` as 8 bytes big-endian:
 
 **Determinism.** Same shape, seed, first block, generator version and numpy version give the
 same bytes (numpy documents that its distributions may change between releases).
+
+**Modules.** :mod:`~chainindex.synthetic.shape` (:class:`ChainShape`, the knobs),
+:mod:`~chainindex.synthetic.words` and :mod:`~chainindex.synthetic.text` (the vocabulary and
+the strings made of it), :mod:`~chainindex.synthetic.events` (events and contract classes),
+:mod:`~chainindex.synthetic.sampling` (Zipf popularity), :mod:`~chainindex.synthetic.population`
+(contracts, holders, producers), :mod:`~chainindex.synthetic.calibrate` (fill to log count),
+:mod:`~chainindex.synthetic.logs` and :mod:`~chainindex.synthetic.plan` (a batch's logs and
+structure), :mod:`~chainindex.synthetic.payload` (what only receipts show),
+:mod:`~chainindex.synthetic.header` and :mod:`~chainindex.synthetic.receipts` (geth's JSON),
+:mod:`~chainindex.synthetic.generator` (:class:`ChainGenerator`) and
+:mod:`~chainindex.synthetic.archive` (:func:`write_archive`).
 """
 
 from chainindex.synthetic.archive import Progress, write_archive
@@ -45,8 +56,8 @@ from chainindex.synthetic.calibrate import logs_for_fill
 from chainindex.synthetic.events import CLASS_NAMES, CLASSES, EVENTS, ContractClass, Ev, EventType
 from chainindex.synthetic.generator import (
     GENERATOR_VERSION,
-    ArchiveRecord,
     ChainGenerator,
+    GeneratedRecord,
     GenerationStats,
     chain_key,
 )
@@ -69,12 +80,12 @@ __all__ = [
     "GENERATOR_VERSION",
     "MAX_FILL",
     "WORDS",
-    "ArchiveRecord",
     "ChainGenerator",
     "ChainShape",
     "ContractClass",
     "Ev",
     "EventType",
+    "GeneratedRecord",
     "GenerationStats",
     "Progress",
     "chain_key",

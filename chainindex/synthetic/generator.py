@@ -33,8 +33,8 @@ from chainindex.synthetic.shape import ChainShape
 
 __all__ = [
     "GENERATOR_VERSION",
-    "ArchiveRecord",
     "ChainGenerator",
+    "GeneratedRecord",
     "GenerationStats",
     "chain_key",
 ]
@@ -47,8 +47,10 @@ MAX_FIRST_BLOCK = 2**48
 _LIST_OVERHEAD = 8  # RLP list prefixes of the block, its transactions and (empty) uncles
 
 
-class ArchiveRecord(TypedDict):
-    """One line of a chain archive."""
+class GeneratedRecord(TypedDict):
+    """One line of a chain archive, as the generator writes it: whole geth objects (every
+    header field, not only those :class:`chainindex.source.wire.ArchiveRecord` declares for
+    the indexer), typed as plain dicts."""
 
     block: dict[str, Any]
     """``eth_getBlockByNumber(n, false)``."""
@@ -175,7 +177,7 @@ class ChainGenerator:
         slots = number + int(number * shape.missed_slot_rate)
         return shape.genesis_time + shape.block_time * slots
 
-    def records(self, count: int) -> Iterator[ArchiveRecord]:
+    def records(self, count: int) -> Iterator[GeneratedRecord]:
         """The next ``count`` blocks, one record at a time (each built when asked for)."""
         if count < 0:
             raise SyntheticChainError(f"block count must be >= 0, got {count}")
@@ -201,7 +203,7 @@ class ChainGenerator:
             self._batch, self._plan = batch, plan
         return self._plan
 
-    def _next_record(self) -> ArchiveRecord:
+    def _next_record(self) -> GeneratedRecord:
         number = self.next_block
         plan = self._load(number // self.batch_size)
         index = number - plan.first
@@ -228,7 +230,7 @@ class ChainGenerator:
         rlp = header.rlp()
         block_hash = keccak256(rlp)
         size = len(rlp) + int(plan.tx_bytes[index]) + _LIST_OVERHEAD
-        record: ArchiveRecord
+        record: GeneratedRecord
         if self.headers_only or self._payload is None:
             record = {"block": header.json(block_hash, size, [])}
         else:

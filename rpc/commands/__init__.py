@@ -2,7 +2,10 @@
 
 A command module exposes ``register(subparsers)``, which adds its parser and sets
 ``run=<function(args) -> exit status>`` as its default. :data:`COMMANDS` lists them in the
-order ``logfilter --help`` shows them.
+order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.demo`),
+``sync``, ``serve``, ``export``, ``build_sections``, ``generate`` and ``search``. Beside
+them: ``options`` (flags shared by the commands), ``progress`` (sync progress for people)
+and ``malloc`` (the single-arena setting of long syncs).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import numpy as np
 import orjson
 from eth_typing import Hash32
 
-from bloombits.errors import LogfilterError
 from bloombits.generator import Generator
+from chainindex.errors import ArchiveError
 from chainindex.store import SectionStore, open_datadir
 
 
@@ -42,9 +42,9 @@ def _read_headers(archive: Path) -> tuple[list[bytes], list[Hash32]]:
                 bloom = bytes.fromhex(block["logsBloom"][2:])
                 block_hash = Hash32(bytes.fromhex(block["hash"][2:]))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                raise LogfilterError(f"{archive}:{line_no}: not a block record: {err}") from None
+                raise ArchiveError(f"{archive}:{line_no}: not a block record: {err}") from None
             if number != len(hashes):
-                raise LogfilterError(f"{archive}:{line_no}: block {number} out of order")
+                raise ArchiveError(f"{archive}:{line_no}: block {number} out of order")
             blooms.append(bloom)
             hashes.append(block_hash)
     return blooms, hashes

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from bloombits.errors import LogfilterError
+from chainindex.errors import ConfigError
 from chainindex.source import SourceOptions, open_source, write_archive
 from rpc.commands.options import add_source_options, non_negative, setup_logging, source_options
 
@@ -41,7 +41,7 @@ async def _export(args: argparse.Namespace, options: SourceOptions) -> int:
     async with open_source(args.upstream, options) as source:
         last = args.to_block if args.to_block is not None else (await source.latest()).number
         if last < args.from_block:
-            raise LogfilterError(f"--to-block {last} is below --from-block {args.from_block}")
+            raise ConfigError(f"--to-block {last} is below --from-block {args.from_block}")
         count = await write_archive(
             source, args.from_block, last, args.out, with_logs=not args.no_logs
         )

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chainindex.errors import SyntheticChainError
+from chainindex.errors import ConfigError, SyntheticChainError
 from chainindex.synthetic import (
     CLASS_NAMES,
     DEFAULT_MIX,
@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     )
     meter = _Meter(args.blocks) if not args.quiet and sys.stderr.isatty() else None
     if args.out != "-" and Path(args.out).exists() and not args.force:
-        raise SyntheticChainError(f"{args.out} exists (use --force to overwrite it)")
+        raise ConfigError(f"{args.out} exists (use --force to overwrite it)")
     if args.out == "-":
         stats = write_archive(generator, sys.stdout.buffer, args.blocks, progress=meter)
         sys.stdout.buffer.flush()

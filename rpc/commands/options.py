@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from bloombits.errors import LogfilterError
+from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.index import TextIndex
 from chainindex.source import SourceOptions
@@ -127,7 +127,7 @@ def open_text_index(args: argparse.Namespace) -> TextIndex:
 def sync_config(args: argparse.Namespace) -> SyncConfig:
     """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
     if args.section_size % 8:
-        raise LogfilterError(f"--section-size {args.section_size} is not a multiple of 8")
+        raise ConfigError(f"--section-size {args.section_size} is not a multiple of 8")
     return SyncConfig(
         section_size=args.section_size,
         confirmations=args.confirmations,

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from bloombits.errors import LogfilterError
-from chainindex.logsearch.index import SORTS, TEXT_INDEX_DIR, SearchHit, TextIndex
+from chainindex.errors import ConfigError
+from chainindex.logsearch.index import SORTS, TEXT_INDEX_DIR, LogSearchHit, TextIndex
 from chainindex.textindex.highlight import HighlightOptions
 from rpc.server.codec.search_result import event_json, result_json
 
@@ -94,7 +94,7 @@ def _topics(text: str) -> list[list[bytes] | None]:
     return out
 
 
-def _describe(hit: SearchHit, rank: int) -> str:
+def _describe(hit: LogSearchHit, rank: int) -> str:
     log = hit.log
     head = (
         f"#{rank}  block {log.block_number}  log {log.log_index}  "
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     """Search and print."""
     folder = Path(args.index) if args.index else Path(args.datadir) / TEXT_INDEX_DIR
     if not folder.is_dir():
-        raise LogfilterError(
+        raise ConfigError(
             f"no text index at {folder}: index a chain first (logfilter sync --datadir ...)"
         )
     terminal = sys.stdout.isatty()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bloombits.errors import LogfilterError
+from chainindex.errors import ConfigError
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -174,7 +174,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
         import uvloop
     except ImportError:
         if choice == "uvloop":
-            raise LogfilterError("--event-loop uvloop: uvloop is not installed") from None
+            raise ConfigError("--event-loop uvloop: uvloop is not installed") from None
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory

@@ -4,5 +4,7 @@ A request flows ``app`` (aiohttp: POST, batches, streaming, WebSocket) → ``dis
 validate, call, respond) → the handlers (``eth_api``, ``logfilter_api``) → ``service`` (the
 reader, query engine, caches, filters, subscriptions, indexer and text index of one data
 directory). ``codec/`` is where hex exists on the server side; ``protocol`` holds the wire
-shapes and the one error type the handlers raise. The map is in ARCHITECTURE.md.
+shapes and the one error type the handlers raise (:class:`~rpc.server.protocol.JsonRpcError`);
+``limits`` the configured limits; ``subscriptions`` the ``eth_subscribe`` notifications;
+``textsearch`` the text index inside the service (``logfilter_search``).
 """

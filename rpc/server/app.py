@@ -29,7 +29,7 @@ from chainindex.aio import first_error
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
 from rpc.server.eth_api import EthApi, proxy_handler
 from rpc.server.logfilter_api import LogfilterApi
-from rpc.server.protocol import LIMIT_EXCEEDED, RpcError, as_rpc_error
+from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
 from rpc.server.service import Service
 
 __all__ = ["RpcServer", "WsPeer", "dispatcher_for", "running_server", "serve"]
@@ -138,13 +138,13 @@ class RpcServer:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             limit = self.service.limits.max_body_bytes
-            error = RpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
+            error = JsonRpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
             return _json(respond(None, error))
         ctx = CallContext(owner=("http", request.remote))
         try:
             reply = await self.dispatcher.handle(body, ctx, stream=True)
         except Exception as err:  # never a traceback or an HTML page to a client
-            return _json(respond(None, as_rpc_error(err)))
+            return _json(respond(None, as_json_rpc_error(err)))
         if reply is None:
             return web.Response(status=200)
         if isinstance(reply, bytes):
@@ -199,7 +199,7 @@ class RpcServer:
     async def _ws_call(self, peer: WsPeer, data: bytes) -> None:
         limit = self.service.limits.max_body_bytes
         if len(data) > limit:
-            error = RpcError(LIMIT_EXCEEDED, f"message too large: more than {limit} bytes")
+            error = JsonRpcError(LIMIT_EXCEEDED, f"message too large: more than {limit} bytes")
             peer.push(respond(None, error))
             return
         ctx = CallContext(owner=peer, peer=peer)

@@ -2,12 +2,12 @@
 
 ``parse`` (bytes → JSON value) → ``validate`` (JSON value → :class:`Request`) → ``call`` (the
 method's handler under the per-request timeout, any failure turned into an
-:class:`RpcError`) → ``respond`` (id + outcome → response bytes). A batch runs its calls
+:class:`JsonRpcError`) → ``respond`` (id + outcome → response bytes). A batch runs its calls
 concurrently and answers in order, leaving out notifications (calls without an id); a body
 of notifications only gets no answer at all.
 
-Handlers take the positional parameters and a :class:`CallContext` and return any
-JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
+Handlers take the positional parameters (:data:`Params`) and a :class:`CallContext` and
+return any JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
 :class:`StreamedJson` (an answer written out while it is produced: a large ``eth_getLogs``
 without a result limit). A streamed answer is only ever the whole body of a single HTTP
 request; in a batch or on a WebSocket it is gathered first.
@@ -35,15 +35,16 @@ from rpc.server.protocol import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     JsonId,
+    JsonRpcError,
     Request,
-    RpcError,
-    as_rpc_error,
+    as_json_rpc_error,
 )
 
 __all__ = [
     "CallContext",
     "Dispatcher",
     "Handler",
+    "Params",
     "Peer",
     "RawJson",
     "StreamedJson",
@@ -123,21 +124,21 @@ Handler = Callable[[Params, CallContext], Awaitable[Any]]
 def check_arity(params: Params, most: int) -> None:
     """geth's ``too many arguments`` check."""
     if len(params) > most:
-        raise RpcError(INVALID_PARAMS, f"too many arguments, want at most {most}")
+        raise JsonRpcError(INVALID_PARAMS, f"too many arguments, want at most {most}")
 
 
 def arg(params: Params, index: int, decode: Callable[[Any], T]) -> T:
     """Argument ``index`` decoded; a decoding error is ``invalid argument N: ...``."""
     if index >= len(params):
-        raise RpcError(INVALID_PARAMS, f"missing value for required argument {index}")
+        raise JsonRpcError(INVALID_PARAMS, f"missing value for required argument {index}")
     try:
         return decode(params[index])
-    except RpcError as err:
+    except JsonRpcError as err:
         if err.code != INVALID_PARAMS:
             raise
-        raise RpcError(INVALID_PARAMS, f"invalid argument {index}: {err.message}") from None
+        raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err.message}") from None
     except HexError as err:
-        raise RpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
+        raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
 
 
 # --- the pipeline -----------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def parse(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:
-        raise RpcError(PARSE_ERROR, f"parse error: {err}") from None
+        raise JsonRpcError(PARSE_ERROR, f"parse error: {err}") from None
 
 
 def _valid_id(value: object) -> bool:
@@ -158,19 +159,21 @@ def _valid_id(value: object) -> bool:
 def validate(message: Any) -> Request:
     """``message`` checked to be a JSON-RPC 2.0 call or notification."""
     if not isinstance(message, dict):
-        raise RpcError(INVALID_REQUEST, "invalid request: expected a JSON object")
+        raise JsonRpcError(INVALID_REQUEST, "invalid request: expected a JSON object")
     if message.get("jsonrpc") != "2.0":
-        raise RpcError(INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"')
+        raise JsonRpcError(INVALID_REQUEST, 'invalid request: "jsonrpc" must be "2.0"')
     method = message.get("method")
     if not isinstance(method, str) or not method:
-        raise RpcError(INVALID_REQUEST, 'invalid request: "method" must be a non-empty string')
+        raise JsonRpcError(INVALID_REQUEST, 'invalid request: "method" must be a non-empty string')
     if "id" in message and not _valid_id(message["id"]):
-        raise RpcError(INVALID_REQUEST, 'invalid request: "id" must be a string, number or null')
+        raise JsonRpcError(
+            INVALID_REQUEST, 'invalid request: "id" must be a string, number or null'
+        )
     params = message.get("params")
     if params is None:
         message["params"] = []
     elif not isinstance(params, list):
-        raise RpcError(INVALID_PARAMS, "non-array args: params must be an array")
+        raise JsonRpcError(INVALID_PARAMS, "non-array args: params must be an array")
     return cast(Request, message)
 
 
@@ -184,16 +187,16 @@ def _id_of(message: Any) -> JsonId:
 
 
 def respond(request_id: JsonId, outcome: Any) -> bytes:
-    """A response: ``outcome`` is a result (plain, :class:`RawJson`) or an :class:`RpcError`."""
+    """A response: ``outcome`` is a result (plain, :class:`RawJson`) or a :class:`JsonRpcError`."""
     head = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id)
-    if isinstance(outcome, RpcError):
+    if isinstance(outcome, JsonRpcError):
         return head + b',"error":' + orjson.dumps(outcome.to_object()) + b"}"
     if isinstance(outcome, RawJson):
         return head + b',"result":' + outcome.json + b"}"
     return head + b',"result":' + orjson.dumps(outcome) + b"}"
 
 
-def _error_body(error: RpcError) -> bytes:
+def _error_body(error: JsonRpcError) -> bytes:
     return respond(None, error)
 
 
@@ -227,7 +230,7 @@ class Dispatcher:
         :class:`StreamedReply`."""
         try:
             message = parse(body)
-        except RpcError as err:
+        except JsonRpcError as err:
             return _error_body(err)
         if isinstance(message, list):
             return await self._batch(message, ctx)
@@ -243,10 +246,10 @@ class Dispatcher:
 
     async def _batch(self, messages: list[Any], ctx: CallContext) -> Reply:
         if not messages:
-            return _error_body(RpcError(INVALID_REQUEST, "empty batch"))
+            return _error_body(JsonRpcError(INVALID_REQUEST, "empty batch"))
         if len(messages) > self.limits.max_batch:
             return _error_body(
-                RpcError(
+                JsonRpcError(
                     LIMIT_EXCEEDED,
                     f"batch too large: {len(messages)} calls, at most {self.limits.max_batch}",
                 )
@@ -261,17 +264,17 @@ class Dispatcher:
                 parts.append(respond(request_id, result))
         return b"[" + b",".join(parts) + b"]" if parts else None
 
-    async def _gathered(self, result: StreamedJson) -> RawJson | RpcError:
+    async def _gathered(self, result: StreamedJson) -> RawJson | JsonRpcError:
         try:
             return RawJson(await result.gather())
         except Exception as err:
-            return as_rpc_error(err)
+            return as_json_rpc_error(err)
 
     async def _one(self, message: Any, ctx: CallContext) -> tuple[JsonId, Any] | None:
-        """``(id, result or RpcError)``, or None for a notification."""
+        """``(id, result or JsonRpcError)``, or None for a notification."""
         try:
             request = validate(message)
-        except RpcError as err:
+        except JsonRpcError as err:
             return _id_of(message), err
         result = await self.call(request, ctx)
         if "id" not in request:
@@ -281,13 +284,13 @@ class Dispatcher:
         return request.get("id"), result
 
     async def call(self, request: Request, ctx: CallContext) -> Any:
-        """The outcome of one validated call: its result, or the RpcError it failed with."""
+        """The outcome of one validated call: its result, or the JsonRpcError it failed with."""
         method = request["method"]
         params = request.get("params", [])
         handler = self.methods.get(method)
         if handler is None:
             if self.fallback is None:
-                return RpcError(
+                return JsonRpcError(
                     METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
                 )
             handler, params = self.fallback, [method, params]
@@ -295,9 +298,9 @@ class Dispatcher:
             async with asyncio.timeout(self.limits.request_timeout):
                 return await handler(params, ctx)
         except TimeoutError:
-            return as_rpc_error(TimeoutError())
+            return as_json_rpc_error(TimeoutError())
         except Exception as err:
-            return as_rpc_error(err)
+            return as_json_rpc_error(err)
 
 
 async def _streamed(request_id: JsonId, result: StreamedJson) -> AsyncGenerator[bytes]:

@@ -30,7 +30,8 @@ from chainindex.errors import (
     TooManyFilterValuesError,
 )
 from chainindex.filters import BlockLogs, BlockTag, FilterKind, LogQuery
-from chainindex.types import Log
+from chainindex.hexutil import encode_data, encode_quantity
+from chainindex.types import ChainLog
 from rpc.server.codec import (
     EncodedLogs,
     decode_filter,
@@ -38,8 +39,16 @@ from rpc.server.codec import (
     encode_block_logs,
     encode_logs,
 )
-from rpc.server.dispatch import CallContext, Handler, RawJson, StreamedJson, arg, check_arity
-from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, RpcError
+from rpc.server.dispatch import (
+    CallContext,
+    Handler,
+    Params,
+    RawJson,
+    StreamedJson,
+    arg,
+    check_arity,
+)
+from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, JsonRpcError
 from rpc.server.service import Service
 
 __all__ = ["EthApi", "proxy_handler"]
@@ -49,13 +58,13 @@ CLIENT_VERSION = (
 )
 """The answer to ``web3_clientVersion``."""
 
-NOT_SUPPORTED = RpcError(METHOD_NOT_FOUND, "notifications not supported")
+NOT_SUPPORTED = JsonRpcError(METHOD_NOT_FOUND, "notifications not supported")
 """geth's answer to a subscription call over HTTP."""
 
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
-        raise RpcError(-32602, "expected a string")
+        raise JsonRpcError(-32602, "expected a string")
     return value
 
 
@@ -85,29 +94,29 @@ class EthApi:
 
     # --- chain --------------------------------------------------------------------------------
 
-    async def block_number(self, params: list[Any], ctx: CallContext) -> str:
+    async def block_number(self, params: Params, ctx: CallContext) -> str:
         """The synced head as of the last commit whose sections and events are done (no store
         read: the fastest call; a range query up to it always succeeds)."""
         check_arity(params, 0)
         head = self.service.head()
         if head is None:
-            raise RpcError(SERVER_ERROR, "no blocks synced yet")
-        return hex(head.number)
+            raise JsonRpcError(SERVER_ERROR, "no blocks synced yet")
+        return encode_quantity(head.number)
 
-    async def chain_id(self, params: list[Any], ctx: CallContext) -> str:
+    async def chain_id(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
         state = await self.service.state()
         if state.chain_id is None:
-            raise RpcError(
+            raise JsonRpcError(
                 SERVER_ERROR, "chain id unknown: the data directory was synced from an archive"
             )
-        return hex(state.chain_id)
+        return encode_quantity(state.chain_id)
 
-    async def net_version(self, params: list[Any], ctx: CallContext) -> str:
+    async def net_version(self, params: Params, ctx: CallContext) -> str:
         """The chain id in decimal, as nodes answer ``net_version``."""
         return str(int(await self.chain_id(params, ctx), 16))
 
-    async def client_version(self, params: list[Any], ctx: CallContext) -> str:
+    async def client_version(self, params: Params, ctx: CallContext) -> str:
         """Who answers (clients such as web3.py's ``is_connected`` ask)."""
         check_arity(params, 0)
         return CLIENT_VERSION
@@ -121,7 +130,7 @@ class EthApi:
         if most and (len(criteria.addresses) > most or any(len(p) > most for p in criteria.topics)):
             raise TooManyFilterValuesError()
 
-    async def get_logs(self, params: list[Any], ctx: CallContext) -> RawJson | StreamedJson:
+    async def get_logs(self, params: Params, ctx: CallContext) -> RawJson | StreamedJson:
         check_arity(params, 1)
         query = arg(params, 0, decode_filter)
         self._check_values(query)
@@ -163,11 +172,11 @@ class EthApi:
     def _check_owner(self, ctx: CallContext) -> None:
         most = self.service.limits.max_filters
         if self.service.filters.owned_by(ctx.owner) >= most:
-            raise RpcError(
+            raise JsonRpcError(
                 LIMIT_EXCEEDED, f"too many installed filters for this client (at most {most})"
             )
 
-    async def new_filter(self, params: list[Any], ctx: CallContext) -> str:
+    async def new_filter(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 1)
         query = arg(params, 0, decode_filter)
         self._check_values(query)
@@ -175,21 +184,21 @@ class EthApi:
         self._check_owner(ctx)
         return self.service.filters.install_logs(query, ctx.owner)
 
-    async def new_block_filter(self, params: list[Any], ctx: CallContext) -> str:
+    async def new_block_filter(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
         self._check_owner(ctx)
         return self.service.filters.install_blocks(ctx.owner)
 
-    async def get_filter_changes(self, params: list[Any], ctx: CallContext) -> Any:
+    async def get_filter_changes(self, params: Params, ctx: CallContext) -> Any:
         check_arity(params, 1)
         filter_id = arg(params, 0, decode_filter_id)
         kind = self.service.filters.get(filter_id).kind
         changes = self.service.filters.changes(filter_id)
         if kind is FilterKind.BLOCKS:
-            return ["0x" + h.hex() for h in cast(list[bytes], changes)]
-        return RawJson(encode_logs(cast(list[Log], changes)).encode())
+            return [encode_data(h) for h in cast(list[bytes], changes)]
+        return RawJson(encode_logs(cast(list[ChainLog], changes)).encode())
 
-    async def get_filter_logs(self, params: list[Any], ctx: CallContext) -> RawJson | StreamedJson:
+    async def get_filter_logs(self, params: Params, ctx: CallContext) -> RawJson | StreamedJson:
         check_arity(params, 1)
         filter_id = arg(params, 0, decode_filter_id)
         found = self.service.filters.get(filter_id)
@@ -197,13 +206,13 @@ class EthApi:
             raise FilterNotFoundError()
         return await self._logs(found.query)
 
-    async def uninstall_filter(self, params: list[Any], ctx: CallContext) -> bool:
+    async def uninstall_filter(self, params: Params, ctx: CallContext) -> bool:
         check_arity(params, 1)
         return self.service.filters.uninstall(arg(params, 0, decode_filter_id))
 
     # --- subscriptions ------------------------------------------------------------------------
 
-    async def subscribe(self, params: list[Any], ctx: CallContext) -> str:
+    async def subscribe(self, params: Params, ctx: CallContext) -> str:
         if ctx.peer is None:
             raise NOT_SUPPORTED
         kind = arg(params, 0, _string)
@@ -218,16 +227,16 @@ class EthApi:
             await self._check_live_range(query)
             sub = hub.subscribe(ctx.peer, ctx.owner, kind, query)
         else:
-            raise RpcError(METHOD_NOT_FOUND, f'no "{kind[:100]}" subscription in eth namespace')
+            raise JsonRpcError(METHOD_NOT_FOUND, f'no "{kind[:100]}" subscription in eth namespace')
         ctx.after_reply.append(lambda: hub.activate(sub))
         return sub.id
 
-    async def unsubscribe(self, params: list[Any], ctx: CallContext) -> bool:
+    async def unsubscribe(self, params: Params, ctx: CallContext) -> bool:
         if ctx.peer is None:
             raise NOT_SUPPORTED
         check_arity(params, 1)
         if not self.service.subscriptions.unsubscribe(ctx.owner, arg(params, 0, decode_filter_id)):
-            raise RpcError(SERVER_ERROR, "subscription not found")
+            raise JsonRpcError(SERVER_ERROR, "subscription not found")
         return True
 
 
@@ -257,7 +266,7 @@ def proxy_handler(service: Service) -> Handler:
     upstream = service.upstream
     assert upstream is not None
 
-    async def forward(params: list[Any], ctx: CallContext) -> Any:
+    async def forward(params: Params, ctx: CallContext) -> Any:
         method, args = params
         return await upstream.call(method, args)
 

@@ -42,8 +42,9 @@ from typing import Any
 from chainindex.errors import TooManyFilterValuesError
 from chainindex.filters import BlockTag, LogCriteria, LogQuery
 from chainindex.filters.planning import resolve_range
+from chainindex.hexutil import encode_data, encode_quantity
 from rpc.server.codec.search_params import SearchRequest, decode_search
-from rpc.server.dispatch import CallContext, Handler, RawJson, arg, check_arity
+from rpc.server.dispatch import CallContext, Handler, Params, RawJson, arg, check_arity
 from rpc.server.service import Service
 from rpc.server.textsearch import NOT_ENABLED, not_enabled
 
@@ -51,7 +52,7 @@ __all__ = ["LogfilterApi"]
 
 
 def _hex(value: int | None) -> str | None:
-    return None if value is None else hex(value)
+    return None if value is None else encode_quantity(value)
 
 
 class LogfilterApi:
@@ -65,7 +66,7 @@ class LogfilterApi:
         """Method name → handler."""
         return {"logfilter_status": self.status, "logfilter_search": self.search}
 
-    async def search(self, params: list[Any], ctx: CallContext) -> RawJson:
+    async def search(self, params: Params, ctx: CallContext) -> RawJson:
         """``logfilter_search`` (see the module docstring)."""
         check_arity(params, 1)
         request = arg(params, 0, decode_search)
@@ -97,7 +98,7 @@ class LogfilterApi:
             None if request.to_block is None else last,
         )
 
-    async def status(self, params: list[Any], ctx: CallContext) -> dict[str, Any]:
+    async def status(self, params: Params, ctx: CallContext) -> dict[str, Any]:
         check_arity(params, 0)
         service = self.service
         state = await service.state()
@@ -114,22 +115,22 @@ class LogfilterApi:
         stats = service.engine.stats
         return {
             "chainId": _hex(state.chain_id),
-            "sectionSize": hex(state.section_size),
-            "sections": hex(state.sections),
+            "sectionSize": encode_quantity(state.section_size),
+            "sections": encode_quantity(state.sections),
             "indexedUntil": _hex(state.indexed_until if state.indexed_until >= 0 else None),
             "syncedHead": None
             if head is None
-            else {"number": hex(head.number), "hash": "0x" + head.hash.hex()},
+            else {"number": encode_quantity(head.number), "hash": encode_data(head.hash)},
             "upstreamHead": _hex(upstream_head),
             "lag": _hex(lag),
             "phase": phase,
             "headersOnly": state.headers_only,
             "tail": _hex(state.tail),
             "queries": {
-                "count": hex(stats.queries),
-                "candidateBlocks": hex(stats.candidate_blocks),
-                "matchedBlocks": hex(stats.matched_blocks),
-                "logs": hex(stats.logs),
+                "count": encode_quantity(stats.queries),
+                "candidateBlocks": encode_quantity(stats.candidate_blocks),
+                "matchedBlocks": encode_quantity(stats.matched_blocks),
+                "logs": encode_quantity(stats.logs),
                 "candidateDensity": stats.density,
             },
         }

@@ -1,9 +1,11 @@
 """JSON-RPC 2.0 as the server speaks it: wire shapes, error codes, and the one error type.
 
-Every failure a client can see is an :class:`RpcError` (code, message, optional data),
-whatever raised it: :func:`as_rpc_error` maps the project's deliberate errors to codes and
-messages (go-ethereum's where geth has them) and anything else to a bare ``internal error``
-(the traceback goes to the server's log, never to the client).
+Every failure a client can see is a :class:`JsonRpcError` (code, message, optional data),
+whatever raised it: :func:`as_json_rpc_error` maps the project's deliberate errors to codes
+and messages (go-ethereum's where geth has them) and anything else to a bare ``internal
+error`` (the traceback goes to the server's log, never to the client). The codes and the
+error object are JSON-RPC 2.0's (https://www.jsonrpc.org/specification#error_object) and
+go-ethereum's ``rpc/errors.go`` for the server-defined ones.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from chainindex.errors import (
     RpcCallError,
     TooManyFilterValuesError,
 )
+from chainindex.hexutil import encode_quantity
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -35,10 +38,10 @@ __all__ = [
     "TIMEOUT",
     "ErrorObject",
     "JsonId",
+    "JsonRpcError",
     "Notification",
     "Request",
-    "RpcError",
-    "as_rpc_error",
+    "as_json_rpc_error",
 ]
 
 log = logging.getLogger("rpc")
@@ -91,7 +94,7 @@ class Notification(TypedDict):
     params: dict[str, Any]
 
 
-class RpcError(LogfilterError):
+class JsonRpcError(LogfilterError):
     """A JSON-RPC error answer: ``code``, ``message`` and optional ``data``."""
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
@@ -111,7 +114,7 @@ class RpcError(LogfilterError):
         return error
 
     def __repr__(self) -> str:
-        return f"RpcError({self.code}, {self.message!r})"
+        return f"JsonRpcError({self.code}, {self.message!r})"
 
 
 _INVALID_PARAMS_ERRORS = (
@@ -123,27 +126,27 @@ _INVALID_PARAMS_ERRORS = (
 )
 
 
-def as_rpc_error(error: BaseException) -> RpcError:
+def as_json_rpc_error(error: BaseException) -> JsonRpcError:
     """The answer a client gets for ``error`` (unexpected errors are logged here)."""
-    if isinstance(error, RpcError):
+    if isinstance(error, JsonRpcError):
         return error
     if isinstance(error, QueryLimitError):
         data = {
             "limit": error.limit,
             "max": error.maximum,
-            "from": hex(error.first),
-            "to": hex(error.last),
+            "from": encode_quantity(error.first),
+            "to": encode_quantity(error.last),
         }
-        return RpcError(LIMIT_EXCEEDED, str(error), data)
+        return JsonRpcError(LIMIT_EXCEEDED, str(error), data)
     if isinstance(error, _INVALID_PARAMS_ERRORS):
-        return RpcError(INVALID_PARAMS, str(error))
+        return JsonRpcError(INVALID_PARAMS, str(error))
     if isinstance(error, PrunedHistoryError):
-        return RpcError(PRUNED_HISTORY, str(error))
+        return JsonRpcError(PRUNED_HISTORY, str(error))
     if isinstance(error, RpcCallError):  # a proxied call: the upstream's own answer
-        return RpcError(error.code, error.rpc_message)
+        return JsonRpcError(error.code, error.rpc_message)
     if isinstance(error, LogfilterError):
-        return RpcError(SERVER_ERROR, str(error))
+        return JsonRpcError(SERVER_ERROR, str(error))
     if isinstance(error, TimeoutError | asyncio.TimeoutError):
-        return RpcError(TIMEOUT, "request timed out")
+        return JsonRpcError(TIMEOUT, "request timed out")
     log.error("internal error answering a request", exc_info=error)
-    return RpcError(INTERNAL_ERROR, "internal error")
+    return JsonRpcError(INTERNAL_ERROR, "internal error")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bloombits.valuecache import ValueCache
-from chainindex.errors import EventsLaggedError, HeaderNotFoundError, StoreError
+from chainindex.errors import ConfigError, EventsLaggedError, HeaderNotFoundError
 from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.hexutil import decode_quantity
@@ -211,19 +211,22 @@ async def open_service(
     config: ServiceConfig, *, source: ChainSource | None = None
 ) -> AsyncIterator[Service]:
     """A service over ``config.datadir`` (see the module docstring); closed on exit.
+    :class:`~chainindex.errors.ConfigError` when ``config`` cannot be served (a flag
+    combination that cannot work, no data directory or no synced block to serve read-only,
+    no upstream to sync from).
 
     ``source``, when given, is synced from instead of ``config.upstream`` (the caller owns
     and closes it: ``logfilter demo`` passes a :class:`~chainindex.source.ReplaySource`)."""
     async with AsyncExitStack() as stack:
         if config.read_only and not await asyncio.to_thread(Path(config.datadir).is_dir):
-            raise StoreError(f"no data directory at {config.datadir} to serve (--no-sync)")
+            raise ConfigError(f"no data directory at {config.datadir} to serve (--no-sync)")
         store = open_datadir(config.datadir)
         stack.callback(store.close)
         if source is None and config.upstream is not None:
             source = await stack.enter_async_context(open_source(config.upstream, config.source))
         upstream = source.transport if isinstance(source, RpcSource) else None
         if config.proxy and upstream is None:
-            raise StoreError("--proxy needs an upstream node URL (not an archive file)")
+            raise ConfigError("--proxy needs an upstream node URL (not an archive file)")
         indexer = None
         state = None
         pool = ThreadPoolExecutor(config.query_threads, thread_name_prefix="query")
@@ -233,10 +236,10 @@ async def open_service(
             reader = ChainReader(store, fetcher=fetcher, executor=pool)
             state = await reader.state()
             if state.head is None:
-                raise StoreError(f"the data directory {config.datadir} holds no synced blocks")
+                raise ConfigError(f"the data directory {config.datadir} holds no synced blocks")
         else:
             if source is None:
-                raise StoreError("an upstream (--upstream) is needed unless --no-sync is given")
+                raise ConfigError("an upstream (--upstream) is needed unless --no-sync is given")
             indexer = ChainIndexer(store, source, config.sync)
             reader = ChainReader(store, fetcher=indexer.logs_cache, executor=pool)
         retriever = SectionRetriever(reader.sections)

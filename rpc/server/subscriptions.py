@@ -1,10 +1,11 @@
 """``eth_subscribe`` over WebSocket: ``logs`` and ``newHeads`` notifications.
 
-Each subscription belongs to one connection (its :class:`~rpc.server.dispatch.Peer`) and ends with
-``eth_unsubscribe`` or when the connection closes. Chain events are turned into
-notifications as geth sends them: one ``eth_subscription`` message per log (the logs of
-blocks undone by a reorg first, with ``removed: true``, then those of the new blocks) and one
-per new head.
+Each :class:`ServerSubscription` belongs to one connection (its
+:class:`~rpc.server.dispatch.Peer`) and ends with ``eth_unsubscribe`` or when the connection
+closes. Chain events are turned into notifications as geth sends them (``FilterAPI.Logs`` and
+``FilterAPI.NewHeads`` in go-ethereum's ``eth/filters/api.go``): one ``eth_subscription``
+message per log (the logs of blocks undone by a reorg first, with ``removed: true``, then
+those of the new blocks) and one per new head.
 
 A subscription is created inactive: notifications are held until its id has been queued
 as the answer to ``eth_subscribe`` (:meth:`SubscriptionHub.activate`), so a client never
@@ -23,13 +24,13 @@ from chainindex.filters.installed import new_id
 from chainindex.sync.events import ChainEvent
 from rpc.server.codec import encode_head, encode_log
 from rpc.server.dispatch import Peer
-from rpc.server.protocol import LIMIT_EXCEEDED, RpcError
+from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError
 
-__all__ = ["Subscription", "SubscriptionHub"]
+__all__ = ["ServerSubscription", "SubscriptionHub"]
 
 
 @dataclass(slots=True)
-class Subscription:
+class ServerSubscription:
     """One subscription of one connection."""
 
     id: str
@@ -70,7 +71,7 @@ class SubscriptionHub:
     def __init__(self, max_per_connection: int) -> None:
         self.max_per_connection = max_per_connection
         """Most subscriptions one connection may hold."""
-        self._subs: dict[str, Subscription] = {}
+        self._subs: dict[str, ServerSubscription] = {}
         self._by_owner: dict[Hashable, set[str]] = {}
 
     def __len__(self) -> int:
@@ -78,20 +79,20 @@ class SubscriptionHub:
 
     def subscribe(
         self, peer: Peer, owner: Hashable, kind: str, query: LogQuery | None = None
-    ) -> Subscription:
+    ) -> ServerSubscription:
         """A new (inactive) subscription of ``owner``."""
         owned = self._by_owner.setdefault(owner, set())
         if len(owned) >= self.max_per_connection:
-            raise RpcError(
+            raise JsonRpcError(
                 LIMIT_EXCEEDED,
                 f"too many subscriptions on this connection (at most {self.max_per_connection})",
             )
-        sub = Subscription(new_id(), kind, peer, owner, query)
+        sub = ServerSubscription(new_id(), kind, peer, owner, query)
         self._subs[sub.id] = sub
         owned.add(sub.id)
         return sub
 
-    def activate(self, sub: Subscription) -> None:
+    def activate(self, sub: ServerSubscription) -> None:
         """Let ``sub``'s notifications go out, the held ones first."""
         if sub.id not in self._subs:
             return

@@ -40,7 +40,7 @@ from chainindex.textindex.errors import QueryError, QueryParseError
 from chainindex.textindex.highlight import HighlightOptions
 from rpc.server.codec.search_params import SearchRequest
 from rpc.server.codec.search_result import result_json
-from rpc.server.protocol import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
+from rpc.server.protocol import INVALID_PARAMS, METHOD_NOT_FOUND, JsonRpcError
 
 __all__ = ["HIGHLIGHT", "TextSearch", "not_enabled", "open_text_search"]
 
@@ -48,9 +48,9 @@ HIGHLIGHT = HighlightOptions(pre="<em>", post="</em>", escape_html=True)
 """How ``logfilter_search`` marks matched words (HTML-escaped fragments, ``<em>`` marks)."""
 
 
-def not_enabled(reason: str) -> RpcError:
+def not_enabled(reason: str) -> JsonRpcError:
     """The answer to ``logfilter_search`` on a service without a usable text index."""
-    return RpcError(METHOD_NOT_FOUND, f"the method logfilter_search is not available: {reason}")
+    return JsonRpcError(METHOD_NOT_FOUND, f"the method logfilter_search is not available: {reason}")
 
 
 NOT_ENABLED = "the text index is not enabled (start logfilter serve with --text-index)"
@@ -107,9 +107,9 @@ class TextSearch:
             )
         except QueryParseError as err:
             data = {"query": err.query, "position": err.position, "reason": err.reason}
-            raise RpcError(INVALID_PARAMS, f"invalid argument 0: {err}", data) from None
+            raise JsonRpcError(INVALID_PARAMS, f"invalid argument 0: {err}", data) from None
         except QueryError as err:
-            raise RpcError(INVALID_PARAMS, f"invalid argument 0: {err}") from None
+            raise JsonRpcError(INVALID_PARAMS, f"invalid argument 0: {err}") from None
         return orjson.dumps(result_json(result))
 
 

@@ -1,4 +1,4 @@
-"""The recorded chains' logs as :class:`chainindex.types.Log` (tests only).
+"""The recorded chains' logs as :class:`chainindex.types.ChainLog` (tests only).
 
 The service's own upstream codec lands with the chain indexer; this reads the fixture JSON
 directly and strictly enough for tests.
@@ -13,13 +13,13 @@ from typing import Any
 import orjson
 from eth_typing import Address, BlockNumber, Hash32
 
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from tests.fixtures import all_block_records, hexbytes, mainnet_block_files
 
 
-def log_from_json(entry: dict[str, Any]) -> Log:
+def log_from_json(entry: dict[str, Any]) -> ChainLog:
     """One log object of a receipt (geth's JSON-RPC shape)."""
-    return Log(
+    return ChainLog(
         address=Address(hexbytes(entry["address"])),
         topics=tuple(Hash32(hexbytes(t)) for t in entry["topics"]),
         data=hexbytes(entry["data"]),
@@ -33,7 +33,7 @@ def log_from_json(entry: dict[str, Any]) -> Log:
     )
 
 
-def logs_of_records(records: Iterable[dict[str, Any]]) -> Iterator[Log]:
+def logs_of_records(records: Iterable[dict[str, Any]]) -> Iterator[ChainLog]:
     """Every log of the given block records, in chain order."""
     for record in records:
         for receipt in record["receipts"]:
@@ -42,7 +42,7 @@ def logs_of_records(records: Iterable[dict[str, Any]]) -> Iterator[Log]:
 
 
 @cache
-def mainnet_logs() -> tuple[Log, ...]:
+def mainnet_logs() -> tuple[ChainLog, ...]:
     """The 15,419 logs of the 17 recorded mainnet blocks."""
     records = (orjson.loads(p.read_bytes()) for p in mainnet_block_files())
     return tuple(logs_of_records(records))
@@ -59,6 +59,6 @@ def mainnet_log_json() -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def all_fixture_logs() -> Iterator[Log]:
+def all_fixture_logs() -> Iterator[ChainLog]:
     """Every log of both recorded chains."""
     return logs_of_records(all_block_records())

@@ -15,7 +15,7 @@ import plyvel
 from eth_typing import Address, BlockNumber, Hash32
 
 from chainindex.store.reader import ChainReader
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 from tests.fixtures import hexbytes
 
 
@@ -30,14 +30,14 @@ def reference_header(block: dict[str, Any]) -> Header:
     )
 
 
-def reference_logs(block: dict[str, Any], receipts: list[dict[str, Any]]) -> list[Log]:
-    """Every log of the receipts, as the index's Log objects."""
+def reference_logs(block: dict[str, Any], receipts: list[dict[str, Any]]) -> list[ChainLog]:
+    """Every log of the receipts, as the index's ChainLog objects."""
     timestamp = int(block["timestamp"], 16)
     out = []
     for receipt in receipts:
         for log in receipt["logs"]:
             out.append(
-                Log(
+                ChainLog(
                     Address(hexbytes(log["address"])),
                     tuple(Hash32(hexbytes(t)) for t in log["topics"]),
                     hexbytes(log["data"]),

@@ -33,7 +33,7 @@ from eth_typing import Address
 
 from chainindex.logsearch.decode.abi import AbiParam, EventAbi, abi_type_of, type_str_of
 from chainindex.logsearch.decode.registry import AbiRegistry
-from chainindex.types import Log
+from chainindex.types import ChainLog
 
 __all__ = [
     "DecodedArg",
@@ -225,7 +225,7 @@ def decode_event(event: EventAbi, topics: Sequence[bytes], data: bytes) -> Decod
     return DecodedEvent(event, args)
 
 
-def decode_log(log: Log, registry: AbiRegistry) -> DecodedEvent | None:
+def decode_log(log: ChainLog, registry: AbiRegistry) -> DecodedEvent | None:
     """Decode a log with the event its registry knows for it, if any and if it fits."""
     if not log.topics:
         return None

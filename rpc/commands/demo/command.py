@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from chainindex.errors import ConfigError
 from chainindex.source import ArchiveSource, ReplaySource
 from chainindex.store import open_datadir
 from chainindex.store.reader import ChainReader
@@ -92,7 +93,7 @@ def _spec(args: argparse.Namespace) -> DemoSpec:
         blocks=args.blocks or blocks, fill=args.fill, section_size=args.section_size or size
     )
     if spec.section_size % 8:
-        raise DemoError(f"--section-size {spec.section_size} is not a multiple of 8")
+        raise ConfigError(f"--section-size {spec.section_size} is not a multiple of 8")
     return spec
 
 

@@ -1,21 +1,24 @@
-"""The server's JSON-RPC edge: the only place where hex strings exist on the server side.
+"""The server's JSON-RPC edge: typed values to and from the JSON of requests and answers.
 
-**Decoding** turns request parameters into typed values (:class:`LogQuery`, block numbers,
-filter ids) with go-ethereum's rules for client input, in geth's order, so that a request
-geth refuses is refused here with the same code: strict hex (``0x`` prefix, even length,
-hex digits only), quantities without leading zeros, addresses of 20 bytes and topics of 32,
-block numbers as 64-bit quantities or one of the tags ``earliest``, ``latest``, ``safe``,
-``finalized``, ``pending``. Errors are :class:`RpcError` ``-32602`` whose message says what
-was wrong and where (the dispatcher prefixes ``invalid argument N: ``, as geth does); where
-geth has a message of its own (``invalid topic(s)``, ``exceed max topics``, ``cannot specify
-both BlockHash and FromBlock/ToBlock, choose one or the other``...) it is used word for word.
+On the server side hex exists only in this package and in :mod:`chainindex.hexutil` (its
+strict decoders, and the ``encode_quantity``/``encode_data`` the API modules also call for
+their few scalar answers: block numbers, the chain id, the status object, the data of limit
+errors); everything behind it, the query path and the store, works in bytes and ints.
 
-**Encoding** writes log objects as JSON text directly (keys in geth's order: ``address,
-topics, data, blockNumber, transactionHash, transactionIndex, blockHash, blockTimestamp,
-logIndex, removed``), straight from a block's columnar logs record.
+* :mod:`rpc.server.codec.params`: request parameters to typed values (filter objects to
+  :class:`~chainindex.filters.LogQuery`, block numbers and tags, filter ids), with
+  go-ethereum's rules for client input and its error messages word for word;
+* :mod:`rpc.server.codec.logs`: log objects and headers to JSON text, written directly in
+  geth's key order from a block's columnar logs record, and :class:`EncodedLogs`, the cache
+  of recent blocks' encoded logs;
+* :mod:`rpc.server.codec.search_params`: the parameter object of ``logfilter_search`` to a
+  typed :class:`~rpc.server.codec.search_params.SearchRequest` (its block, address and topic
+  members through the decoders of ``params``);
+* :mod:`rpc.server.codec.search_result`: a text-search result (hits, decoded events,
+  highlights) to its JSON shape, for ``logfilter_search`` and ``logfilter search --json``.
 
-* :mod:`rpc.server.codec.params`: request parameters to typed values;
-* :mod:`rpc.server.codec.logs`: log objects and headers to JSON text, and :class:`EncodedLogs`.
+Decoding errors are :class:`~rpc.server.protocol.JsonRpcError` ``-32602`` saying what was
+wrong and where (the dispatcher prefixes ``invalid argument N: ``, as geth does).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import numpy as np
 
 from chainindex.filters import BlockLogs
 from chainindex.hexutil import encode_data
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 __all__ = [
     "CACHED_UP_TO",
@@ -176,7 +176,7 @@ def _encode_block(block: BlockLogs, out: list[str]) -> None:
         )
 
 
-def encode_log(log: Log) -> str:
+def encode_log(log: ChainLog) -> str:
     """One log object (notifications, filter changes)."""
     topics = ",".join(f'"0x{t.hex()}"' for t in log.topics)
     return (
@@ -188,7 +188,7 @@ def encode_log(log: Log) -> str:
     )
 
 
-def encode_logs(logs: Iterable[Log]) -> str:
+def encode_logs(logs: Iterable[ChainLog]) -> str:
     """A JSON array of log objects."""
     return "[" + ",".join(encode_log(log) for log in logs) + "]"
 

@@ -5,7 +5,7 @@ in geth's order, so that a request geth refuses is refused here with the same co
 hex (``0x`` prefix, even length, hex digits only), quantities without leading zeros,
 addresses of 20 bytes and topics of 32, block numbers as 64-bit quantities or one of the
 tags ``earliest``, ``latest``, ``safe``, ``finalized``, ``pending``. Errors are
-:class:`RpcError` ``-32602`` whose message says what was wrong and where (the dispatcher
+:class:`JsonRpcError` ``-32602`` whose message says what was wrong and where (the dispatcher
 prefixes ``invalid argument N: ``, as geth does); where geth has a message of its own
 (``invalid topic(s)``, ``exceed max topics``, ``cannot specify both BlockHash and
 FromBlock/ToBlock, choose one or the other``...) it is used word for word.
@@ -20,7 +20,7 @@ from eth_typing import Address, Hash32
 from chainindex.errors import HexError
 from chainindex.filters import BlockRef, BlockTag, LogCriteria, LogQuery
 from chainindex.hexutil import decode_data, decode_quantity
-from rpc.server.protocol import INVALID_PARAMS, RpcError
+from rpc.server.protocol import INVALID_PARAMS, JsonRpcError
 
 __all__ = [
     "MAX_TOPIC_ALTERNATIVES",
@@ -45,9 +45,9 @@ _FIELDS: Final = {"blockhash": "blockHash", "fromblock": "fromBlock", "toblock":
 """The filter object's members, by lowercase name (Go's JSON decoding ignores case)."""
 
 
-def invalid(message: str) -> RpcError:
+def invalid(message: str) -> JsonRpcError:
     """An invalid-params error (the dispatcher adds which argument)."""
-    return RpcError(INVALID_PARAMS, message)
+    return JsonRpcError(INVALID_PARAMS, message)
 
 
 def kind_of(value: object) -> str:

@@ -17,7 +17,7 @@ Blocks, addresses and topics go through the same decoders as ``eth_getLogs``
 topics``). Unlike ``eth_getLogs``, an absent ``fromBlock``/``toBlock`` does not mean
 ``latest``: a text search looks through the whole index unless bounded. Unknown members are
 refused (a misspelt ``fromblock`` would otherwise silently widen the search). Every error
-is an :class:`RpcError` ``-32602`` saying which member was wrong.
+is a :class:`JsonRpcError` ``-32602`` saying which member was wrong.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The JSON shape of a text-search result (``logfilter_search``, ``logfilter search --json``).
 
-Hex strings exist only here, at the edge. A result is::
+Typed hits (:class:`~chainindex.logsearch.index.LogSearchHit`, with the decoded event and
+its highlights) become JSON values here, hex included. A result is::
 
     {"hits": [hit, ...], "total": 123, "cursor": "eyJ2..." | null}
 
@@ -27,8 +28,8 @@ from typing import Any
 
 from chainindex.logsearch.decode.abi import abi_type_of
 from chainindex.logsearch.decode.decoder import DecodedEvent
-from chainindex.logsearch.index import SearchHit, SearchResult
-from chainindex.types import Log
+from chainindex.logsearch.index import LogSearchHit, LogSearchResult
+from chainindex.types import ChainLog
 
 __all__ = ["event_json", "hit_json", "log_json", "result_json"]
 
@@ -41,7 +42,7 @@ def _quantity(value: int) -> str:
     return hex(value)
 
 
-def log_json(log: Log) -> dict[str, Any]:
+def log_json(log: ChainLog) -> dict[str, Any]:
     """A log as geth returns it."""
     return {
         "address": _hex(log.address),
@@ -90,7 +91,7 @@ def event_json(event: DecodedEvent) -> dict[str, Any]:
     return {"name": event.name, "signature": event.event.signature, "args": args}
 
 
-def hit_json(hit: SearchHit) -> dict[str, Any]:
+def hit_json(hit: LogSearchHit) -> dict[str, Any]:
     """One hit."""
     return {
         "score": hit.score,
@@ -100,7 +101,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def result_json(result: SearchResult) -> dict[str, Any]:
+def result_json(result: LogSearchResult) -> dict[str, Any]:
     """A page of hits."""
     return {
         "hits": [hit_json(h) for h in result.hits],

@@ -18,7 +18,7 @@ from eth_typing import Address, BlockNumber, Hash32
 
 from chainindex.store import LevelDBStore, open_datadir
 from chainindex.store.writer import ChainWriter
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 ADDRESS_POOL = [Address(bytes([0xA0 + i]) * 20) for i in range(6)]
 """The emitters of the random chains."""
@@ -26,7 +26,7 @@ TOPIC_POOL = [Hash32(bytes([0x10 + i]) * 32) for i in range(10)]
 """The topic values of the random chains."""
 
 
-def bloom_of(logs: Iterable[Log]) -> bytes:
+def bloom_of(logs: Iterable[ChainLog]) -> bytes:
     """The logsBloom of ``logs`` (eth-bloom)."""
     bloom = BloomFilter()
     for log in logs:
@@ -44,7 +44,7 @@ def random_chain(seed: int, count: int, first: int = 0) -> list[Block]:
     for number in range(first, first + count):
         block_hash = Hash32(rng.randbytes(32))
         timestamp = 1_700_000_000 + 12 * number
-        logs: list[Log] = []
+        logs: list[ChainLog] = []
         n_logs = 0 if rng.random() < 0.3 else rng.randrange(1, 8)
         tx_index = -1
         tx_hash = Hash32(b"")
@@ -54,7 +54,7 @@ def random_chain(seed: int, count: int, first: int = 0) -> list[Block]:
                 tx_hash = Hash32(rng.randbytes(32))
             topics = tuple(rng.choice(TOPIC_POOL) for _ in range(rng.randrange(5)))
             logs.append(
-                Log(
+                ChainLog(
                     rng.choice(ADDRESS_POOL),
                     topics,
                     rng.randbytes(rng.choice([0, 1, 32, 70])),
@@ -95,12 +95,12 @@ def write_chain(
 
 
 def reference_logs(
-    logs: Iterable[Log],
+    logs: Iterable[ChainLog],
     addresses: Sequence[bytes],
     topics: Sequence[Sequence[bytes]],
     first: int,
     last: int,
-) -> list[Log]:
+) -> list[ChainLog]:
     """The logs of blocks ``first..last`` that match, by geth's rule, one log at a time."""
     out = []
     for log in logs:

@@ -35,7 +35,7 @@ from chainindex.filters.records import RecordCache
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore
 from chainindex.store.reader import ChainReader
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 from tests.chainindex.filters.chain import (
     ADDRESS_POOL,
     TOPIC_POOL,
@@ -56,7 +56,7 @@ class Fetcher:
         self.by_hash = {b.header.hash: b.logs or () for b in blocks}
         self.calls = 0
 
-    async def logs(self, header: Header) -> tuple[Log, ...]:
+    async def logs(self, header: Header) -> tuple[ChainLog, ...]:
         self.calls += 1
         return self.by_hash[header.hash]
 
@@ -72,7 +72,7 @@ class Env:
     cache: ValueCache
 
     @property
-    def logs(self) -> list[Log]:
+    def logs(self) -> list[ChainLog]:
         return [log for b in self.blocks for log in b.logs or ()]
 
     @property
@@ -144,11 +144,11 @@ def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
-async def answer(engine: LogQueryEngine, query: LogQuery, max_results: int = 0) -> list[Log]:
+async def answer(engine: LogQueryEngine, query: LogQuery, max_results: int = 0) -> list[ChainLog]:
     return [log for block in await engine.collect(query, max_results) for log in block.logs()]
 
 
-async def streamed(engine: LogQueryEngine, query: LogQuery) -> list[Log]:
+async def streamed(engine: LogQueryEngine, query: LogQuery) -> list[ChainLog]:
     out = []
     async for chunk in engine.stream(query):
         out += [log for block in chunk for log in block.logs()]

@@ -9,7 +9,7 @@ import pytest
 from chainindex.errors import FilterLaggedError, FilterNotFoundError
 from chainindex.filters import FilterTable, LogCriteria, LogQuery
 from chainindex.sync.events import ChainEvent
-from chainindex.types import Block, Log
+from chainindex.types import Block, ChainLog
 from tests.chainindex.filters.chain import ADDRESS_POOL, random_chain
 
 
@@ -29,7 +29,7 @@ def added(blocks: list[Block]) -> ChainEvent:
     return ChainEvent((), tuple(blocks), blocks[-1].header)
 
 
-def logs_of(blocks: list[Block], query: LogQuery) -> list[Log]:
+def logs_of(blocks: list[Block], query: LogQuery) -> list[ChainLog]:
     return [
         log
         for b in blocks

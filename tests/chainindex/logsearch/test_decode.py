@@ -30,7 +30,7 @@ from chainindex.logsearch.decode import (
 from chainindex.logsearch.decode.builtin import builtin_events
 from chainindex.logsearch.decode.decoder import decode_word
 from chainindex.textindex.errors import IndexCorruptError
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from tests.chainindex.fixture_logs import mainnet_log_json, mainnet_logs
 
 # Topic 0 of well-known events, as published (Etherscan, the token standards' documentation).
@@ -74,8 +74,8 @@ def h(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
 
-def make_log(topics: list[bytes], data: bytes, address: bytes = b"\x11" * 20) -> Log:
-    return Log(
+def make_log(topics: list[bytes], data: bytes, address: bytes = b"\x11" * 20) -> ChainLog:
+    return ChainLog(
         address=Address(address),
         topics=tuple(Hash32(t) for t in topics),
         data=data,
@@ -443,7 +443,7 @@ def test_bad_abi_files(tmp_path: Path, content: str, message: str) -> None:
 # ---------------------------------------------------------------- stored records
 
 logs = st.builds(
-    Log,
+    ChainLog,
     address=st.binary(min_size=20, max_size=20),
     topics=st.lists(st.binary(min_size=32, max_size=32), max_size=4).map(tuple),
     data=st.binary(max_size=300),
@@ -458,7 +458,7 @@ logs = st.builds(
 
 
 @given(logs, st.text(max_size=80))
-def test_log_record_round_trip(log: Log, abi: str) -> None:
+def test_log_record_round_trip(log: ChainLog, abi: str) -> None:
     record = encode_log_record(log, abi)
     assert decode_log_record(record) == (log, abi)
     with pytest.raises(IndexCorruptError):

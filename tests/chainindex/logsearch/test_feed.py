@@ -15,13 +15,13 @@ import pytest
 from eth_typing import Hash32
 
 from chainindex.logsearch.feed import TextFeed
-from chainindex.logsearch.index import SearchResult, TextIndex
+from chainindex.logsearch.index import LogSearchResult, TextIndex
 from chainindex.source import open_source
 from chainindex.store import open_datadir
 from chainindex.store.reader import ChainReader
 from chainindex.sync.events import ChainEvent
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from rpc.cli import main
 from tests.anvil import Anvil
 from tests.chainindex.sync.test_sync_anvil import FAST, sync_once
@@ -31,10 +31,10 @@ from tests.fixtures import execution_apis_archive
 CONFIG = SyncConfig(section_size=8, confirmations=0, refresh_interval=0.05)
 
 
-async def stored_logs(reader: ChainReader) -> list[Log]:
+async def stored_logs(reader: ChainReader) -> list[ChainLog]:
     state = await reader.state()
     assert state.head is not None
-    out: list[Log] = []
+    out: list[ChainLog] = []
     for header in await reader.headers(state.tail or 0, state.head.number):
         out.extend(await reader.logs(header))
     return out
@@ -51,7 +51,7 @@ def indexed_keys(index: TextIndex) -> list[tuple[int, int, bytes]]:
         after = page.cursor
 
 
-def names(result: SearchResult) -> list[str]:
+def names(result: LogSearchResult) -> list[str]:
     return sorted(h.event.args[0].value for h in result.hits if h.event is not None)
 
 

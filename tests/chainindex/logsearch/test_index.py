@@ -15,7 +15,7 @@ from bloombits.keccak import keccak256
 from chainindex.logsearch.decode import parse_event_signature
 from chainindex.logsearch.index import TextIndex
 from chainindex.textindex.errors import QueryError, QueryParseError, TextIndexError
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from tests.chainindex.fixture_logs import mainnet_logs
 
 NAME_REGISTERED = parse_event_signature(
@@ -33,17 +33,17 @@ def mainnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TextIndex]:
     index.close()
 
 
-def key(log: Log) -> tuple[int, int]:
+def key(log: ChainLog) -> tuple[int, int]:
     return log.block_number, log.log_index
 
 
 def geth_filter(
-    logs: Sequence[Log],
+    logs: Sequence[ChainLog],
     from_block: int | None,
     to_block: int | None,
     addresses: list[bytes] | None,
     topics: list[list[bytes] | None],
-) -> list[Log]:
+) -> list[ChainLog]:
     """eth_getLogs semantics, as DESIGN.md states them."""
     out = []
     for log in logs:
@@ -158,9 +158,9 @@ def test_numeric_and_keyword_fields(mainnet: TextIndex) -> None:
     assert mainnet.search(from_query).total >= 1
 
 
-def ens_log(name: str, block: int, index: int, owner: bytes = b"\x42" * 20) -> Log:
+def ens_log(name: str, block: int, index: int, owner: bytes = b"\x42" * 20) -> ChainLog:
     data = abi_encode(["string", "uint256", "uint256", "uint256"], [name, 10**16, 0, 2**35])
-    return Log(
+    return ChainLog(
         address=Address(bytes.fromhex("253553366da8546fc250f225fe3d25d0c782303b")),
         topics=(
             Hash32(NAME_REGISTERED.topic0),

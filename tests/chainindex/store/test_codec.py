@@ -20,7 +20,7 @@ from chainindex.store.codec import (
     header_bloom,
     logs_record_may_match,
 )
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 
 HEADER = Header(
     BlockNumber(77), Hash32(b"\x11" * 32), Hash32(b"\x22" * 32), 1_700_000_000, b"\x05" * 256
@@ -33,13 +33,13 @@ tx_hashes = st.sampled_from([bytes([0x80 + i]) * 32 for i in range(6)])
 
 
 @st.composite
-def block_logs(draw: st.DrawFn) -> tuple[Log, ...]:
+def block_logs(draw: st.DrawFn) -> tuple[ChainLog, ...]:
     count = draw(st.integers(0, 40))
     txs = sorted(draw(st.lists(tx_hashes, min_size=count, max_size=count)))
     out = []
     for index, tx in enumerate(txs):
         out.append(
-            Log(
+            ChainLog(
                 Address(draw(addresses)),
                 tuple(Hash32(t) for t in draw(st.lists(topics, max_size=4))),
                 draw(st.binary(max_size=100)),
@@ -55,13 +55,13 @@ def block_logs(draw: st.DrawFn) -> tuple[Log, ...]:
 
 
 @given(block_logs())
-def test_logs_round_trip(logs: tuple[Log, ...]) -> None:
+def test_logs_round_trip(logs: tuple[ChainLog, ...]) -> None:
     record = encode_logs(logs)
     assert decode_logs(record, HEADER) == logs
 
 
 @given(block_logs())
-def test_columns_describe_the_logs(logs: tuple[Log, ...]) -> None:
+def test_columns_describe_the_logs(logs: tuple[ChainLog, ...]) -> None:
     columns = LogsRecord.parse(encode_logs(logs))
     assert len(columns) == len(logs)
     assert [columns.addresses[i] for i in columns.log_address] == [log.address for log in logs]
@@ -70,7 +70,7 @@ def test_columns_describe_the_logs(logs: tuple[Log, ...]) -> None:
 
 
 def test_repeated_values_are_stored_once() -> None:
-    log = Log(
+    log = ChainLog(
         Address(b"\x01" * 20), (Hash32(b"\x02" * 32),) * 4, b"", HEADER.number, HEADER.hash,
         HEADER.timestamp, Hash32(b"\x03" * 32), 0, 0,
     )  # fmt: skip
@@ -82,7 +82,7 @@ def test_repeated_values_are_stored_once() -> None:
 @settings(max_examples=30)
 @given(block_logs().filter(len), st.data())
 def test_every_truncation_or_extension_is_refused(
-    logs: tuple[Log, ...], data: st.DataObject
+    logs: tuple[ChainLog, ...], data: st.DataObject
 ) -> None:
     record = encode_logs(logs)
     cut = data.draw(st.integers(0, len(record) - 1))
@@ -94,7 +94,7 @@ def test_every_truncation_or_extension_is_refused(
 
 def test_inconsistent_records_are_refused() -> None:
     logs = (
-        Log(Address(b"\x01" * 20), (Hash32(b"\x02" * 32),), b"abc", HEADER.number, HEADER.hash,
+        ChainLog(Address(b"\x01" * 20), (Hash32(b"\x02" * 32),), b"abc", HEADER.number, HEADER.hash,
             HEADER.timestamp, Hash32(b"\x03" * 32), 0, 0),
     )  # fmt: skip
     record = bytearray(encode_logs(logs))
@@ -132,10 +132,10 @@ split_topics = st.builds(lambda a, b: a * 16 + b * 16, halves, halves)
 
 
 @st.composite
-def split_logs(draw: st.DrawFn) -> tuple[Log, ...]:
+def split_logs(draw: st.DrawFn) -> tuple[ChainLog, ...]:
     count = draw(st.integers(0, 12))
     return tuple(
-        Log(
+        ChainLog(
             Address(draw(split_addresses)),
             tuple(Hash32(t) for t in draw(st.lists(split_topics, max_size=4))),
             b"",
@@ -157,7 +157,7 @@ def split_logs(draw: st.DrawFn) -> tuple[Log, ...]:
     st.lists(st.frozensets(st.one_of(split_topics, topics), min_size=1, max_size=3), max_size=4),
 )
 def test_prefilter_turns_away_only_records_that_cannot_match(
-    logs: tuple[Log, ...], wanted: frozenset[bytes], positions: list[frozenset[bytes]]
+    logs: tuple[ChainLog, ...], wanted: frozenset[bytes], positions: list[frozenset[bytes]]
 ) -> None:
     record = encode_logs(logs)
     held_addresses = {log.address for log in logs}

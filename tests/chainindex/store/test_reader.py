@@ -12,7 +12,7 @@ from chainindex.source.ondemand import LogCache
 from chainindex.store import LevelDBStore
 from chainindex.store.reader import ChainReader, ChainView
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from chainindex.types import Header, Log
+from chainindex.types import ChainLog, Header
 from tests.chainindex.reference import reference_logs
 from tests.chainindex.sync.test_sync_archive import records
 from tests.fixtures import execution_apis_archive
@@ -59,7 +59,7 @@ class CountingSource(ArchiveSource):
 
     fetches = 0
 
-    async def block_logs(self, header: Header) -> tuple[Log, ...]:
+    async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
         self.fetches += 1
         await asyncio.sleep(0.01)
         return await super().block_logs(header)

@@ -9,7 +9,7 @@ from eth_typing import Address, BlockNumber, Hash32
 
 from chainindex.errors import EventsLaggedError
 from chainindex.sync.events import ChainEvent, ChainEvents
-from chainindex.types import Block, Header, Log
+from chainindex.types import Block, ChainLog, Header
 
 
 def block(number: int, logs: int, salt: int = 0) -> Block:
@@ -18,7 +18,7 @@ def block(number: int, logs: int, salt: int = 0) -> Block:
     return Block(
         header,
         tuple(
-            Log(
+            ChainLog(
                 Address(bytes(20)),
                 (),
                 b"",

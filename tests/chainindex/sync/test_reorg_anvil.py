@@ -20,7 +20,7 @@ from chainindex.source import open_source
 from chainindex.store import open_datadir
 from chainindex.sync.events import ChainEvent
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from tests.anvil import Anvil
 from tests.chainindex.chains import build_chain, node_records, random_calldata
 from tests.chainindex.reference import dump, reference_logs
@@ -31,14 +31,14 @@ from tests.fixtures import hexbytes
 CONFIG = SyncConfig(section_size=8, confirmations=0, refresh_interval=0.1)
 
 
-def all_logs(records: list[dict[str, Any]]) -> list[Log]:
+def all_logs(records: list[dict[str, Any]]) -> list[ChainLog]:
     return [log for r in records for log in reference_logs(r["block"], r["receipts"])]
 
 
-def removed_and_added(events: list[ChainEvent]) -> tuple[list[Log], list[Log]]:
+def removed_and_added(events: list[ChainEvent]) -> tuple[list[ChainLog], list[ChainLog]]:
     """Removed logs of all events, and logs added from the first reorg on."""
-    removed: list[Log] = []
-    added: list[Log] = []
+    removed: list[ChainLog] = []
+    added: list[ChainLog] = []
     seen_reorg = False
     for event in events:
         removed += event.removed_logs()

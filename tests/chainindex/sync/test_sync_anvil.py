@@ -11,7 +11,7 @@ from chainindex.source import SourceOptions, open_source
 from chainindex.store import LevelDBStore, open_datadir
 from chainindex.sync.events import ChainEvent, EventSubscription
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from tests.anvil import Anvil
 from tests.chainindex.chains import build_chain, node_records
 from tests.chainindex.reference import assert_stored_chain, dump, reference_header, reference_logs
@@ -49,7 +49,7 @@ async def test_backfill_over_http_and_ws_stores_what_the_node_returns(
     check_sections(indexer.reader, blooms, 16, (head + 1) // 16)
     # The node's own eth_getLogs over the whole chain: the same logs, in the same order.
     node_logs = anvil.rpc("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(head)})
-    stored: list[Log] = []
+    stored: list[ChainLog] = []
     for n in range(head + 1):
         header = await indexer.reader.header(n)
         assert header is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chainindex.synthetic import FILL_PRESETS, ArchiveRecord, ChainGenerator, ChainShape
+from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape, GeneratedRecord
 
 SPARSE = ChainShape(fill=FILL_PRESETS["sparse"])
 """The default shape at the sparse preset."""
@@ -15,12 +15,12 @@ SATURATED_BLOCKS = 100  # four batches of 32
 
 
 @pytest.fixture(scope="session")
-def sparse_chain() -> list[ArchiveRecord]:
+def sparse_chain() -> list[GeneratedRecord]:
     """Blocks 0..1099 of a sparse chain, seed 11."""
     return list(ChainGenerator(SPARSE, seed=11).records(SPARSE_BLOCKS))
 
 
 @pytest.fixture(scope="session")
-def saturated_chain() -> list[ArchiveRecord]:
+def saturated_chain() -> list[GeneratedRecord]:
     """Blocks 0..99 of a saturated chain, seed 12."""
     return list(ChainGenerator(SATURATED, seed=12).records(SATURATED_BLOCKS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainindex.synthetic import ArchiveRecord, ChainGenerator, ChainShape
+from chainindex.synthetic import ChainGenerator, ChainShape, GeneratedRecord
 from tests.chainindex.synthetic.conftest import SATURATED, SATURATED_BLOCKS, SPARSE_BLOCKS
 from tests.chainindex.synthetic.validation import check_chain, header_hash
 from tests.fixtures import mainnet_block_files
@@ -26,12 +26,12 @@ def test_header_hash_check_reproduces_real_paris_blocks() -> None:
     assert checked >= 2
 
 
-def test_sparse_chain_is_valid(sparse_chain: list[ArchiveRecord]) -> None:
+def test_sparse_chain_is_valid(sparse_chain: list[GeneratedRecord]) -> None:
     assert check_chain(sparse_chain) == SPARSE_BLOCKS
     assert sum(len(r["receipts"]) for r in sparse_chain) > 1000
 
 
-def test_saturated_chain_is_valid(saturated_chain: list[ArchiveRecord]) -> None:
+def test_saturated_chain_is_valid(saturated_chain: list[GeneratedRecord]) -> None:
     assert check_chain(saturated_chain) == SATURATED_BLOCKS
     logs = sum(len(rc["logs"]) for r in saturated_chain for rc in r["receipts"])
     assert logs > 10_000

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chainindex.errors import SyntheticChainError
-from chainindex.synthetic import ArchiveRecord, ChainGenerator, ChainShape, write_archive
+from chainindex.synthetic import ChainGenerator, ChainShape, GeneratedRecord, write_archive
 
 SHAPE = ChainShape(fill=0.2, contracts=3000, holders=20_000)
 
@@ -62,7 +62,7 @@ def test_calls_continue_the_same_chain() -> None:
     assert pieces == whole
 
 
-def _contents(record: ArchiveRecord) -> list[tuple[Any, ...]]:
+def _contents(record: GeneratedRecord) -> list[tuple[Any, ...]]:
     return [
         (log["address"], tuple(log["topics"]), log["data"], log["logIndex"])
         for receipt in record["receipts"]

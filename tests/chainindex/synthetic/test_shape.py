@@ -7,11 +7,11 @@ from collections import Counter
 import pytest
 from eth_utils.crypto import keccak
 
-from chainindex.synthetic import FILL_PRESETS, ArchiveRecord, ChainGenerator, ChainShape
+from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape, GeneratedRecord
 from tests.chainindex.synthetic.conftest import SATURATED, SPARSE
 
 
-def measured_fill(records: list[ArchiveRecord]) -> float:
+def measured_fill(records: list[GeneratedRecord]) -> float:
     """Mean share of the 2048 bits set, counted from the JSON blooms (genesis excluded)."""
     blocks = [r["block"] for r in records if r["block"]["number"] != "0x0"]
     return sum(int(b["logsBloom"], 16).bit_count() for b in blocks) / (2048 * len(blocks))
@@ -47,7 +47,7 @@ def test_explicit_logs_per_block_sets_the_mean() -> None:
     assert logs / 800 == pytest.approx(40, rel=0.08)
 
 
-def _address_counts(records: list[ArchiveRecord]) -> Counter[str]:
+def _address_counts(records: list[GeneratedRecord]) -> Counter[str]:
     return Counter(log["address"] for r in records for rc in r["receipts"] for log in rc["logs"])
 
 
@@ -86,7 +86,7 @@ SIGNATURES = {
 TOPIC0 = {"0x" + keccak(text=sig).hex(): name for name, sig in SIGNATURES.items()}
 
 
-def test_event_mix_is_dominated_by_transfer(saturated_chain: list[ArchiveRecord]) -> None:
+def test_event_mix_is_dominated_by_transfer(saturated_chain: list[GeneratedRecord]) -> None:
     assert TOPIC0[TRANSFER] == "Transfer"
     logs = [log for r in saturated_chain for rc in r["receipts"] for log in rc["logs"]]
     names = Counter(TOPIC0[log["topics"][0]] for log in logs)
@@ -126,7 +126,7 @@ def test_mix_is_a_parameter() -> None:
     assert {TOPIC0[log["topics"][0]] for log in logs} == {"Swap"}
 
 
-def test_many_distinct_addresses(saturated_chain: list[ArchiveRecord]) -> None:
+def test_many_distinct_addresses(saturated_chain: list[GeneratedRecord]) -> None:
     logs = [log for r in saturated_chain for rc in r["receipts"] for log in rc["logs"]]
     holders = {t for log in logs for t in log["topics"][1:] if t.startswith("0x" + "00" * 12)}
     contracts = {log["address"] for log in logs}
@@ -134,7 +134,7 @@ def test_many_distinct_addresses(saturated_chain: list[ArchiveRecord]) -> None:
     assert len(contracts) > 500
 
 
-def test_actors_are_named_by_popularity(saturated_chain: list[ArchiveRecord]) -> None:
+def test_actors_are_named_by_popularity(saturated_chain: list[GeneratedRecord]) -> None:
     from chainindex.errors import SyntheticChainError
 
     generator = ChainGenerator(SATURATED, seed=12)  # the seed of the saturated chain

@@ -8,7 +8,7 @@ from typing import Any
 from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
-from chainindex.synthetic import WORDS, ArchiveRecord
+from chainindex.synthetic import WORDS, GeneratedRecord
 from tests.chainindex.synthetic.test_shape import SIGNATURES
 from tests.fixtures import hexbytes
 
@@ -35,7 +35,7 @@ def is_word_name(name: str) -> bool:
     return any(name[:i] in VOCABULARY and name[i:] in VOCABULARY for i in range(1, len(name)))
 
 
-def string_logs(chain: list[ArchiveRecord], topic0: str) -> list[dict[str, Any]]:
+def string_logs(chain: list[GeneratedRecord], topic0: str) -> list[dict[str, Any]]:
     return [
         log
         for r in chain
@@ -46,7 +46,7 @@ def string_logs(chain: list[ArchiveRecord], topic0: str) -> list[dict[str, Any]]
 
 
 def test_name_registered_round_trip(
-    saturated_chain: list[ArchiveRecord], sparse_chain: list[ArchiveRecord]
+    saturated_chain: list[GeneratedRecord], sparse_chain: list[GeneratedRecord]
 ) -> None:
     logs = string_logs(saturated_chain + sparse_chain, NAME_REGISTERED)
     assert len(logs) > 100
@@ -65,7 +65,7 @@ def test_name_registered_round_trip(
     assert len(names) > len(logs) // 2  # mostly distinct names
 
 
-def test_text_changed_round_trip(saturated_chain: list[ArchiveRecord]) -> None:
+def test_text_changed_round_trip(saturated_chain: list[GeneratedRecord]) -> None:
     logs = string_logs(saturated_chain, TEXT_CHANGED)
     assert len(logs) > 100
     keys = set()
@@ -84,7 +84,7 @@ def test_text_changed_round_trip(saturated_chain: list[ArchiveRecord]) -> None:
     assert len(words_seen) > 150  # real variety for a text index
 
 
-def test_uri_round_trip(saturated_chain: list[ArchiveRecord]) -> None:
+def test_uri_round_trip(saturated_chain: list[GeneratedRecord]) -> None:
     logs = string_logs(saturated_chain, URI)
     assert len(logs) > 20
     for log in logs:
@@ -118,7 +118,7 @@ DATA_TYPES = {
 }
 
 
-def test_every_log_decodes_strictly_with_eth_abi(saturated_chain: list[ArchiveRecord]) -> None:
+def test_every_log_decodes_strictly_with_eth_abi(saturated_chain: list[GeneratedRecord]) -> None:
     from eth_abi.abi import encode
 
     from tests.chainindex.synthetic.test_shape import TOPIC0

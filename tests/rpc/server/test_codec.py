@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from chainindex.filters import BlockLogs, BlockTag, LogCriteria, LogQuery
 from chainindex.store.codec import LogsRecord, encode_logs
-from chainindex.types import Log
+from chainindex.types import ChainLog
 from rpc.server.codec import (
     decode_block_ref,
     decode_filter,
@@ -24,7 +24,7 @@ from rpc.server.codec import (
 from rpc.server.codec import (
     encode_logs as encode_log_list,
 )
-from rpc.server.protocol import INVALID_PARAMS, RpcError
+from rpc.server.protocol import INVALID_PARAMS, JsonRpcError
 from tests.chainindex.filters.chain import random_chain
 
 A = "0x" + "ab" * 20
@@ -33,7 +33,7 @@ T = "0x" + "cd" * 32
 H = "0x" + "ef" * 32
 
 
-def reference_json(log: Log) -> dict[str, Any]:
+def reference_json(log: ChainLog) -> dict[str, Any]:
     """A log object as geth writes it (key order included), built independently."""
     return {
         "address": "0x" + log.address.hex(),
@@ -132,7 +132,7 @@ def test_decode_filter_shapes() -> None:
     ],
 )
 def test_decode_errors_say_what_was_wrong(params: object, message: str) -> None:
-    with pytest.raises(RpcError) as caught:
+    with pytest.raises(JsonRpcError) as caught:
         decode_filter(params)
     assert caught.value.code == INVALID_PARAMS
     assert caught.value.message.startswith(message), caught.value.message

@@ -14,6 +14,7 @@ from chainindex.errors import InvalidBlockRangeError, ResultLimitError
 from rpc.server.dispatch import (
     CallContext,
     Dispatcher,
+    Params,
     RawJson,
     StreamedJson,
     StreamedReply,
@@ -21,41 +22,41 @@ from rpc.server.dispatch import (
     check_arity,
 )
 from rpc.server.limits import Limits
-from rpc.server.protocol import RpcError
+from rpc.server.protocol import JsonRpcError
 
 
-async def echo(params: list[Any], ctx: CallContext) -> Any:
+async def echo(params: Params, ctx: CallContext) -> Any:
     return params
 
 
-async def needs_one_int(params: list[Any], ctx: CallContext) -> Any:
+async def needs_one_int(params: Params, ctx: CallContext) -> Any:
     check_arity(params, 1)
 
     def decode(value: Any) -> int:
         if not isinstance(value, int):
-            raise RpcError(-32602, "not an int")
+            raise JsonRpcError(-32602, "not an int")
         return value
 
     return arg(params, 0, decode) * 2
 
 
-async def slow(params: list[Any], ctx: CallContext) -> Any:
+async def slow(params: Params, ctx: CallContext) -> Any:
     await asyncio.sleep(10)
 
 
-async def broken(params: list[Any], ctx: CallContext) -> Any:
+async def broken(params: Params, ctx: CallContext) -> Any:
     raise ZeroDivisionError("a bug")
 
 
-async def reversed_range(params: list[Any], ctx: CallContext) -> Any:
+async def reversed_range(params: Params, ctx: CallContext) -> Any:
     raise InvalidBlockRangeError()
 
 
-async def too_many(params: list[Any], ctx: CallContext) -> Any:
+async def too_many(params: Params, ctx: CallContext) -> Any:
     raise ResultLimitError(10000, 16, 47)
 
 
-async def raw(params: list[Any], ctx: CallContext) -> Any:
+async def raw(params: Params, ctx: CallContext) -> Any:
     return RawJson(b'[{"a":1}]')
 
 
@@ -64,7 +65,7 @@ async def parts() -> AsyncGenerator[bytes]:
     yield b",3]"
 
 
-async def streamed(params: list[Any], ctx: CallContext) -> Any:
+async def streamed(params: Params, ctx: CallContext) -> Any:
     return StreamedJson(b"[1", parts(), asyncio.get_running_loop().time() + 5)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import cast
 
 import aiohttp
 import pytest
 
 from rpc.server.app import RpcServer
-from rpc.server.dispatch import CallContext, Dispatcher, StreamedJson
+from rpc.server.dispatch import CallContext, Dispatcher, Params, StreamedJson
 from rpc.server.limits import Limits
 from rpc.server.service import Service
 
@@ -28,11 +28,11 @@ async def good_parts() -> AsyncGenerator[bytes]:
     yield b"]"
 
 
-async def fails(params: list[Any], ctx: CallContext) -> StreamedJson:
+async def fails(params: Params, ctx: CallContext) -> StreamedJson:
     return StreamedJson(b'[{"n":1}', failing_parts(), asyncio.get_running_loop().time() + 5)
 
 
-async def works(params: list[Any], ctx: CallContext) -> StreamedJson:
+async def works(params: Params, ctx: CallContext) -> StreamedJson:
     return StreamedJson(b'[{"n":1}', good_parts(), asyncio.get_running_loop().time() + 5)
 
 
