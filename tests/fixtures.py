@@ -1,13 +1,21 @@
-"""Access to the recorded real chains in ``shared/fixtures`` (see its README).
+"""Access to the recorded real chains the tests run on (see ``tests/data/CHAINS.md``).
 
-The fixtures live beside the repository (``../shared/fixtures``) or wherever
-``LOGFILTER_FIXTURES`` points. They are required: a missing folder fails the tests that need
-it with a message saying where it was looked for.
+The chains ship in the repository, compressed: ``tests/data/chains.tar.xz`` (about 0.5 MB;
+33 MB unpacked) holds the execution-apis test chain and 17 mainnet blocks, with their
+sources, licences and how they were checked in ``tests/data/CHAINS.md`` and the licence
+texts beside it. The first test that needs them unpacks the archive once into
+``tests/data/.unpacked/`` (ignored by git), atomically: into a temporary folder that is
+renamed into place, so a run killed half way never leaves a partial tree behind.
+``LOGFILTER_FIXTURES`` points the tests at another copy of the same folder instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,17 +23,37 @@ from typing import Any
 import orjson
 
 REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+ARCHIVE = DATA / "chains.tar.xz"
 
 
 def fixtures_dir() -> Path:
-    """The fixtures folder; raises with a clear message when it is missing."""
-    path = Path(os.environ.get("LOGFILTER_FIXTURES", REPO.parent / "shared" / "fixtures"))
+    """The fixtures folder (``LOGFILTER_FIXTURES``, else the shipped archive unpacked)."""
+    override = os.environ.get("LOGFILTER_FIXTURES")
+    path = Path(override) if override else _unpacked()
     if not (path / "README.md").is_file():
-        raise FileNotFoundError(
-            f"chain fixtures not found at {path}: set LOGFILTER_FIXTURES to the shared/fixtures "
-            "folder"
-        )
+        raise FileNotFoundError(f"chain fixtures not found at {path} (LOGFILTER_FIXTURES)")
     return path
+
+
+def _unpacked() -> Path:
+    """The shipped archive unpacked under ``tests/data/.unpacked/<digest>/fixtures``, once."""
+    digest = hashlib.sha256(ARCHIVE.read_bytes()).hexdigest()[:16]
+    target = DATA / ".unpacked" / digest
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+        try:
+            with tarfile.open(ARCHIVE, "r:xz") as tar:
+                tar.extractall(staging, filter="data")
+            try:
+                staging.rename(target)
+            except OSError:  # another process unpacked it first
+                if not target.is_dir():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target / "fixtures"
 
 
 def execution_apis_archive() -> Path:
