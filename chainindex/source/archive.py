@@ -4,7 +4,7 @@ A chain archive holds one JSON object per line, consecutive blocks in order::
 
     {"block": <eth_getBlockByNumber(n, false) result>, "receipts": <eth_getBlockReceipts(n)>}
 
-(the shape of ``shared/fixtures``). A headers-only archive leaves out ``receipts``; it can only
+(the shape of ``tests/data/CHAINS.md``). A headers-only archive leaves out ``receipts``; it can only
 be synced with ``--no-logs``. Records get exactly the checks an upstream answer gets
 (:mod:`chainindex.source.parse`), and a bad record is an
 :class:`~chainindex.errors.ArchiveError` naming the file and line: an archive does not get

@@ -9,7 +9,7 @@ Quick use::
     for record in ChainGenerator(seed=7).records(100): ...  # dicts, one block at a time
 
 **Format.** One JSON object per line, ``{"block": <eth_getBlockByNumber(n, false)>,
-"receipts": <eth_getBlockReceipts(n)>}``, as geth writes them (see ``shared/fixtures``):
+"receipts": <eth_getBlockReceipts(n)>}``, as geth writes them (see ``tests/data/CHAINS.md``):
 post-merge (Paris) headers, keys of blocks and receipts sorted, log keys in geth's order,
 minimal hex quantities, lowercase hex data; every receipt's ``logsBloom`` is the bloom of its
 logs and the block's is their OR; ``logIndex`` counts across the block. Block 0 is a genesis

@@ -6,7 +6,7 @@ addresses and hashes), and any departure is a :class:`~rpc.client.errors.Respons
 naming the field, never a half-decoded object.
 
 :class:`Log` and :class:`Header` have the fields and field order of the server's
-:class:`chainindex.types.Log` and :class:`chainindex.types.Header` (the client has its own, to
+:class:`chainindex.types.ChainLog` and :class:`chainindex.types.Header` (the client has its own, to
 stand alone); only ``block_timestamp`` may be None here, because nodes before geth 1.16 (and
 others) do not send ``blockTimestamp``.
 """

@@ -1,6 +1,6 @@
 """``logfilter generate``: write a deterministic, mainnet-like synthetic chain archive.
 
-The archive has the shape of ``shared/fixtures`` (one ``{"block", "receipts"}`` record per
+The archive has the shape of ``tests/data/CHAINS.md`` (one ``{"block", "receipts"}`` record per
 line), readable wherever the indexer accepts a chain archive; ``--headers-only`` writes
 ``{"block"}`` records only, for very long chains. Progress goes to stderr on a terminal; a
 summary line goes to stderr at the end (``--quiet`` silences both).

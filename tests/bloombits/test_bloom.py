@@ -28,7 +28,7 @@ def _log_pairs(logs: list[dict[str, Any]]) -> list[tuple[bytes, list[bytes]]]:
 
 
 def test_fixture_chains_are_present() -> None:
-    # 55 execution-apis blocks and 17 mainnet blocks (shared/fixtures/README.md).
+    # 55 execution-apis blocks and 17 mainnet blocks (tests/data/CHAINS.md).
     assert len(RECORDS) == 72
 
 

@@ -3,7 +3,7 @@
 A real node cannot be made to lie, time out or send broken JSON on demand, so this small
 aiohttp server (127.0.0.1, free port) answers ``eth_chainId``, ``eth_blockNumber``,
 ``eth_getBlockByNumber``, ``eth_getBlockByHash``, ``eth_getBlockReceipts`` and
-``eth_getTransactionReceipt`` from the recorded chain (``shared/fixtures``), and applies
+``eth_getTransactionReceipt`` from the recorded chain (``tests/data/CHAINS.md``), and applies
 :class:`Fault` rules to the answers about chosen blocks: a wrong parent hash, a bloom that does
 not match the receipts, truncated receipts, HTTP 500, a timeout, malformed JSON, or no
 ``eth_getBlockReceipts`` method at all (as Hardhat).
