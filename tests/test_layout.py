@@ -137,9 +137,7 @@ def test_no_subpackage_cycles() -> None:
     graph: dict[str, set[str]] = {}
     for module, targets in import_graph().items():
         top = subpackage(module)
-        graph.setdefault(top, set()).update(
-            subpackage(t) for t in targets if subpackage(t) != top
-        )
+        graph.setdefault(top, set()).update(subpackage(t) for t in targets if subpackage(t) != top)
     for top in list(graph):
         for target in graph[top]:
             graph.setdefault(target, set())
