@@ -29,19 +29,30 @@ _OFFLOAD_BYTES = 256 << 10
 """Whole answers at least this large are compressed on a worker thread (zlib drops the GIL)."""
 
 
-def accepts_gzip(request: web.BaseRequest) -> bool:
-    """Whether ``Accept-Encoding`` accepts gzip (``gzip`` or ``*``, not with ``q=0``)."""
-    for item in request.headers.get(hdrs.ACCEPT_ENCODING, "").split(","):
-        coding, _, params = item.partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
-            q = params.strip().lower()
-            if q.startswith("q="):
-                try:
-                    return float(q[2:]) > 0
-                except ValueError:
-                    return False
-            return True
-    return False
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` value accepts gzip: ``gzip`` (or ``x-gzip``) if listed
+    decides, else ``*``; a weight ``q=0`` (or an unreadable one) refuses (RFC 9110 12.5.3)."""
+    star = False
+    for item in accept_encoding.split(","):
+        coding, *params = item.split(";")
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip", "*"):
+            accepted = _weight(params) > 0
+            if coding != "*":
+                return accepted
+            star = star or accepted
+    return star
+
+
+def _weight(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def _compressor() -> zlib._Compress:
@@ -62,7 +73,9 @@ class StreamedBody:
         """The request answered."""
         self.response = web.StreamResponse(headers={hdrs.CONTENT_TYPE: "application/json"})
         """The response (prepared on the first write that goes out)."""
-        self._threshold = gzip_min_bytes if accepts_gzip(request) else None
+        self._threshold = (
+            gzip_min_bytes if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")) else None
+        )
         self._held: list[bytes] = []
         self._held_bytes = 0
         self._compressor: zlib._Compress | None = None
@@ -151,7 +164,7 @@ def gzip_middleware(least: int) -> Middleware:
             type(response) is not web.Response
             or response.status != 200
             or hdrs.CONTENT_ENCODING in response.headers
-            or not accepts_gzip(request)
+            or not accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
         ):
             return response
         body = response.body

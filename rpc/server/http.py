@@ -107,10 +107,14 @@ class HttpPolicy:
 
 
 def host_of(header: str) -> str:
-    """The host of a ``Host`` header: port stripped, IPv6 brackets removed, lower case."""
+    """The host of a ``Host`` header: port stripped, IPv6 brackets removed, lower case; a
+    malformed one (``[::1``, ``[::1]x``) is kept whole, so it matches nothing."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header[1:]
+        inside, bracket, port = header[1:].partition("]")
+        if bracket and (not port or (port[0] == ":" and port[1:].isdigit())):
+            return inside
+        return header
     if header.count(":") == 1:
         return header.partition(":")[0]
     return header  # a name, or a bare IPv6 literal (too many colons: geth keeps it whole)
