@@ -162,7 +162,8 @@ def _cors_headers(
             vary += ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
         response.headers.add(hdrs.VARY, ", ".join(vary))
         allowed = policy.allowed_origin(request.headers.get(hdrs.ORIGIN))
-        if allowed is None:
+        method = request.headers.get(hdrs.ACCESS_CONTROL_REQUEST_METHOD, "POST").upper()
+        if allowed is None or (preflight and method not in _ALLOWED_METHODS.split(", ")):
             return
         response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = allowed
         if preflight:

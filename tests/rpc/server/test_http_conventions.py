@@ -163,6 +163,11 @@ async def test_cors(server: ServeProcess) -> None:
             status, headers, _ = await post(server.url, NUMBER, {**PLAIN, "Origin": origin})
             assert status == 200
             assert "Access-Control-Allow-Origin" not in headers
+        # A method CORS does not allow: no headers either (as rs/cors).
+        refused = {"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"}
+        async with session.options(server.url, headers=refused) as response:
+            assert response.status == 204
+            assert "Access-Control-Allow-Origin" not in response.headers
         # Whole and streamed answers to a listed origin carry the header.
         for body in (NUMBER, LOGS):
             for encoding in (PLAIN, GZIP):
