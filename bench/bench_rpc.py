@@ -1,6 +1,7 @@
 """JSON-RPC server benchmark: requests/s, latency, serialisation, memory, and anvil side by side.
 
     python -m bench.bench_rpc [--blocks N] [--duration S] [--repeats N] [--anvil-blocks N]
+                              [--gzip-only]
 
 The server is ``logfilter serve`` as a user runs it, in its own process, on 127.0.0.1. The
 load generator is ``wrk`` (Debian package ``wrk``) with a Lua script posting JSON-RPC bodies,
@@ -14,6 +15,9 @@ are timed by a Python client in this process. Figures are medians of ``--repeats
 * a result of 100,000 logs (every ERC-20 Transfer of the first blocks): the encoder's rate
   in-process, and the whole request end to end; the server's peak RSS while answering, with
   the answer streamed (no result limit) and gathered (a result limit above it);
+* gzip on answers of 1 MB or more, streamed and whole, with and without
+  ``Accept-Encoding: gzip``: requests/s, bytes on the wire, server CPU per MB
+  (:mod:`bench.rpc_gzip`; ``--gzip-only`` for this table alone);
 * ``eth_getLogs`` latency side by side with anvil on the same chain (built on anvil with the
   Emitter test contract, then synced by the server from it).
 """
@@ -36,6 +40,7 @@ from typing import Any
 import orjson
 
 from bench.common import Table, machine
+from bench.rpc_gzip import bench_gzip
 from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape, write_archive
 from tests.rpc.serve import ServeProcess
 
@@ -205,15 +210,36 @@ def serve(*args: str) -> ServeProcess:
     return ServeProcess(*args).start(timeout=600)
 
 
-def bench_server(args: argparse.Namespace, tmp: Path) -> None:
+def large_queries(index: Index, least: int = 2000, wanted: int = 8) -> list[bytes]:
+    """ERC-20 Transfers over consecutive block ranges of at least ``least`` logs each (answers
+    of more than 1 MB)."""
+    bodies = []
+    first, count = 0, 0
+    for number, logs in enumerate(index):
+        count += sum(1 for _, topics in logs if topics and topics[0] == TRANSFER)
+        if count >= least:
+            query = {"fromBlock": hex(first), "toBlock": hex(number), "topics": [TRANSFER]}
+            bodies.append(call_body("eth_getLogs", query))
+            first, count = number + 1, 0
+            if len(bodies) == wanted:
+                break
+    return bodies
+
+
+def synced_chain(args: argparse.Namespace, tmp: Path) -> tuple[Index, Path, list[str]]:
+    """The synthetic chain, its data directory, and the flags serving it read-only."""
     archive, index = make_chain(tmp, args.blocks)
     datadir = tmp / "dd"
-    logs = sum(len(pairs) for pairs in index)
     sync = ["--upstream", str(archive), "--datadir", str(datadir), "--confirmations", "0"]
     server = serve(*sync, "--max-results", "200000", "--max-block-range", "0")
     server.wait_synced(args.blocks - 1, timeout=1800, sections=args.blocks // 4096)
     server.stop()
-    read_only = ["--datadir", str(datadir), "--no-sync", "--max-block-range", "0"]
+    return index, datadir, ["--datadir", str(datadir), "--no-sync", "--max-block-range", "0"]
+
+
+def bench_server(args: argparse.Namespace, tmp: Path) -> None:
+    index, datadir, read_only = synced_chain(args, tmp)
+    logs = sum(len(pairs) for pairs in index)
 
     table = Table(
         f"Requests at 32 connections (wrk), {args.blocks:,} blocks, {logs:,} logs",
@@ -250,6 +276,7 @@ def bench_server(args: argparse.Namespace, tmp: Path) -> None:
             f"{label}, caches of recent blocks off", "uvloop", round(r["rps"]), r["p50"], r["p99"]
         )
     table.print()
+    bench_gzip(read_only, large_queries(index), args.duration, args.repeats, tmp)
 
     last, count = transfers_upto(index, 100_000)
     big = call_body("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(last), "topics": [TRANSFER]})
@@ -369,10 +396,15 @@ def main() -> None:
     parser.add_argument("--anvil-blocks", type=int, default=2000, help="anvil chain length")
     parser.add_argument("--skip-anvil", action="store_true", help="no anvil comparison")
     parser.add_argument("--skip-server", action="store_true", help="the anvil comparison only")
+    parser.add_argument("--gzip-only", action="store_true", help="the gzip cost table only")
     args = parser.parse_args()
     print(f"Machine: {machine()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-rpc-") as name:
         tmp = Path(name)
+        if args.gzip_only:
+            index, _, read_only = synced_chain(args, tmp)
+            bench_gzip(read_only, large_queries(index), args.duration, args.repeats, tmp)
+            return
         if not args.skip_server:
             bench_server(args, tmp)
         if not args.skip_anvil:

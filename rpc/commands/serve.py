@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainindex.errors import ConfigError
+from rpc.commands.http_options import add_http_options, http_policy
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -31,6 +32,7 @@ from rpc.commands.options import (
     sync_config,
 )
 from rpc.server.app import DEFAULT_PORT, RpcServer, serve
+from rpc.server.http import HttpPolicy
 from rpc.server.limits import Limits
 from rpc.server.service import ServiceConfig, open_service
 
@@ -124,6 +126,7 @@ def register(commands: Any) -> None:
         help="seconds without a poll before an installed filter expires "
         f"(default {_DEFAULTS.filter_timeout:g})",
     )  # fmt: skip
+    add_http_options(parser)
     add_source_options(parser)
     parser.set_defaults(run=run)
 
@@ -160,9 +163,9 @@ def _ready(server: RpcServer) -> None:
     print(f"logfilter: serving {server.url} and {server.ws_url}", file=sys.stderr, flush=True)
 
 
-async def _serve(args: argparse.Namespace, config: ServiceConfig) -> int:
+async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy) -> int:
     async with open_service(config) as service:
-        await serve(service, args.host, args.port, on_ready=_ready)
+        await serve(service, args.host, args.port, on_ready=_ready, http=http)
     return 0
 
 
@@ -188,5 +191,6 @@ def run(args: argparse.Namespace) -> int:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)
         return 2
     config = service_config(args)
+    http = http_policy(args)
     with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
-        return runner.run(_serve(args, config))
+        return runner.run(_serve(args, config, http))

@@ -7,6 +7,8 @@
 * ``GET /`` with an upgrade: a WebSocket; calls are answered concurrently, subscriptions
   push notifications; every message to the client goes through one bounded queue per
   connection (:class:`WsPeer`), and a client that lets it overflow is disconnected.
+* Around both, the HTTP conventions of :mod:`rpc.server.http` (an :class:`HttpPolicy`):
+  virtual hosts, CORS and ``OPTIONS /``, gzip (streamed answers too), the access log.
 
 :func:`serve` runs a :class:`Service` behind the server until SIGINT or SIGTERM (or until
 the background work fails, e.g. the upstream cannot be reached at start): the indexer, the
@@ -26,8 +28,11 @@ from contextlib import asynccontextmanager, suppress
 from aiohttp import WSMsgType, web
 
 from chainindex.aio import first_error
+from rpc.server.access import CALLS
+from rpc.server.compression import StreamedBody
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
 from rpc.server.eth_api import EthApi, proxy_handler
+from rpc.server.http import HttpPolicy, install
 from rpc.server.logfilter_api import LogfilterApi
 from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
 from rpc.server.service import Service
@@ -89,7 +94,12 @@ class WsPeer:
 class RpcServer:
     """The aiohttp application around a :class:`Dispatcher`."""
 
-    def __init__(self, service: Service, dispatcher: Dispatcher | None = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        dispatcher: Dispatcher | None = None,
+        http: HttpPolicy | None = None,
+    ) -> None:
         self.service = service
         """What is served."""
         self.dispatcher = dispatcher or dispatcher_for(service)
@@ -97,6 +107,9 @@ class RpcServer:
         limits = service.limits
         self.app = web.Application(client_max_size=limits.max_body_bytes)
         """The aiohttp application."""
+        self.http = http or HttpPolicy()
+        """The HTTP conventions (virtual hosts, CORS, gzip, access log)."""
+        install(self.app, self.http)
         self.app.router.add_post("/", self._http)
         self.app.router.add_get("/", self._websocket)
         self._runner: web.AppRunner | None = None
@@ -134,13 +147,14 @@ class RpcServer:
     # --- HTTP ---------------------------------------------------------------------------------
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
+        ctx = CallContext(owner=("http", request.remote), calls=request.get(CALLS, []))
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             limit = self.service.limits.max_body_bytes
             error = JsonRpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
+            ctx.note("-", error)
             return _json(respond(None, error))
-        ctx = CallContext(owner=("http", request.remote))
         try:
             reply = await self.dispatcher.handle(body, ctx, stream=True)
         except Exception as err:  # never a traceback or an HTML page to a client
@@ -152,20 +166,17 @@ class RpcServer:
         return await self._stream(request, reply)
 
     async def _stream(self, request: web.Request, reply: StreamedReply) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        response.enable_chunked_encoding()
-        await response.prepare(request)
+        body = StreamedBody(request, self.http.gzip_min_bytes)
         try:
             async for part in reply.parts:
-                await response.write(part)
+                await body.write(part)
         except Exception as err:
             # The status line is out: the only honest thing left is to cut the connection.
             log.warning("streamed answer aborted: %s", err)
-            if request.transport is not None:
-                request.transport.abort()
-            return response
-        await response.write_eof()
-        return response
+            body.abort()
+            return body.response
+        await body.finish()
+        return body.response
 
     # --- WebSocket ----------------------------------------------------------------------------
 
@@ -216,11 +227,11 @@ def _json(body: bytes) -> web.Response:
 
 @asynccontextmanager
 async def running_server(
-    service: Service, host: str = "127.0.0.1", port: int = 0
+    service: Service, host: str = "127.0.0.1", port: int = 0, http: HttpPolicy | None = None
 ) -> AsyncIterator[RpcServer]:
     """A started server and the service's background work, both stopped on exit (tests,
     embedding). A failure of the background work is raised on exit."""
-    server = RpcServer(service)
+    server = RpcServer(service, http=http)
     await server.start(host, port)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -241,6 +252,7 @@ async def serve(
     port: int = DEFAULT_PORT,
     *,
     on_ready: Callable[[RpcServer], None] | None = None,
+    http: HttpPolicy | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (returns) or until the background work fails (raises)."""
     stop = asyncio.Event()
@@ -248,7 +260,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with running_server(service, host, port) as server:
+        async with running_server(service, host, port, http) as server:
             if on_ready is not None:
                 on_ready(server)
             await stop.wait()

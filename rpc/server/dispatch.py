@@ -84,6 +84,14 @@ class CallContext:
     """Where notifications go (WebSocket only; None on HTTP)."""
     after_reply: list[Callable[[], None]] = field(default_factory=list)
     """Run once the reply is queued (a subscription starts notifying only then)."""
+    calls: list[tuple[str, int | None]] = field(default_factory=list)
+    """Each message answered: its method (``-`` when invalid) and error code (None: a
+    result), for the access log."""
+
+    def note(self, method: str, outcome: object) -> None:
+        """Record the outcome of one message (a result, or a :class:`JsonRpcError`)."""
+        code = outcome.code if isinstance(outcome, JsonRpcError) else None
+        self.calls.append((method, code))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +239,7 @@ class Dispatcher:
         try:
             message = parse(body)
         except JsonRpcError as err:
+            ctx.note("-", err)
             return _error_body(err)
         if isinstance(message, list):
             return await self._batch(message, ctx)
@@ -246,14 +255,18 @@ class Dispatcher:
 
     async def _batch(self, messages: list[Any], ctx: CallContext) -> Reply:
         if not messages:
-            return _error_body(JsonRpcError(INVALID_REQUEST, "empty batch"))
-        if len(messages) > self.limits.max_batch:
-            return _error_body(
-                JsonRpcError(
-                    LIMIT_EXCEEDED,
-                    f"batch too large: {len(messages)} calls, at most {self.limits.max_batch}",
-                )
+            error = JsonRpcError(INVALID_REQUEST, "empty batch")
+        elif len(messages) > self.limits.max_batch:
+            error = JsonRpcError(
+                LIMIT_EXCEEDED,
+                f"batch too large: {len(messages)} calls, at most {self.limits.max_batch}",
             )
+        else:
+            return await self._answers(messages, ctx)
+        ctx.note("-", error)
+        return _error_body(error)
+
+    async def _answers(self, messages: list[Any], ctx: CallContext) -> Reply:
         outcomes = await asyncio.gather(*(self._one(m, ctx) for m in messages))
         parts = []
         for outcome in outcomes:
@@ -275,8 +288,10 @@ class Dispatcher:
         try:
             request = validate(message)
         except JsonRpcError as err:
+            ctx.note("-", err)
             return _id_of(message), err
         result = await self.call(request, ctx)
+        ctx.note(request["method"], result)
         if "id" not in request:
             if isinstance(result, StreamedJson):
                 await result.rest.aclose()
