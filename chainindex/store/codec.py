@@ -64,6 +64,7 @@ LOGS_FORMAT: Final = 1
 """Version byte of logs records."""
 
 _HEADER = struct.Struct(">B32sQ256s")
+_HEADER_SIZE: Final = _HEADER.size
 _BLOOM_OFFSET: Final = 1 + 32 + 8
 _LOGS_HEAD = struct.Struct("<BIIIIII")
 _U32 = np.dtype("<u4")
@@ -107,10 +108,14 @@ def decode_header(number: int, block_hash: bytes, record: bytes) -> Header:
 
 
 def header_bloom(record: bytes) -> bytes:
-    """Just the logsBloom of a header record (checked like :func:`decode_header`)."""
-    if not _well_formed(record):
+    """Just the logsBloom of a header record (checked like :func:`decode_header`; inlined:
+    the header scan calls it once per block)."""
+    size = len(record)
+    if size < _HEADER_SIZE or (
+        record[0] != HEADER_FORMAT and (record[0] != _PREFIX_ONLY or size != _HEADER_SIZE)
+    ):
         raise CorruptDataError(f"malformed header record ({len(record)} bytes)")
-    return record[_BLOOM_OFFSET : _HEADER.size]
+    return record[_BLOOM_OFFSET:_HEADER_SIZE]
 
 
 def encode_logs(logs: Sequence[ChainLog]) -> bytes:
