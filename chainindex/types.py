@@ -6,7 +6,7 @@ the server's codec). Scalars use eth-typing's ``NewType`` names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_typing import Address, BlockNumber, Hash32
 
@@ -27,6 +27,11 @@ class Header:
     """Unix time of the block, seconds."""
     logs_bloom: bytes
     """The 256-byte bloom of every log in the block."""
+    extra: bytes = field(default=b"", compare=False)
+    """The header's other fields as the node gave them, encoded
+    (:meth:`chainindex.header_extra.HeaderExtra.encode`; decoded only where they are handed
+    out, never on the query path), or empty when not known (a header stored by schema 2).
+    Not compared: a header is identified by its hash."""
 
 
 @dataclass(frozen=True, slots=True)

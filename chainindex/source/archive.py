@@ -2,11 +2,16 @@
 
 A chain archive holds one JSON object per line, consecutive blocks in order::
 
-    {"block": <eth_getBlockByNumber(n, false) result>, "receipts": <eth_getBlockReceipts(n)>}
+    {"chainId": <eth_chainId>, "block": <eth_getBlockByNumber(n, false) result>,
+     "receipts": <eth_getBlockReceipts(n)>}
 
 (the shape of ``tests/data/CHAINS.md``). A headers-only archive leaves out ``receipts``; it can only
-be synced with ``--no-logs``. Records get exactly the checks an upstream answer gets
-(:mod:`chainindex.source.parse`), and a bad record is an
+be synced with ``--no-logs``. ``chainId`` is in every record (each line stays a whole block
+record, and any run of lines still names its chain); the first record's is the archive's
+chain id, and a later record naming another chain is an error. Archives written before it
+existed have none: their chain id is unknown (``sync --chain-id`` gives it). Records get
+exactly the checks an upstream answer gets (:mod:`chainindex.source.parse`), and a bad record
+is an
 :class:`~chainindex.errors.ArchiveError` naming the file and line: an archive does not get
 better by asking again.
 
@@ -27,10 +32,12 @@ import orjson
 
 from chainindex.errors import (
     ArchiveError,
+    HexError,
     InvalidBlockError,
     LogsUnavailableError,
     MissingBlockError,
 )
+from chainindex.hexutil import decode_quantity, encode_quantity
 from chainindex.source.base import ChainSource, HeadCallback
 from chainindex.source.parse import check_links, parse_block, parse_header
 from chainindex.source.wire import ArchiveRecord
@@ -64,8 +71,11 @@ class ArchiveSource:
             first_line = self._file.readline()
             if not first_line.strip():
                 raise ArchiveError(f"{self.path}: empty archive")
-            self.first: int = parse_header(self._load(first_line, 1)["block"]).number
+            first_record = self._load(first_line, 1)
+            self.first: int = parse_header(first_record["block"]).number
             """Number of the first block in the archive."""
+            self._chain_id_hex: object = first_record.get("chainId")
+            self._chain_id = self._decode_chain_id(self._chain_id_hex, 1)
             self._head = self._read_last_header()
         except InvalidBlockError as err:
             self._file.close()
@@ -95,6 +105,14 @@ class ArchiveSource:
         if not isinstance(record, dict) or not isinstance(record.get("block"), dict):
             raise ArchiveError(f"{self.path}:{line_no}: not a chain-archive record (no 'block')")
         return record
+
+    def _decode_chain_id(self, value: object, line_no: int) -> int | None:
+        if value is None:
+            return None
+        try:
+            return decode_quantity(value, "chainId", bits=64)
+        except HexError as err:
+            raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
 
     def _read_last_header(self) -> Header:
         """Parse the last non-empty line (read backwards from the end of the file)."""
@@ -178,11 +196,22 @@ class ArchiveSource:
                 raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
             except MissingBlockError:
                 raise ArchiveError(f"{self.path}:{line_no}: block {number} is missing") from None
+            chain = record.get("chainId")
+            if (
+                chain is not None
+                and chain != self._chain_id_hex
+                and self._decode_chain_id(chain, line_no) != self._chain_id
+            ):
+                raise ArchiveError(
+                    f"{self.path}:{line_no}: chainId {chain}, but the archive's first "
+                    f"record says {self._chain_id_hex}"
+                )
             records.append(record if with_logs else {"block": record["block"]})
         return blocks, records
 
     async def chain_id(self) -> int | None:
-        return None
+        """The chain id its first record names, or None (an archive written without)."""
+        return self._chain_id
 
     async def latest(self) -> Header:
         return self._head
@@ -239,7 +268,10 @@ async def write_archive(
     of blocks written.
 
     The file appears complete or not at all (:func:`~chainindex.store.atomicfile.atomic_write`).
+    Every record names the source's chain id when it has one.
     """
+    chain = await source.chain_id()
+    tag = {} if chain is None else {"chainId": encode_quantity(chain)}
     written = 0
     with atomic_write(out) as f:
         parent = None
@@ -252,6 +284,6 @@ async def write_archive(
             ]
             check_links(headers, parent)
             parent = headers[-1].hash
-            f.write(b"".join(orjson.dumps(r) + b"\n" for r in records))
+            f.write(b"".join(orjson.dumps({**r, **tag}) + b"\n" for r in records))
             written += len(records)
     return written

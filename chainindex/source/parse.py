@@ -4,7 +4,9 @@ This is where an upstream answer stops being hex strings. Every check a block mu
 before it may be stored happens here, and a failure raises
 :class:`~chainindex.errors.InvalidBlockError` naming the block and what was wrong:
 
-* the header has every field, well-formed, and the number that was asked for;
+* the header has every field the index needs, well-formed, and the number that was asked
+  for; the other header fields (:mod:`chainindex.header_extra`) are kept when given, and must
+  be well-formed when given;
 * there is exactly one receipt per transaction, in order, each naming this block, its
   transaction's hash and index;
 * every log names this block (number, hash, timestamp when given), its receipt's transaction,
@@ -24,10 +26,17 @@ from eth_typing import Address, BlockNumber, Hash32
 
 from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_mask
 from chainindex.errors import HexError, InvalidBlockError, MissingBlockError
+from chainindex.header_extra import EXTRA_FIELDS, MAX_EXTRA_DATA, HeaderExtra
 from chainindex.hexutil import decode_data, decode_quantity
 from chainindex.types import Block, ChainLog, Header
 
-__all__ = ["check_links", "parse_block", "parse_header", "transaction_hashes"]
+__all__ = [
+    "check_links",
+    "parse_block",
+    "parse_header",
+    "parse_header_extra",
+    "transaction_hashes",
+]
 
 
 def _field(obj: Mapping[str, Any], name: str, number: int, where: str = "block") -> Any:
@@ -89,7 +98,31 @@ def parse_header(block: object, expected_number: int | None = None) -> Header:
         _hash(_field(block, "parentHash", number), "parentHash", number),
         _quantity(_field(block, "timestamp", number), "timestamp", number),
         bloom,
+        parse_header_extra(block, number).encode(),
     )
+
+
+_EXTRA_SIZES: dict[str, int | None] = {"hash": 32, "address": 20, "nonce": 8, "bytes": None}
+
+
+def parse_header_extra(block: Mapping[str, Any], number: int) -> HeaderExtra:
+    """The header fields beyond the index's that ``block`` has (absent or null: not given)."""
+    values: dict[str, object] = {}
+    try:
+        for attr, name, kind in EXTRA_FIELDS:
+            value = block.get(name)
+            if value is None:
+                continue
+            if kind == "int":
+                values[attr] = decode_quantity(value, name)
+            else:
+                values[attr] = decode_data(value, name, size=_EXTRA_SIZES[kind])
+    except HexError as err:
+        raise InvalidBlockError(number, str(err)) from None
+    extra_data = values.get("extra_data")
+    if isinstance(extra_data, bytes) and len(extra_data) > MAX_EXTRA_DATA:
+        raise InvalidBlockError(number, f"extraData is longer than {MAX_EXTRA_DATA} bytes")
+    return HeaderExtra(**values)  # type: ignore[arg-type]
 
 
 def transaction_hashes(block: Mapping[str, Any], number: int) -> list[str]:

@@ -67,7 +67,7 @@ class ReplaySource:
             raise MissingBlockError(self._released + 1)
 
     async def chain_id(self) -> int | None:
-        return None
+        return await self.archive.chain_id()
 
     async def latest(self) -> Header:
         header = await self.archive.header_at(self._released)

@@ -50,8 +50,14 @@ class RpcReceipt(TypedDict):
 
 
 class ArchiveRecord(TypedDict):
-    """One line of a chain archive; ``receipts`` is absent in a headers-only archive."""
+    """One line of a chain archive; ``receipts`` is absent in a headers-only archive.
 
+    ``chainId`` (the ``eth_chainId`` answer of the node it came from, a hex quantity) is in
+    every record written since it was added (``logfilter export`` and ``generate``), so that
+    every line stays a whole block record and any run of lines still names its chain; older
+    archives have none (``sync --chain-id`` gives it then)."""
+
+    chainId: NotRequired[str]
     block: RpcBlock
     receipts: NotRequired[list[RpcReceipt]]
 

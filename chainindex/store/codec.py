@@ -4,9 +4,14 @@ Both start with a one-byte format version (:data:`HEADER_FORMAT`, :data:`LOGS_FO
 versioned together with the schema (:data:`chainindex.store.schema.SCHEMA_VERSION`). The
 block number and hash are in the key, so neither record repeats them.
 
-Header record (297 bytes)::
+Header record: a fixed 297-byte prefix, read at fixed offsets by the query path, then the
+header's other fields as the node gave them (:mod:`chainindex.header_extra`, kept as bytes
+and decoded only where they are handed out)::
 
-    u8 version · parent hash (32) · timestamp u64 BE · logsBloom (256)
+    u8 version (2) · parent hash (32) · timestamp u64 BE · logsBloom (256) · other fields
+
+Version-1 records (schema 2) are the 297-byte prefix alone; they stay readable, their header
+has no other fields (:attr:`~chainindex.types.Header.extra` empty).
 
 Logs record: columnar, so that the query path can test a filter against a block's logs with
 numpy (the distinct addresses and topics come first, each log refers to them by index)
@@ -53,39 +58,64 @@ __all__ = [
     "logs_record_may_match",
 ]
 
-HEADER_FORMAT: Final = 1
-"""Version byte of header records."""
+HEADER_FORMAT: Final = 2
+"""Version byte of header records (1: the prefix alone, schema 2; still read)."""
 LOGS_FORMAT: Final = 1
 """Version byte of logs records."""
 
 _HEADER = struct.Struct(">B32sQ256s")
+_HEADER_SIZE: Final = _HEADER.size
 _BLOOM_OFFSET: Final = 1 + 32 + 8
 _LOGS_HEAD = struct.Struct("<BIIIIII")
 _U32 = np.dtype("<u4")
 _MAX_TOPICS: Final = 4
 
 
+_PREFIX_ONLY: Final = 1
+"""Version byte of schema-2 header records: the prefix alone."""
+
+
 def encode_header(header: Header) -> bytes:
     """The stored record of ``header`` (number and hash are in its key)."""
-    return _HEADER.pack(HEADER_FORMAT, header.parent_hash, header.timestamp, header.logs_bloom)
+    prefix = _HEADER.pack(HEADER_FORMAT, header.parent_hash, header.timestamp, header.logs_bloom)
+    return prefix + header.extra
+
+
+def _well_formed(record: bytes) -> bool:
+    size = len(record)
+    if size == _HEADER.size:
+        return record[0] == _PREFIX_ONLY or record[0] == HEADER_FORMAT
+    return size > _HEADER.size and record[0] == HEADER_FORMAT
 
 
 def decode_header(number: int, block_hash: bytes, record: bytes) -> Header:
-    """The :class:`Header` stored as ``record`` under ``number`` and ``block_hash``."""
-    if len(record) != _HEADER.size or record[0] != HEADER_FORMAT:
+    """The :class:`Header` stored as ``record`` under ``number`` and ``block_hash`` (its other
+    fields kept encoded: decode them with :meth:`chainindex.header_extra.HeaderExtra.decode`)."""
+    if not _well_formed(record):
         raise CorruptDataError(
             f"malformed header record of block {number} ({len(record)} bytes, "
             f"format {record[:1].hex() or 'missing'})"
         )
-    _, parent, timestamp, bloom = _HEADER.unpack(record)
-    return Header(BlockNumber(number), Hash32(bytes(block_hash)), Hash32(parent), timestamp, bloom)
+    _, parent, timestamp, bloom = _HEADER.unpack_from(record)
+    return Header(
+        BlockNumber(number),
+        Hash32(bytes(block_hash)),
+        Hash32(parent),
+        timestamp,
+        bloom,
+        record[_HEADER.size :],
+    )
 
 
 def header_bloom(record: bytes) -> bytes:
-    """Just the logsBloom of a header record (checked like :func:`decode_header`)."""
-    if len(record) != _HEADER.size or record[0] != HEADER_FORMAT:
+    """Just the logsBloom of a header record (checked like :func:`decode_header`; inlined:
+    the header scan calls it once per block)."""
+    size = len(record)
+    if size < _HEADER_SIZE or (
+        record[0] != HEADER_FORMAT and (record[0] != _PREFIX_ONLY or size != _HEADER_SIZE)
+    ):
         raise CorruptDataError(f"malformed header record ({len(record)} bytes)")
-    return record[_BLOOM_OFFSET:]
+    return record[_BLOOM_OFFSET:_HEADER_SIZE]
 
 
 def encode_logs(logs: Sequence[ChainLog]) -> bytes:

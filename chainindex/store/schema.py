@@ -35,22 +35,28 @@ blocks it undoes in the same batch as it writes their replacements, so a range s
 ``h`` yields exactly the canonical headers, one per height, ``tail`` through ``head``.
 
 Opening a directory checks ``meta/schema``: an empty database is stamped with the current
-version; a version-1 directory (which has no ``R`` rows yet, a subset of version 2) is
-restamped; another version, or keys without a version (a foreign database), is refused with a
-clear error.
+version; an older version is brought up to date by the steps of :data:`MIGRATIONS`, all in
+one batch with the new stamp (so a crash leaves either the old directory or the new one);
+another version, or keys without a version (a foreign database), is refused with a clear
+error.
+
+Versions: 1, bloom sections under ``B`` only; 2, ``R`` rows (a superset: nothing to
+rewrite); 3, header records of format 2, which keep every header field the node gave
+(:mod:`chainindex.store.codec`; format-1 records stay as they are and are still read, their
+headers carrying only what they stored).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 from eth_typing import BlockNumber, Hash32
 
 from chainindex.errors import CorruptDataError, ForeignDataError, IncompatibleSchemaError
-from chainindex.store.kv import KeyValueStore
+from chainindex.store.kv import KeyValueStore, WriteBatch
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -76,11 +82,23 @@ __all__ = [
     "section_head_key",
 ]
 
-SCHEMA_VERSION = 2
-"""Bumped whenever a layout or an encoding changes incompatibly (2: ``R`` rows)."""
+SCHEMA_VERSION = 3
+"""Bumped whenever a layout or an encoding changes (2: ``R`` rows; 3: full headers)."""
 
-_UPGRADABLE = {1}
-"""Older versions whose directories this version reads as they are (restamped on open)."""
+Migration = Callable[[KeyValueStore, WriteBatch], None]
+"""One upgrade step: reads the store, writes its changes to the batch (the caller commits
+it with the new version stamp)."""
+
+
+def _nothing_to_rewrite(store: KeyValueStore, batch: WriteBatch) -> None:
+    """A step whose new version reads every record of the old one as it is."""
+
+
+MIGRATIONS: dict[int, Migration] = {
+    1: _nothing_to_rewrite,  # 1 -> 2: R rows are new records; B vectors stay valid
+    2: _nothing_to_rewrite,  # 2 -> 3: format-1 header records are read as they are
+}
+"""The step from each older version to the next one."""
 
 SCHEMA_KEY = b"meta/schema"
 """Where the schema version is kept."""
@@ -271,8 +289,10 @@ def check_schema(store: KeyValueStore, where: str) -> None:
     if len(raw) != _U32.size:
         raise CorruptDataError(f"{where}: malformed schema version record {raw.hex()}")
     (version,) = _U32.unpack(raw)
-    if version in _UPGRADABLE:
+    if version in MIGRATIONS:
         with store.batch() as batch:
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](store, batch)
             batch.put(SCHEMA_KEY, _U32.pack(SCHEMA_VERSION))
         return
     if version != SCHEMA_VERSION:

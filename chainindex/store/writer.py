@@ -30,7 +30,10 @@ from chainindex.store.reader import ChainState, ChainView
 from chainindex.store.sections import SectionStore
 from chainindex.types import Block, Header
 
-__all__ = ["ChainWriter"]
+__all__ = [
+    "ChainWriter",
+    "set_chain_id",
+]
 
 
 class ChainWriter:
@@ -58,13 +61,13 @@ class ChainWriter:
         ``tail`` is the ``--from-block`` asked for, if any.
         """
         state = self.state()
-        if state.tail is None:
-            return
         if chain_id is not None and state.chain_id is not None and chain_id != state.chain_id:
             raise ChainMismatchError(
                 f"the data directory indexes chain {state.chain_id}, "
                 f"the upstream is chain {chain_id}"
             )
+        if state.tail is None:
+            return
         if headers_only != state.headers_only:
             mode = "headers only (--no-logs)" if state.headers_only else "with logs"
             raise ConfigMismatchError(
@@ -191,3 +194,18 @@ class ChainWriter:
     def header(self, number: int) -> Header | None:
         """The stored canonical header at ``number``."""
         return ChainView(self.store, self.sections).header(BlockNumber(number))
+
+
+def set_chain_id(store: KeyValueStore, chain_id: int) -> bool:
+    """Record ``chain_id`` as the directory's; False when it already was. A directory of
+    another chain is a :class:`ChainMismatchError`, and nothing is written."""
+    key = schema.meta_key(schema.META_CHAIN_ID)
+    raw = store.get(key)
+    known = None if raw is None else schema.decode_u64(raw)
+    if known is not None and known != chain_id:
+        raise ChainMismatchError(f"the data directory indexes chain {known}, not chain {chain_id}")
+    if known == chain_id:
+        return False
+    with store.batch() as batch:
+        batch.put(key, schema.encode_u64(chain_id))
+    return True

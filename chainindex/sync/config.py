@@ -29,6 +29,9 @@ class SyncConfig:
     """Keep following new heads after catching up (ignored for a finite source)."""
     headers_only: bool = False
     """Store headers and sections only; logs are fetched on demand (``--no-logs``)."""
+    chain_id: int | None = None
+    """The chain id (``--chain-id``): checked against the upstream's and the directory's, and
+    stored when the directory has none (an archive without one); None: the upstream's."""
     max_reorg_depth: int = 1024
     """Deepest reorg handled; a deeper one stops sync with an error."""
     blocks_per_fetch: int = 32

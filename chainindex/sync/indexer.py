@@ -41,7 +41,7 @@ from chainindex.source.base import ChainSource
 from chainindex.source.ondemand import LogCache
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.reader import ChainReader, ChainState
-from chainindex.store.writer import ChainWriter
+from chainindex.store.writer import ChainWriter, set_chain_id
 from chainindex.sync.config import SyncConfig, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
@@ -145,6 +145,13 @@ class ChainIndexer:
     async def _start(self) -> None:
         config = self.config
         chain_id = await self.source.chain_id()
+        if config.chain_id is not None:
+            if chain_id is not None and chain_id != config.chain_id:
+                raise ChainMismatchError(
+                    f"{self.source.name} serves chain {chain_id}, not chain {config.chain_id} "
+                    "(--chain-id)"
+                )
+            chain_id = config.chain_id
         self._upstream = await self.source.latest()
         self._state = await run_to_completion(self.writer.state)
         self.writer.check_config(
@@ -161,6 +168,9 @@ class ChainIndexer:
                     f"{self.source.name} does not have the data directory's first block "
                     f"{state.tail}: it serves another chain"
                 )
+            if chain_id is not None and state.chain_id is None:  # an archive had none
+                await run_to_completion(set_chain_id, self.writer.store, chain_id)
+                self._state = await run_to_completion(self.writer.state)
             log.info(
                 "resuming at block %d (synced %d..%d)",
                 state.head.number + 1,

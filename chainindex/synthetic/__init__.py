@@ -8,8 +8,9 @@ Quick use::
     write_archive(gen, "chain.jsonl", 10_000)               # blocks 0..9999
     for record in ChainGenerator(seed=7).records(100): ...  # dicts, one block at a time
 
-**Format.** One JSON object per line, ``{"block": <eth_getBlockByNumber(n, false)>,
-"receipts": <eth_getBlockReceipts(n)>}``, as geth writes them (see ``tests/data/CHAINS.md``):
+**Format.** One JSON object per line, ``{"chainId": <eth_chainId>, "block":
+<eth_getBlockByNumber(n, false)>, "receipts": <eth_getBlockReceipts(n)>}``, as geth writes
+them (see ``tests/data/CHAINS.md``), the chain id in every record (1337 unless told otherwise):
 post-merge (Paris) headers, keys of blocks and receipts sorted, log keys in geth's order,
 minimal hex quantities, lowercase hex data; every receipt's ``logsBloom`` is the bloom of its
 logs and the block's is their OR; ``logIndex`` counts across the block. Block 0 is a genesis
@@ -55,6 +56,7 @@ from chainindex.synthetic.archive import Progress, write_archive
 from chainindex.synthetic.calibrate import logs_for_fill
 from chainindex.synthetic.events import CLASS_NAMES, CLASSES, EVENTS, ContractClass, Ev, EventType
 from chainindex.synthetic.generator import (
+    DEFAULT_CHAIN_ID,
     GENERATOR_VERSION,
     ChainGenerator,
     GeneratedRecord,
@@ -74,6 +76,7 @@ from chainindex.synthetic.words import WORDS
 __all__ = [
     "CLASSES",
     "CLASS_NAMES",
+    "DEFAULT_CHAIN_ID",
     "DEFAULT_MIX",
     "EVENTS",
     "FILL_PRESETS",

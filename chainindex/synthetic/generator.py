@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ from chainindex.synthetic.receipts import block_receipts
 from chainindex.synthetic.shape import ChainShape
 
 __all__ = [
+    "DEFAULT_CHAIN_ID",
     "GENERATOR_VERSION",
     "ChainGenerator",
     "GeneratedRecord",
@@ -47,11 +48,18 @@ MAX_FIRST_BLOCK = 2**48
 _LIST_OVERHEAD = 8  # RLP list prefixes of the block, its transactions and (empty) uncles
 
 
+DEFAULT_CHAIN_ID: Final = 1337
+"""Chain id of generated chains unless told otherwise: that of geth's ``--dev`` chain (and
+Ganache's), a local development chain (anvil and Hardhat use 31337)."""
+
+
 class GeneratedRecord(TypedDict):
     """One line of a chain archive, as the generator writes it: whole geth objects (every
     header field, not only those :class:`chainindex.source.wire.ArchiveRecord` declares for
     the indexer), typed as plain dicts."""
 
+    chainId: str
+    """The chain id, as ``eth_chainId`` answers it (in every record)."""
     block: dict[str, Any]
     """``eth_getBlockByNumber(n, false)``."""
     receipts: NotRequired[list[dict[str, Any]]]
@@ -124,6 +132,7 @@ class ChainGenerator:
         *,
         first_block: int = 0,
         headers_only: bool = False,
+        chain_id: int = DEFAULT_CHAIN_ID,
     ) -> None:
         self.shape = shape if shape is not None else ChainShape()
         """The chain's parameters."""
@@ -135,6 +144,11 @@ class ChainGenerator:
             raise SyntheticChainError(f"first block must lie in [0, 2**48], got {first_block}")
         self.headers_only = headers_only
         """Whether records carry receipts."""
+        if isinstance(chain_id, bool) or not 0 < chain_id < 2**64:
+            raise SyntheticChainError(f"chain id must lie in [1, 2**64), got {chain_id}")
+        self.chain_id = chain_id
+        """The chain id every record names."""
+        self._chain_id_hex = hex(chain_id)
         self.mean_logs = (
             self.shape.logs_per_block
             if self.shape.logs_per_block is not None
@@ -232,7 +246,7 @@ class ChainGenerator:
         size = len(rlp) + int(plan.tx_bytes[index]) + _LIST_OVERHEAD
         record: GeneratedRecord
         if self.headers_only or self._payload is None:
-            record = {"block": header.json(block_hash, size, [])}
+            record = {"chainId": self._chain_id_hex, "block": header.json(block_hash, size, [])}
         else:
             tx_hashes = transaction_hashes(key, number, txs)
             block = header.json(block_hash, size, tx_hashes)
@@ -244,7 +258,7 @@ class ChainGenerator:
                 block["timestamp"],
                 tx_hashes,
             )
-            record = {"block": block, "receipts": receipts}
+            record = {"chainId": self._chain_id_hex, "block": block, "receipts": receipts}
         stats = self.stats
         stats.blocks += 1
         stats.transactions += txs

@@ -1,9 +1,10 @@
 """``logfilter generate``: write a deterministic, mainnet-like synthetic chain archive.
 
-The archive has the shape of ``tests/data/CHAINS.md`` (one ``{"block", "receipts"}`` record per
-line), readable wherever the indexer accepts a chain archive; ``--headers-only`` writes
-``{"block"}`` records only, for very long chains. Progress goes to stderr on a terminal; a
-summary line goes to stderr at the end (``--quiet`` silences both).
+The archive has the shape of ``tests/data/CHAINS.md`` (one ``{"chainId", "block",
+"receipts"}`` record per line, ``--chain-id`` in each), readable wherever the indexer accepts
+a chain archive; ``--headers-only`` writes ``{"chainId", "block"}`` records only, for very
+long chains. Progress goes to stderr on a terminal; a summary line goes to stderr at the end
+(``--quiet`` silences both).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from chainindex.errors import ConfigError, SyntheticChainError
 from chainindex.synthetic import (
     CLASS_NAMES,
+    DEFAULT_CHAIN_ID,
     DEFAULT_MIX,
     ChainGenerator,
     ChainShape,
@@ -24,7 +26,7 @@ from chainindex.synthetic import (
     parse_mix,
     write_archive,
 )
-from rpc.commands.options import non_negative, positive
+from rpc.commands.options import chain_id, non_negative, positive
 
 _DEFAULTS = ChainShape()
 
@@ -68,6 +70,13 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--headers-only", action="store_true", help="write headers only (no receipts)"
+    )
+    parser.add_argument(
+        "--chain-id",
+        metavar="N",
+        type=chain_id,
+        default=DEFAULT_CHAIN_ID,
+        help=f"chain id written into every record (default {DEFAULT_CHAIN_ID})",
     )
     parser.add_argument(
         "--first-block",
@@ -210,7 +219,11 @@ class _Meter:
 def run(args: argparse.Namespace) -> int:
     """Generate the archive; one summary line on stderr."""
     generator = ChainGenerator(
-        _shape(args), args.seed, first_block=args.first_block, headers_only=args.headers_only
+        _shape(args),
+        args.seed,
+        first_block=args.first_block,
+        headers_only=args.headers_only,
+        chain_id=args.chain_id,
     )
     meter = _Meter(args.blocks) if not args.quiet and sys.stderr.isatty() else None
     if args.out != "-" and Path(args.out).exists() and not args.force:

@@ -43,6 +43,14 @@ def positive(text: str) -> int:
     return value
 
 
+def chain_id(text: str) -> int:
+    """argparse type: a chain id, an integer in [1, 2**64) (decimal or 0x hex)."""
+    value = positive(text)
+    if value >= 2**64:
+        raise argparse.ArgumentTypeError(f"a chain id is below 2**64: {text}")
+    return value
+
+
 def seconds(text: str) -> float:
     """argparse type: a positive number of seconds."""
     try:

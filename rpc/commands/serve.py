@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from rpc.commands.options import (
     add_source_options,
     add_sync_options,
     add_text_index_options,
+    chain_id,
     non_negative,
     positive,
     seconds,
@@ -82,6 +84,11 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--query-threads", type=positive, default=1, metavar="N",
         help="worker threads of the query path (default 1: the work holds the GIL)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--chain-id", type=chain_id, metavar="N",
+        help="the chain's id, as for sync: checked against the upstream's and the data "
+        "directory's, stored when the directory has none",
     )  # fmt: skip
     add_sync_options(parser)
     add_text_index_options(parser)
@@ -147,7 +154,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
     return ServiceConfig(
         datadir=args.datadir,
         upstream=args.upstream,
-        sync=sync_config(args),
+        sync=dataclasses.replace(sync_config(args), chain_id=args.chain_id),
         source=source_options(args),
         limits=limits,
         read_only=args.no_sync,

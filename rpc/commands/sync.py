@@ -4,25 +4,33 @@ Stores headers, canonical hashes and logs, builds bloom sections once confirmed,
 reorgs, and resumes where it stopped after any interruption (see
 :mod:`chainindex.sync.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
 seconds otherwise; the final summary to stdout.
+
+``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
+archive's ``chainId``) and the directory's, and stored when the directory has none. Without
+``--upstream`` it only does that, for a directory synced from an archive that had none.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 from typing import Any
 
+from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
+from chainindex.store.writer import set_chain_id
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
     add_text_index_options,
+    chain_id,
     non_negative,
     open_text_index,
     setup_logging,
@@ -40,13 +48,24 @@ def register(commands: Any) -> None:
         description="Sync headers, logs and bloom sections from a node (http(s)/ws(s) URL) "
         "or a chain archive file into a data directory, then follow the head.",
     )
-    parser.add_argument("--upstream", required=True, metavar="URL|FILE", help="node URL or archive")
+    parser.add_argument(
+        "--upstream",
+        metavar="URL|FILE",
+        help="node URL or archive (leave out to only set --chain-id on a synced directory)",
+    )
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
     parser.add_argument(
         "--until", type=non_negative, metavar="N", help="stop once block N is synced"
     )
     parser.add_argument(
         "--no-follow", action="store_true", help="stop once the upstream's head is reached"
+    )
+    parser.add_argument(
+        "--chain-id",
+        type=chain_id,
+        metavar="N",
+        help="the chain's id: checked against the upstream's and the data directory's, and "
+        "stored when the directory has none (synced from an archive without one)",
     )
     add_sync_options(parser)
     add_text_index_options(parser)
@@ -81,11 +100,27 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
     return 0
 
 
+def _set_chain_id(args: argparse.Namespace) -> int:
+    """``sync --chain-id N`` without an upstream: record it (or check it) and stop."""
+    if args.chain_id is None:
+        raise ConfigError("give --upstream (a node URL or an archive), or --chain-id alone")
+    store = open_datadir(args.datadir)
+    try:
+        changed = set_chain_id(store, args.chain_id)
+    finally:
+        store.close()
+    verb = "set" if changed else "checked"
+    print(f"{verb} chain id {args.chain_id} of {args.datadir}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
     setup_logging(args.verbose)
     use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
-    config = sync_config(args)
+    config = dataclasses.replace(sync_config(args), chain_id=args.chain_id)
+    if args.upstream is None:
+        return _set_chain_id(args)
     try:
         return asyncio.run(_sync(args, config, source_options(args)))
     except asyncio.CancelledError:  # SIGTERM: stopped cleanly

@@ -108,7 +108,9 @@ class EthApi:
         state = await self.service.state()
         if state.chain_id is None:
             raise JsonRpcError(
-                SERVER_ERROR, "chain id unknown: the data directory was synced from an archive"
+                SERVER_ERROR,
+                "chain id unknown: the data directory was synced from an archive without one; "
+                "run `logfilter sync --chain-id N --datadir DIR` on it",
             )
         return encode_quantity(state.chain_id)
 

@@ -18,6 +18,7 @@ from typing import Final, cast
 import numpy as np
 
 from chainindex.filters import BlockLogs
+from chainindex.header_extra import EXTRA_FIELDS, RLP_ORDER, HeaderExtra
 from chainindex.hexutil import encode_data
 from chainindex.types import ChainLog, Header
 
@@ -194,11 +195,22 @@ def encode_logs(logs: Iterable[ChainLog]) -> str:
 
 
 def encode_head(header: Header) -> dict[str, str]:
-    """A ``newHeads`` notification: the header fields the index keeps, in geth's order."""
-    return {
+    """A ``newHeads`` notification: every header field stored, in go-ethereum's order (its
+    JSON header, ``core/types/gen_header_json.go``: the RLP order, then ``hash``). A field
+    the node did not give is left out (geth writes ``null`` for a fork field its block
+    predates); a header stored by schema 2 has only the index's five."""
+    out = {
         "parentHash": encode_data(header.parent_hash),
         "logsBloom": encode_data(header.logs_bloom),
         "number": hex(header.number),
         "timestamp": hex(header.timestamp),
-        "hash": encode_data(header.hash),
     }
+    if header.extra:
+        extra = HeaderExtra.decode(header.extra, f"header of block {header.number}")
+        for attr, name, kind in EXTRA_FIELDS:
+            value = getattr(extra, attr)
+            if value is not None:
+                out[name] = hex(value) if kind == "int" else encode_data(value)
+        out = {name: out[name] for name in RLP_ORDER if name in out}
+    out["hash"] = encode_data(header.hash)
+    return out

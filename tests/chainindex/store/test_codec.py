@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainindex.errors import CorruptDataError
+from chainindex.header_extra import EXTRA_FIELDS, HeaderExtra
 from chainindex.store.codec import (
     LogsRecord,
     decode_header,
@@ -119,9 +120,74 @@ def test_header_round_trip_and_damage() -> None:
     assert len(record) == 297
     assert decode_header(HEADER.number, HEADER.hash, record) == HEADER
     assert header_bloom(record) == HEADER.logs_bloom
-    for bad in (record[:-1], record + b"\x00", b"\x02" + record[1:], b""):
+    for bad in (record[:-1], b"\x03" + record[1:], b"\x01" + record[1:] + b"\x00", b""):
         with pytest.raises(CorruptDataError, match="malformed header record"):
             decode_header(HEADER.number, HEADER.hash, bad)
+
+
+def test_a_schema_2_header_record_is_read_without_other_fields() -> None:
+    old = struct.pack(">B32sQ256s", 1, HEADER.parent_hash, HEADER.timestamp, HEADER.logs_bloom)
+    header = decode_header(HEADER.number, HEADER.hash, old)
+    assert (header, header.extra) == (HEADER, b"")
+    assert header_bloom(old) == HEADER.logs_bloom
+
+
+def optional(values: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    return st.one_of(st.none(), values)
+
+
+SIZES = {"hash": 32, "address": 20, "nonce": 8}
+header_extras = st.builds(
+    HeaderExtra,
+    **{
+        attr: optional(
+            st.integers(0, 2**256 - 1)
+            if kind == "int"
+            else st.binary(max_size=200)
+            if kind == "bytes"
+            else st.binary(min_size=SIZES[kind], max_size=SIZES[kind])
+        )
+        for attr, _, kind in EXTRA_FIELDS
+    },
+)
+
+
+@settings(deadline=None)  # the machine is shared: no timing in tests
+@given(header_extras, st.binary(min_size=256, max_size=256), st.integers(0, 2**64 - 1))
+def test_every_header_field_round_trips(extra: HeaderExtra, bloom: bytes, timestamp: int) -> None:
+    header = dataclasses.replace(
+        HEADER, logs_bloom=bloom, timestamp=timestamp, extra=extra.encode()
+    )
+    record = encode_header(header)
+    decoded = decode_header(HEADER.number, HEADER.hash, record)
+    assert (decoded, decoded.timestamp, decoded.logs_bloom) == (header, timestamp, bloom)
+    assert HeaderExtra.decode(decoded.extra) == extra
+    assert header_bloom(record) == bloom
+    given_fields = [name for attr, name, _ in EXTRA_FIELDS if getattr(extra, attr) is not None]
+    assert extra.present() == given_fields
+
+
+@settings(deadline=None)  # the machine is shared: no timing in tests
+@given(header_extras, st.data())
+def test_damaged_header_fields_are_refused(extra: HeaderExtra, data: st.DataObject) -> None:
+    encoded = extra.encode()
+    cut = data.draw(st.integers(0, len(encoded) - 1))
+    with pytest.raises(CorruptDataError):
+        HeaderExtra.decode(encoded[:cut])
+    with pytest.raises(CorruptDataError):
+        HeaderExtra.decode(encoded + b"\x00")
+    with pytest.raises(CorruptDataError, match="unknown header fields"):
+        HeaderExtra.decode(b"\xff" + encoded[1:])
+
+
+def test_values_that_cannot_be_stored_are_refused() -> None:
+    for bad, why in (
+        (HeaderExtra(miner=b"\x01" * 21), "miner has 21 bytes, not 20"),
+        (HeaderExtra(difficulty=2**256), "difficulty .* is not a 256-bit"),
+        (HeaderExtra(extra_data=bytes(70_000)), "extraData is longer than 65535"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            bad.encode()
 
 
 # Values over two byte values, so that a wanted value also turns up across two neighbouring

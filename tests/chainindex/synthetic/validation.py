@@ -157,7 +157,9 @@ def check_chain(
     count = 0
     for record in records:
         block = record["block"]
-        assert list(record) == (["block"] if headers_only else ["block", "receipts"])
+        keys = ["chainId", "block"] if headers_only else ["chainId", "block", "receipts"]
+        assert list(record) == keys
+        assert record["chainId"] == "0x539"  # the default chain id, 1337
         check_block(block, block_keys)
         number = int(block["number"], 16)
         assert number == first + count

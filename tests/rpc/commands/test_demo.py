@@ -158,6 +158,7 @@ def test_demo_serves_working_examples_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         first_block = int(busy[0]["blockNumber"], 16)
         assert ran.stdout.strip() == f"{len(busy)} Transfer logs; first in block {first_block}"
         status = _post(*curls[2])["result"]
+        assert status["chainId"] == "0x539"  # the generated chain's (1337), for ethers & co.
         assert int(status["syncedHead"]["number"], 16) >= BLOCKS - 1
         assert int(status["sections"], 16) >= BLOCKS // 128
         # The filter poll showed the Transfers of the new blocks it names.

@@ -32,7 +32,8 @@ def test_writes_the_archive_the_library_writes(
 
 
 def test_headers_only_to_stdout_from_a_first_block() -> None:
-    argv = ["--blocks", "3", "--out", "-", "--headers-only", "--first-block", "7", "--quiet"]
+    argv = ["--blocks", "3", "--out", "-", "--headers-only", "--first-block", "7", "--quiet",
+            "--chain-id", "0x10"]  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "rpc.cli", "generate", *argv, *SMALL],
         capture_output=True,
@@ -42,7 +43,8 @@ def test_headers_only_to_stdout_from_a_first_block() -> None:
     assert done.stderr == b""
     records = [orjson.loads(line) for line in done.stdout.splitlines()]
     assert [r["block"]["number"] for r in records] == ["0x7", "0x8", "0x9"]
-    assert all(list(r) == ["block"] for r in records)
+    assert all(list(r) == ["chainId", "block"] for r in records)
+    assert {r["chainId"] for r in records} == {"0x10"}
 
 
 def test_shape_options_reach_the_chain(tmp_path: Path) -> None:

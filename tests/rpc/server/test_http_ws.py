@@ -32,6 +32,7 @@ def test_chain_methods(archive_server: ServeProcess) -> None:
         archive_server.call("eth_chainId")
     assert caught.value.code == -32000
     assert "archive" in str(caught.value.message)
+    assert "run `logfilter sync --chain-id N --datadir DIR` on it" in str(caught.value.message)
     status = archive_server.call("logfilter_status")
     assert status["upstreamHead"] == "0x36"
     assert status["lag"] == "0x0"

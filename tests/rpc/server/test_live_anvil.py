@@ -17,6 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 from tests.anvil import Anvil
 from tests.chainindex.chains import build_chain, random_calldata
 from tests.rpc.serve import RpcCallFailedError, ServeProcess
+from tests.rpc.server.heads import GETH_HEADER_ORDER, header_fields
 
 FOLLOW = ["--section-size", "8", "--confirmations", "0", "--poll-interval", "0.05"]
 
@@ -115,6 +116,10 @@ def test_filters_and_subscriptions_through_a_reorg(anvil: Anvil, tmp_path: Path)
             assert [h["number"] for h in pushed[head_sub]] == [
                 hex(n) for n in range(start + 1, head + 1)
             ]
+            for pushed_head in pushed[head_sub]:
+                block = anvil.rpc("eth_getBlockByNumber", pushed_head["number"], False)
+                assert pushed_head == header_fields(block)
+                assert list(pushed_head) == [k for k in GETH_HEADER_ORDER if k in pushed_head]
             # A reorg replacing the last 6 blocks (across a section boundary of 8).
             depth = 6
             undone = node_logs(anvil, address, head - depth + 1, head)
