@@ -18,6 +18,7 @@ from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
+from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -25,7 +26,6 @@ from rpc.commands.options import (
     add_text_index_options,
     non_negative,
     open_text_index,
-    setup_logging,
     source_options,
     sync_config,
 )
@@ -83,7 +83,7 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
 
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
-    setup_logging(args.verbose)
+    setup_logging(args)
     use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
     config = sync_config(args)
     try:
