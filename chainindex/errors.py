@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bloombits.errors import LogfilterError
+from chainindex.types import Block
 
 
 class ChainIndexError(LogfilterError):
@@ -93,6 +96,12 @@ class InvalidBlockError(SourceError):
 
 class ArchiveError(SourceError):
     """A chain archive file is unreadable or holds a malformed record."""
+
+    def __init__(self, message: str, good: Sequence[Block] = ()) -> None:
+        super().__init__(message)
+        self.good: tuple[Block, ...] = tuple(good)
+        """The valid blocks of the requested run that come before the bad record, in order:
+        the indexer commits them before it stops."""
 
 
 class LogsUnavailableError(SourceError):

@@ -11,9 +11,10 @@ record, and any run of lines still names its chain); the first record's is the a
 chain id, and a later record naming another chain is an error. Archives written before it
 existed have none: their chain id is unknown (``sync --chain-id`` gives it). Records get
 exactly the checks an upstream answer gets (:mod:`chainindex.source.parse`), and a bad record
-is an
-:class:`~chainindex.errors.ArchiveError` naming the file and line: an archive does not get
-better by asking again.
+is an :class:`~chainindex.errors.ArchiveError` naming the file and line (1-based): an archive
+does not get better by asking again. The error carries the good blocks of the run before the
+bad line, which sync commits before it stops; an archive cut off mid-line serves every block
+before its last line, then fails with that line (:attr:`ArchiveSource.defect`).
 
 The file is read line by line, never whole: memory stays bounded by the largest record plus
 a sparse index of one offset every :data:`CHECKPOINT_EVERY` lines. :func:`write_archive`
@@ -67,13 +68,19 @@ class ArchiveSource:
         except OSError as err:
             raise ArchiveError(f"cannot read archive {path}: {err.strerror or err}") from None
         self._lock = threading.Lock()
+        self.defect: ArchiveError | None = None
+        """The unreadable last line of a cut-off archive, if any: blocks before it are
+        served, and the sync fails with it once they are all delivered."""
         try:
             first_line = self._file.readline()
             if not first_line.strip():
                 raise ArchiveError(f"{self.path}: empty archive")
-            first_record = self._load(first_line, 1)
-            self.first: int = parse_header(first_record["block"]).number
-            """Number of the first block in the archive."""
+            try:
+                first_record = self._load(first_line, 1)
+                self.first: int = parse_header(first_record["block"]).number
+                """Number of the first block in the archive."""
+            except InvalidBlockError as err:
+                raise ArchiveError(f"{self.path}:1: {err}") from None
             self._chain_id_hex: object = first_record.get("chainId")
             self._chain_id = self._decode_chain_id(self._chain_id_hex, 1)
             self._head = self._read_last_header()
@@ -106,6 +113,18 @@ class ArchiveSource:
             raise ArchiveError(f"{self.path}:{line_no}: not a chain-archive record (no 'block')")
         return record
 
+    def _check_chain_id(self, chain: object, line_no: int) -> None:
+        """A record's ``chainId`` must be the first record's (when it has one)."""
+        if (
+            chain is not None
+            and chain != self._chain_id_hex
+            and self._decode_chain_id(chain, line_no) != self._chain_id
+        ):
+            raise ArchiveError(
+                f"{self.path}:{line_no}: chainId {chain}, but the archive's first "
+                f"record says {self._chain_id_hex}"
+            )
+
     def _decode_chain_id(self, value: object, line_no: int) -> int | None:
         if value is None:
             return None
@@ -115,7 +134,32 @@ class ArchiveSource:
             raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
 
     def _read_last_header(self) -> Header:
-        """Parse the last non-empty line (read backwards from the end of the file)."""
+        """Parse the last non-empty line (read backwards from the end of the file). When it
+        is not a record (a file cut off mid-line), the line before it is the head and the
+        bad line becomes :attr:`defect`, raised once every block before it is delivered."""
+        lines = self._last_lines(2)
+        (offset, line), *before = lines
+        try:
+            return parse_header(self._load(line, -1)["block"])
+        except (ArchiveError, InvalidBlockError):
+            pass
+        line_no = self._line_number(offset)  # only now: it reads the file up to the line
+        try:
+            parse_header(self._load(line, line_no)["block"])
+        except ArchiveError as err:
+            self.defect = err
+        except InvalidBlockError as err:
+            self.defect = ArchiveError(f"{self.path}:{line_no}: {err}")
+        if not before or self.defect is None:
+            raise self.defect or ArchiveError(f"{self.path}:{line_no}: unreadable")
+        offset, line = before[0]
+        try:
+            return parse_header(self._load(line, line_no - 1)["block"])
+        except InvalidBlockError as err:
+            raise ArchiveError(f"{self.path}:{line_no - 1}: {err}") from None
+
+    def _last_lines(self, count: int) -> list[tuple[int, bytes]]:
+        """``(offset, line)`` of the last ``count`` non-empty lines, the last first."""
         f = self._file
         end = f.seek(0, os.SEEK_END)
         tail = b""
@@ -126,10 +170,30 @@ class ArchiveSource:
             f.seek(pos)
             tail = f.read(step) + tail
             stripped = tail.rstrip()
-            if b"\n" in stripped or pos == 0:
-                line = stripped.rsplit(b"\n", 1)[-1]
-                return parse_header(self._load(line, -1)["block"])
+            if stripped.count(b"\n") >= count or pos == 0:
+                out = []
+                cut = len(stripped)
+                for _ in range(count):
+                    start = stripped.rfind(b"\n", 0, cut) + 1
+                    if start == 0 and pos > 0:
+                        break
+                    if stripped[start:cut].strip():
+                        out.append((pos + start, stripped[start:cut]))
+                    if start == 0:
+                        break
+                    cut = start - 1
+                if out:
+                    return out
         raise ArchiveError(f"{self.path}: empty archive")
+
+    def _line_number(self, offset: int) -> int:
+        """1-based number of the line starting at ``offset`` (counts the newlines before it)."""
+        f = self._file
+        f.seek(0)
+        newlines = 0
+        while f.tell() < offset:
+            newlines += f.read(min(_TAIL_CHUNK, offset - f.tell())).count(b"\n")
+        return newlines + 1
 
     def _seek(self, number: int) -> tuple[int, int]:
         """File offset and line number of block ``number`` (scans forward from the nearest
@@ -150,8 +214,11 @@ class ArchiveSource:
                 self._checkpoints[start_number] = (f.tell(), line_no)
         return f.tell(), line_no
 
-    def _read(self, first: int, last: int) -> list[tuple[int, dict[str, Any]]]:
-        """``(line number, record)`` of blocks ``first..last``."""
+    def _read(
+        self, first: int, last: int
+    ) -> tuple[list[tuple[int, dict[str, Any]]], ArchiveError | None]:
+        """``(line number, record)`` of blocks ``first..last``, up to the first bad line, and
+        the error of that line (None when all are good)."""
         if first < self.first:
             raise ArchiveError(
                 f"the archive {self.path} starts at block {self.first}, not {first} "
@@ -161,52 +228,57 @@ class ArchiveSource:
             raise MissingBlockError(self.last + 1)
         with self._lock:
             _, line_no = self._seek(first)
-            out = []
+            out: list[tuple[int, dict[str, Any]]] = []
             for number in range(first, last + 1):
                 line = self._file.readline()
                 if not line.strip():
-                    raise ArchiveError(
+                    return out, ArchiveError(
                         f"{self.path}:{line_no}: empty line where block {number} belongs"
                     )
-                out.append((line_no, self._load(line, line_no)))
+                try:
+                    out.append((line_no, self._load(line, line_no)))
+                except ArchiveError as err:
+                    return out, err
                 line_no += 1
                 if (number + 1 - self.first) % CHECKPOINT_EVERY == 0:
                     self._checkpoints[number + 1] = (self._file.tell(), line_no)
             self._cursor = (last + 1, self._file.tell(), line_no)
-            return out
+            return out, None
 
     def _parse(self, first: int, last: int, with_logs: bool) -> tuple[list[Block], list[Any]]:
+        """Blocks and records ``first..last``; a bad line is an :class:`ArchiveError` that
+        carries the good blocks before it (:attr:`ArchiveError.good`)."""
         blocks: list[Block] = []
         records = []
-        for (line_no, record), number in zip(
-            self._read(first, last), range(first, last + 1), strict=True
-        ):
+        read, error = self._read(first, last)
+        for (line_no, record), number in zip(read, range(first, last + 1), strict=False):
             try:
                 if not with_logs:
-                    blocks.append(Block(parse_header(record["block"], number), None))
+                    block = Block(parse_header(record["block"], number), None)
                 elif "receipts" not in record:
                     raise ArchiveError(
                         f"{self.path}:{line_no}: block {number} has no receipts (a headers-only "
                         "archive): sync it with --no-logs"
                     )
                 else:
-                    blocks.append(parse_block(record["block"], record["receipts"], number))
-                check_links([b.header for b in blocks[-2:]], None)
+                    block = parse_block(record["block"], record["receipts"], number)
+                check_links([b.header for b in blocks[-1:]] + [block.header], None)
+                self._check_chain_id(record.get("chainId"), line_no)
+            except ArchiveError as err:
+                error = err
+                break
             except InvalidBlockError as err:
-                raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
+                error = ArchiveError(f"{self.path}:{line_no}: {err}")
+                break
             except MissingBlockError:
-                raise ArchiveError(f"{self.path}:{line_no}: block {number} is missing") from None
-            chain = record.get("chainId")
-            if (
-                chain is not None
-                and chain != self._chain_id_hex
-                and self._decode_chain_id(chain, line_no) != self._chain_id
-            ):
-                raise ArchiveError(
-                    f"{self.path}:{line_no}: chainId {chain}, but the archive's first "
-                    f"record says {self._chain_id_hex}"
-                )
+                error = ArchiveError(f"{self.path}:{line_no}: block {number} is missing")
+                break
+            blocks.append(block)
             records.append(record if with_logs else {"block": record["block"]})
+        if error is None and last == self.last and self.defect is not None:
+            error = self.defect
+        if error is not None:
+            raise ArchiveError(str(error), blocks)
         return blocks, records
 
     async def chain_id(self) -> int | None:
@@ -219,7 +291,12 @@ class ArchiveSource:
     async def header_at(self, number: int) -> Header | None:
         if not self.first <= number <= self.last:
             return None
-        blocks = await self.blocks(number, number, with_logs=False)
+        try:
+            blocks = await self.blocks(number, number, with_logs=False)
+        except ArchiveError as err:
+            if not err.good:  # the block's own line is bad (else: the defect after it)
+                raise
+            blocks = list(err.good)
         return blocks[0].header
 
     async def blocks(self, first: int, last: int, *, with_logs: bool) -> list[Block]:
@@ -230,7 +307,10 @@ class ArchiveSource:
 
     async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
         def read() -> tuple[ChainLog, ...]:
-            ((line_no, record),) = self._read(header.number, header.number)
+            read, error = self._read(header.number, header.number)
+            if error is not None:
+                raise error
+            ((line_no, record),) = read
             if "receipts" not in record:
                 raise LogsUnavailableError(
                     f"block {header.number}: the archive {self.path} has no receipts for it"

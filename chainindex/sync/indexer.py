@@ -14,6 +14,8 @@ go-ethereum's ``ChainIndexer`` with its bloom back end, for a service beside a n
   both agree on. Blocks above it are replaced in one batch, sections above it truncated, and a
   :class:`~chainindex.sync.events.ChainEvent` with the removed and added blocks published. A walk
   deeper than ``max_reorg_depth`` stops sync with :class:`~chainindex.errors.ReorgTooDeepError`.
+* **Bad archive records**: the good blocks of a run before a bad archive line
+  (:attr:`~chainindex.errors.ArchiveError.good`) are committed, then the error is raised.
 * **Crash safety**: the store is only changed by :class:`ChainWriter` batches, each leaving a
   state sync resumes from; at start the indexer reads that state and carries on.
 
@@ -32,6 +34,7 @@ from contextlib import aclosing
 
 from chainindex.aio import first_error, run_to_completion
 from chainindex.errors import (
+    ArchiveError,
     ChainMismatchError,
     MissingBlockError,
     SourceError,
@@ -291,6 +294,10 @@ class ChainIndexer:
                 if isinstance(result, MissingBlockError):
                     raise ReplanError
                 if isinstance(result, SourceError):
+                    head = self._state.head
+                    good = result.good if isinstance(result, ArchiveError) else ()
+                    if good and (head is None or good[0].header.parent_hash == head.hash):
+                        await self._commit(list(good))  # an archive's blocks before a bad line
                     raise result
                 head = self._state.head
                 if head is not None and result[0].header.parent_hash != head.hash:

@@ -13,7 +13,8 @@ from typing import Any
 
 from chainindex.errors import ConfigError
 from chainindex.source import SourceOptions, open_source, write_archive
-from rpc.commands.options import add_source_options, non_negative, setup_logging, source_options
+from rpc.commands.logsetup import setup_logging
+from rpc.commands.options import add_source_options, non_negative, source_options
 
 
 def register(commands: Any) -> None:
@@ -51,5 +52,5 @@ async def _export(args: argparse.Namespace, options: SourceOptions) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Export the blocks asked for."""
-    setup_logging(args.verbose)
+    setup_logging(args)
     return asyncio.run(_export(args, source_options(args)))

@@ -1,15 +1,16 @@
-"""Flags and helpers shared by the commands that talk to an upstream (sync, export, serve)."""
+"""Flags and helpers shared by the commands that talk to an upstream (sync, export, serve),
+and the argparse types of numbers and ports."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 
 from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.index import TextIndex
 from chainindex.source import SourceOptions
 from chainindex.sync.indexer import SyncConfig
+from rpc.commands.logsetup import add_log_options
 
 __all__ = [
     "add_source_options",
@@ -17,8 +18,8 @@ __all__ = [
     "add_text_index_options",
     "non_negative",
     "open_text_index",
+    "port",
     "positive",
-    "setup_logging",
     "source_options",
     "sync_config",
 ]
@@ -51,6 +52,14 @@ def chain_id(text: str) -> int:
     return value
 
 
+def port(text: str) -> int:
+    """argparse type: a TCP port, 0-65535 (0: any free port)."""
+    value = non_negative(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535): {text}")
+    return value
+
+
 def seconds(text: str) -> float:
     """argparse type: a positive number of seconds."""
     try:
@@ -63,7 +72,8 @@ def seconds(text: str) -> float:
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """``--timeout``, ``--retries``, ``--poll-interval``, ``--log-interval``, ``--verbose``."""
+    """``--timeout``, ``--retries``, ``--poll-interval``, ``--log-interval``, and the logging
+    flags (:func:`~rpc.commands.logsetup.add_log_options`)."""
     parser.add_argument(
         "--timeout", type=seconds, default=30.0, metavar="S",
         help="seconds to wait for an upstream answer (default 30)",
@@ -80,7 +90,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         "--log-interval", type=seconds, default=10.0, metavar="S",
         help="seconds between progress lines when stderr is not a terminal (default 10)",
     )  # fmt: skip
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    add_log_options(parser)
 
 
 def add_sync_options(parser: argparse.ArgumentParser) -> None:
@@ -153,13 +163,3 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
     return SourceOptions(
         timeout=args.timeout, attempts=args.retries + 1, poll_interval=args.poll_interval
     )
-
-
-def setup_logging(verbose: bool) -> None:
-    """Warnings (rejected answers, retries, reorgs) to stderr; info too with --verbose."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="logfilter: %(levelname)s: %(message)s",
-    )
-    if not verbose:
-        logging.getLogger("chainindex.sync.indexer").setLevel(logging.INFO)

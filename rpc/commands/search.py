@@ -122,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.index) if args.index else Path(args.datadir) / TEXT_INDEX_DIR
     if not folder.is_dir():
         raise ConfigError(
-            f"no text index at {folder}: index a chain first (logfilter sync --datadir ...)"
+            f"no text index at {folder}: sync with --text-index first "
+            f"(logfilter sync --text-index --upstream URL|FILE --datadir DIR)"
         )
     terminal = sys.stdout.isatty()
     marks = HighlightOptions(

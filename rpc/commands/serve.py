@@ -20,6 +20,7 @@ from typing import Any
 
 from chainindex.errors import ConfigError
 from rpc.commands.http_options import add_http_options, http_policy
+from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -27,9 +28,9 @@ from rpc.commands.options import (
     add_text_index_options,
     chain_id,
     non_negative,
+    port,
     positive,
     seconds,
-    setup_logging,
     source_options,
     sync_config,
 )
@@ -61,8 +62,8 @@ def register(commands: Any) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=non_negative, default=DEFAULT_PORT, metavar="P",
-        help=f"port for HTTP and WebSocket (default {DEFAULT_PORT})",
+        "--port", type=port, default=DEFAULT_PORT, metavar="P",
+        help=f"port for HTTP and WebSocket, 0-65535 (default {DEFAULT_PORT}; 0: any free port)",
     )  # fmt: skip
     parser.add_argument(
         "--no-sync", action="store_true", help="serve the data directory as it is, read-only"
@@ -192,7 +193,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
-    setup_logging(args.verbose)
+    setup_logging(args)
     use_single_malloc_arena()
     if args.upstream is None and not args.no_sync:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)

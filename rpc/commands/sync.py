@@ -2,7 +2,9 @@
 
 Stores headers, canonical hashes and logs, builds bloom sections once confirmed, handles
 reorgs, and resumes where it stopped after any interruption (see
-:mod:`chainindex.sync.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
+:mod:`chainindex.sync.indexer`). A first sync that fails before any block is committed
+removes the data directory it created; an archive with a bad line syncs every block before
+it, then fails naming the line. Progress goes to stderr: a bar on a terminal, a line every few
 seconds otherwise; the final summary to stdout.
 
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
@@ -15,16 +17,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import shutil
 import signal
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
-from chainindex.source import SourceOptions, open_source
+from chainindex.logsearch.index import TextIndex
+from chainindex.source import ArchiveSource, SourceOptions, open_source
 from chainindex.store import open_datadir
+from chainindex.store.kv import KeyValueStore
 from chainindex.store.writer import set_chain_id
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
+from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -33,7 +41,6 @@ from rpc.commands.options import (
     chain_id,
     non_negative,
     open_text_index,
-    setup_logging,
     source_options,
     sync_config,
 )
@@ -73,13 +80,24 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOptions) -> int:
+@dataclass
+class _SyncOutcome:
+    """What a failed sync leaves: whether any block was committed."""
+
+    committed: bool = False
+
+
+async def _sync(
+    args: argparse.Namespace, config: SyncConfig, options: SourceOptions, outcome: _SyncOutcome
+) -> int:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     store = open_datadir(args.datadir)
-    text = open_text_index(args) if args.text_index or args.abi else None
+    indexer: ChainIndexer | None = None
+    text = None
     try:
+        text = open_text_index(args) if args.text_index or args.abi else None
         async with open_source(args.upstream, options) as source:
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
@@ -87,16 +105,19 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
                 await indexer.run()
             else:
                 await sync_with_text_index(indexer, text)
+            if isinstance(source, ArchiveSource) and source.defect is not None:
+                raise source.defect  # all before the cut-off line is synced (a rerun too)
             status = indexer.status
             reporter.finish(status)
             print(
                 f"synced blocks {status.tail}..{status.synced_head} "
                 f"({status.sections} sections of {config.section_size}) into {args.datadir}"
             )
-    finally:
-        if text is not None:
-            text.close()
-        store.close()
+    except BaseException:
+        outcome.committed = indexer is not None and indexer.writer.state().head is not None
+        _close(store, text)
+        raise
+    _close(store, text)
     return 0
 
 
@@ -114,14 +135,27 @@ def _set_chain_id(args: argparse.Namespace) -> int:
     return 0
 
 
+def _close(store: KeyValueStore, text: TextIndex | None) -> None:
+    if text is not None:
+        text.close()
+    store.close()
+
+
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
-    setup_logging(args.verbose)
+    setup_logging(args)
     use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
     config = dataclasses.replace(sync_config(args), chain_id=args.chain_id)
     if args.upstream is None:
         return _set_chain_id(args)
+    datadir = Path(args.datadir)
+    created = not datadir.exists()
+    outcome = _SyncOutcome()
     try:
-        return asyncio.run(_sync(args, config, source_options(args)))
-    except asyncio.CancelledError:  # SIGTERM: stopped cleanly
-        return 143
+        return asyncio.run(_sync(args, config, source_options(args), outcome))
+    except BaseException as err:
+        if created and not outcome.committed and datadir.exists():
+            shutil.rmtree(datadir)  # a first sync that synced nothing leaves nothing behind
+        if isinstance(err, asyncio.CancelledError):  # SIGTERM: stopped cleanly
+            return 143
+        raise

@@ -70,7 +70,8 @@ class RegexpQuery(MultiTermQuery):
         try:
             regex = re.compile(self.pattern, re.DOTALL)
         except re.error as err:
-            raise QueryError(f"bad regular expression /{self.pattern}/: {err}") from None
+            where = "" if err.pos is None else f" (character {err.pos} of the expression)"
+            raise QueryError(f"bad regular expression /{self.pattern}/: {err.msg}{where}") from None
         if _sre is not None and _nested_repeat(_sre.parse(self.pattern), False):
             raise QueryError(
                 f"regular expression /{self.pattern}/ nests repetitions (it could take "

@@ -246,9 +246,7 @@ class _Parse:
                 raise self.error("empty parentheses", self.peek())
             clauses = self.or_expr(field)
             if self.kind() != "RPAREN":
-                raise self.error(
-                    f"missing ')' to close the '(' at position {token.position}", self.peek()
-                )
+                raise self.error("missing ')' to close this '('", token)
             self.take()
             return combine(clauses)
         if token.kind in ("LBRACKET", "LBRACE"):

@@ -32,8 +32,9 @@ from chainindex.synthetic import FILL_PRESETS
 from rpc.commands.demo.examples import client_snippet, curl_examples, web3_snippet
 from rpc.commands.demo.setup import DemoError, DemoSpec, PreparedDemo, prepare
 from rpc.commands.demo.tour import run_tour
+from rpc.commands.logsetup import add_log_options, setup_logging
 from rpc.commands.malloc import use_single_malloc_arena
-from rpc.commands.options import non_negative, positive, setup_logging
+from rpc.commands.options import port, positive
 from rpc.server.app import DEFAULT_PORT, RpcServer, running_server
 from rpc.server.service import ServiceConfig, open_service
 
@@ -79,11 +80,11 @@ def register(commands: Any) -> None:
         + ")",
     )  # fmt: skip
     parser.add_argument(
-        "--port", type=non_negative, default=DEFAULT_PORT, metavar="P",
+        "--port", type=port, default=DEFAULT_PORT, metavar="P",
         help=f"port of the server on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port)",
     )  # fmt: skip
     parser.add_argument("--no-serve", action="store_true", help="stop after running the examples")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    add_log_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -221,7 +222,7 @@ def _closing_line(demo: PreparedDemo, seconds: float, no_serve: bool, url: str) 
 
 def run(args: argparse.Namespace) -> int:
     """Set up (or reuse) the demo, run the examples, serve until Ctrl-C."""
-    setup_logging(args.verbose)
+    setup_logging(args)
     use_single_malloc_arena()
     started = time.monotonic()
     spec = _spec(args)

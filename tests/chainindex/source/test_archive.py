@@ -101,11 +101,42 @@ async def test_damaged_archives_name_file_and_line(
     path = tmp_path / "bad.jsonl"
     path.write_bytes(b"\n".join(damage(lines())) + b"\n")  # type: ignore[operator]
     source = ArchiveSource(path)
+    bad_line = int(message.split(":")[1])
     try:
-        with pytest.raises(ArchiveError, match=message):
+        with pytest.raises(ArchiveError, match=message) as info:
             await source.blocks(0, 10, with_logs=True)
+        # The good blocks before the bad line come with the error (sync commits them).
+        assert [b.header.number for b in info.value.good] == list(range(bad_line - 1))
     finally:
         await source.aclose()
+
+
+@pytest.mark.parametrize("cut", [1, 40, 200])
+async def test_an_archive_cut_off_mid_line_serves_the_blocks_before_it(
+    tmp_path: Path, cut: int
+) -> None:
+    whole = lines()
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b"\n".join(whole)[:-cut])  # the last line loses its end, no newline
+    source = ArchiveSource(path)
+    try:
+        assert source.defect is not None
+        assert str(source.defect).startswith(f"{path}:{len(whole)}: not JSON")
+        last = len(whole) - 2  # blocks 0..n-1 on lines 1..n; the last line is cut
+        assert source.last == last
+        assert (await source.header_at(last)) is not None
+        assert [b.header.number for b in await source.blocks(0, last - 1, with_logs=True)] == list(
+            range(last)
+        )
+        with pytest.raises(ArchiveError, match=rf"cut.jsonl:{len(whole)}: not JSON") as info:
+            await source.blocks(last - 3, last, with_logs=True)
+        assert [b.header.number for b in info.value.good] == list(range(last - 3, last + 1))
+    finally:
+        await source.aclose()
+    single = tmp_path / "single.jsonl"
+    single.write_bytes(whole[0][:-cut])
+    with pytest.raises(ArchiveError, match=r"single.jsonl:1: not JSON"):
+        ArchiveSource(single)
 
 
 def test_unreadable_archives(tmp_path: Path) -> None:

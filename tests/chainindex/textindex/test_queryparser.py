@@ -118,7 +118,8 @@ def test_default_operator_and() -> None:
 ERRORS = [
     ("a AND", "expected a clause after AND", 2),
     ("a OR", "expected a clause after OR", 2),
-    ("(a", "missing ')' to close the '(' at position 0", 2),
+    ("(a", "missing ')' to close this '('", 0),
+    ("a (b (c) d", "missing ')' to close this '('", 2),
     ("a)", "unexpected ')' (no matching '(')", 1),
     ("()", "empty parentheses", 1),
     ('"abc', "unterminated phrase", 0),
@@ -152,6 +153,7 @@ def test_errors_are_clear(text: str, message: str, position: int) -> None:
     assert message in info.value.reason
     assert info.value.position == position
     assert "\n" not in str(info.value)
+    assert str(info.value).count("position") == 1, str(info.value)  # said once
 
 
 def test_too_many_clauses() -> None:

@@ -226,8 +226,8 @@ def test_errors_say_where_and_the_server_stays_up(server: ServeProcess) -> None:
         server.call("logfilter_search", {"query": "name:(gold"})
     assert failed.value.error["data"] == {
         "query": "name:(gold",
-        "position": 10,
-        "reason": "missing ')' to close the '(' at position 5",
+        "position": 5,
+        "reason": "missing ')' to close this '('",
     }
     # A cursor made for another order is refused, not misread.
     page = server.call("logfilter_search", {"query": "", "limit": 1})
