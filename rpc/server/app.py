@@ -12,6 +12,9 @@
 the background work fails, e.g. the upstream cannot be reached at start): the indexer, the
 event fan-out and filter expiry run in one task group with the server, and stopping
 cancels them all and closes the listening socket and every connection.
+
+``GET /metrics``, ``/health`` and ``/ready`` are the operational paths of
+:mod:`rpc.server.monitoring`, on this port and optionally a metrics port of their own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from chainindex.aio import first_error
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
 from rpc.server.eth_api import EthApi, proxy_handler
 from rpc.server.logfilter_api import LogfilterApi
+from rpc.server.monitoring import Monitor, MonitoringConfig
 from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
 from rpc.server.service import Service
 
@@ -89,7 +93,12 @@ class WsPeer:
 class RpcServer:
     """The aiohttp application around a :class:`Dispatcher`."""
 
-    def __init__(self, service: Service, dispatcher: Dispatcher | None = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        dispatcher: Dispatcher | None = None,
+        monitoring: MonitoringConfig | None = None,
+    ) -> None:
         self.service = service
         """What is served."""
         self.dispatcher = dispatcher or dispatcher_for(service)
@@ -99,6 +108,11 @@ class RpcServer:
         """The aiohttp application."""
         self.app.router.add_post("/", self._http)
         self.app.router.add_get("/", self._websocket)
+        self.websockets = 0
+        """Open WebSocket connections."""
+        self.monitor = Monitor(service, self.dispatcher, lambda: self.websockets, monitoring)
+        """``/metrics``, ``/health``, ``/ready``."""
+        self.monitor.add_routes(self.app)
         self._runner: web.AppRunner | None = None
         self.port = 0
         """The port listened on, once started."""
@@ -124,9 +138,11 @@ class RpcServer:
         await site.start()
         address = runner.addresses[0]
         self.host, self.port = address[0], address[1]
+        await self.monitor.start(host)
 
     async def stop(self) -> None:
         """Close the listening socket and every connection."""
+        await self.monitor.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -139,6 +155,8 @@ class RpcServer:
         except web.HTTPRequestEntityTooLarge:
             limit = self.service.limits.max_body_bytes
             error = JsonRpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
+            if self.dispatcher.observer is not None:
+                self.dispatcher.observer.rejected("body")
             return _json(respond(None, error))
         ctx = CallContext(owner=("http", request.remote))
         try:
@@ -175,6 +193,7 @@ class RpcServer:
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text="JSON-RPC: POST a request, or open a WebSocket\n")
         await ws.prepare(request)
+        self.websockets += 1
         peer = WsPeer(ws, limits.max_queued_messages)
         calls: set[asyncio.Task[None]] = set()
         writer = asyncio.get_running_loop().create_task(peer.write())
@@ -192,6 +211,7 @@ class RpcServer:
             await asyncio.gather(*calls, return_exceptions=True)
             self.service.subscriptions.close_owner(peer)
             peer.close("connection closed")
+            self.websockets -= 1
             with suppress(Exception):
                 await writer
         return ws
@@ -200,6 +220,8 @@ class RpcServer:
         limit = self.service.limits.max_body_bytes
         if len(data) > limit:
             error = JsonRpcError(LIMIT_EXCEEDED, f"message too large: more than {limit} bytes")
+            if self.dispatcher.observer is not None:
+                self.dispatcher.observer.rejected("body")
             peer.push(respond(None, error))
             return
         ctx = CallContext(owner=peer, peer=peer)
@@ -216,11 +238,14 @@ def _json(body: bytes) -> web.Response:
 
 @asynccontextmanager
 async def running_server(
-    service: Service, host: str = "127.0.0.1", port: int = 0
+    service: Service,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    monitoring: MonitoringConfig | None = None,
 ) -> AsyncIterator[RpcServer]:
     """A started server and the service's background work, both stopped on exit (tests,
     embedding). A failure of the background work is raised on exit."""
-    server = RpcServer(service)
+    server = RpcServer(service, monitoring=monitoring)
     await server.start(host, port)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -241,6 +266,7 @@ async def serve(
     port: int = DEFAULT_PORT,
     *,
     on_ready: Callable[[RpcServer], None] | None = None,
+    monitoring: MonitoringConfig | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (returns) or until the background work fails (raises)."""
     stop = asyncio.Event()
@@ -248,7 +274,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with running_server(service, host, port) as server:
+        async with running_server(service, host, port, monitoring) as server:
             if on_ready is not None:
                 on_ready(server)
             await stop.wait()
