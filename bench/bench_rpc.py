@@ -15,7 +15,10 @@ are timed by a Python client in this process. Figures are medians of ``--repeats
   in-process, and the whole request end to end; the server's peak RSS while answering, with
   the answer streamed (no result limit) and gathered (a result limit above it);
 * ``eth_getLogs`` latency side by side with anvil on the same chain (built on anvil with the
-  Emitter test contract, then synced by the server from it).
+  Emitter test contract, then synced by the server from it);
+* the cost of metrics (``/metrics`` and the per-call timing): ``eth_blockNumber`` and small
+  ``eth_getLogs`` requests/s with metrics on and with ``--no-metrics``, two servers over copies
+  of one data directory, runs interleaved (``--metrics-only``: this table alone).
 """
 
 from __future__ import annotations
@@ -214,6 +217,9 @@ def bench_server(args: argparse.Namespace, tmp: Path) -> None:
     server.wait_synced(args.blocks - 1, timeout=1800, sections=args.blocks // 4096)
     server.stop()
     read_only = ["--datadir", str(datadir), "--no-sync", "--max-block-range", "0"]
+    if args.metrics_only:
+        bench_metrics(args, tmp, datadir, index)
+        return
 
     table = Table(
         f"Requests at 32 connections (wrk), {args.blocks:,} blocks, {logs:,} logs",
@@ -276,6 +282,49 @@ def bench_server(args: argparse.Namespace, tmp: Path) -> None:
             )
     table.print()
     asyncio.run(bench_encoder(datadir, big, count, args.repeats))
+    bench_metrics(args, tmp, datadir, index)
+
+
+def bench_metrics(args: argparse.Namespace, tmp: Path, datadir: Path, index: Index) -> None:
+    """Requests/s with metrics on and off: runs alternate between the two servers (and which
+    goes first), so that a change of machine load hits both; medians of ``--repeats`` runs
+    each. The servers' data directories are copies of one another."""
+    copy = tmp / "dd-no-metrics"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(datadir, copy)
+    common = ["--no-sync", "--max-block-range", "0"]
+    workloads = [
+        ("eth_blockNumber", [call_body("eth_blockNumber")]),
+        ("eth_getLogs, a holder's Transfers, 1,000 blocks (1-10 logs)", holder_queries(index)),
+    ]
+    table = Table(
+        "Cost of metrics: requests/s at 32 connections (wrk), medians of "
+        f"{args.repeats} alternating runs",
+        ["request", "metrics on", "--no-metrics", "on / off", "p50 ms on", "p50 ms off"],
+    )
+    with (
+        serve("--datadir", str(datadir), *common) as on,
+        serve("--datadir", str(copy), "--no-metrics", *common) as off,
+    ):
+        assert timed_call(off.port, call_body("eth_blockNumber"))[1]
+        for label, bodies in workloads:
+            for body in bodies:  # warm both
+                timed_call(on.port, body)
+                timed_call(off.port, body)
+            runs: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+            for repeat in range(args.repeats):  # which goes first alternates too
+                for key in ("on", "off") if repeat % 2 == 0 else ("off", "on"):
+                    url = on.url if key == "on" else off.url
+                    runs[key].append(wrk(url, bodies, args.duration, tmp))
+            med = {
+                k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50")}
+                for k, v in runs.items()
+            }
+            table.add(
+                label, round(med["on"]["rps"]), round(med["off"]["rps"]),
+                med["on"]["rps"] / med["off"]["rps"], med["on"]["p50"], med["off"]["p50"],
+            )  # fmt: skip
+    table.print()
 
 
 async def bench_encoder(datadir: Path, body: bytes, count: int, repeats: int) -> None:
@@ -369,6 +418,9 @@ def main() -> None:
     parser.add_argument("--anvil-blocks", type=int, default=2000, help="anvil chain length")
     parser.add_argument("--skip-anvil", action="store_true", help="no anvil comparison")
     parser.add_argument("--skip-server", action="store_true", help="the anvil comparison only")
+    parser.add_argument(
+        "--metrics-only", action="store_true", help="only the cost of metrics (on and off)"
+    )
     args = parser.parse_args()
     print(f"Machine: {machine()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-rpc-") as name:

@@ -123,7 +123,7 @@ class RequestMetrics:
             "Time to answer a JSON-RPC call (a streamed answer: until its first part)",
             labels=("method",),
         )
-        bounds = [f"{b:g}" for b in DURATION_BUCKETS] + ["+Inf"]
+        bounds = [repr(float(b)) for b in DURATION_BUCKETS] + ["+Inf"]  # "1.0", as its Histogram
         for method, calls in sorted(self.methods.items()):
             for outcome, count in sorted(calls.outcomes.items()):
                 requests.add_metric((method, outcome), count)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -194,9 +195,16 @@ def test_clients_gauges(server: ServeProcess) -> None:
         assert value(samples, "logfilter_subscriptions") == 1
         assert value(samples, "logfilter_filters_installed") == 1
     assert server.call("eth_uninstallFilter", filter_id) is True
-    samples = scrape(server.port)
-    assert value(samples, "logfilter_filters_installed") == 0
+    assert value(scrape(server.port), "logfilter_filters_installed") == 0
+    deadline = time.monotonic() + 10  # the server sees the closes on its own time
+    while True:
+        samples = scrape(server.port)
+        gone = ("logfilter_subscriptions", "logfilter_websocket_connections")
+        if all(value(samples, name) == 0 for name in gone) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert value(samples, "logfilter_subscriptions") == 0
+    assert value(samples, "logfilter_websocket_connections") == 0
 
 
 def test_metrics_port_serves_the_same_metrics(server: ServeProcess, metrics_port: int) -> None:
