@@ -40,6 +40,9 @@ import orjson
 
 from bench.common import Table, machine
 from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape, write_archive
+from rpc.server.dispatch import CallContext, Dispatcher, Params
+from rpc.server.limits import Limits
+from rpc.server.metrics import RequestMetrics
 from tests.rpc.serve import ServeProcess
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -324,6 +327,34 @@ def bench_metrics(args: argparse.Namespace, tmp: Path, datadir: Path, index: Ind
                 label, round(med["on"]["rps"]), round(med["off"]["rps"]),
                 med["on"]["rps"] / med["off"]["rps"], med["on"]["p50"], med["off"]["p50"],
             )  # fmt: skip
+    table.print()
+    asyncio.run(bench_dispatch_cost(args.repeats))
+
+
+async def bench_dispatch_cost(repeats: int, calls: int = 50_000) -> None:
+    """The dispatcher alone, in-process: one ``eth_blockNumber``-like call (a handler that
+    returns a constant) per iteration, with the metrics observer and without, alternating."""
+
+    async def block_number(params: Params, ctx: CallContext) -> str:
+        return "0x1"
+
+    body = call_body("eth_blockNumber")
+    ctx = CallContext(owner=None)
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(repeats):
+        for key in ("on", "off"):
+            dispatcher = Dispatcher({"eth_blockNumber": block_number}, Limits())
+            dispatcher.observer = RequestMetrics() if key == "on" else None
+            start = time.perf_counter()
+            for _ in range(calls):
+                await dispatcher.handle(body, ctx)
+            times[key].append((time.perf_counter() - start) / calls)
+    on, off = statistics.median(times["on"]) * 1e6, statistics.median(times["off"]) * 1e6
+    table = Table(
+        f"Cost of metrics in the dispatcher, in-process ({calls:,} calls, median of {repeats})",
+        ["call", "µs per call, metrics on", "µs, --no-metrics", "difference µs"],
+    )
+    table.add("eth_blockNumber (parse, call, respond)", on, off, on - off)
     table.print()
 
 
