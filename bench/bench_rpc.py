@@ -19,7 +19,10 @@ are timed by a Python client in this process. Figures are medians of ``--repeats
   ``Accept-Encoding: gzip``: requests/s, bytes on the wire, server CPU per MB
   (:mod:`bench.rpc_gzip`; ``--gzip-only`` for this table alone);
 * ``eth_getLogs`` latency side by side with anvil on the same chain (built on anvil with the
-  Emitter test contract, then synced by the server from it).
+  Emitter test contract, then synced by the server from it);
+* the cost of metrics (``/metrics`` and the per-call timing): ``eth_blockNumber`` and small
+  ``eth_getLogs`` requests/s with metrics on and with ``--no-metrics``, two servers over copies
+  of one data directory, runs interleaved (``--metrics-only``: this table alone).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ import orjson
 from bench.common import Table, machine
 from bench.rpc_gzip import bench_gzip
 from chainindex.synthetic import FILL_PRESETS, ChainGenerator, ChainShape, write_archive
+from rpc.server.dispatch import CallContext, Dispatcher, Params
+from rpc.server.limits import Limits
+from rpc.server.metrics import RequestMetrics
 from tests.rpc.serve import ServeProcess
 
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -240,6 +246,9 @@ def synced_chain(args: argparse.Namespace, tmp: Path) -> tuple[Index, Path, list
 def bench_server(args: argparse.Namespace, tmp: Path) -> None:
     index, datadir, read_only = synced_chain(args, tmp)
     logs = sum(len(pairs) for pairs in index)
+    if args.metrics_only:
+        bench_metrics(args, tmp, datadir, index)
+        return
 
     table = Table(
         f"Requests at 32 connections (wrk), {args.blocks:,} blocks, {logs:,} logs",
@@ -303,6 +312,77 @@ def bench_server(args: argparse.Namespace, tmp: Path) -> None:
             )
     table.print()
     asyncio.run(bench_encoder(datadir, big, count, args.repeats))
+    bench_metrics(args, tmp, datadir, index)
+
+
+def bench_metrics(args: argparse.Namespace, tmp: Path, datadir: Path, index: Index) -> None:
+    """Requests/s with metrics on and off: runs alternate between the two servers (and which
+    goes first), so that a change of machine load hits both; medians of ``--repeats`` runs
+    each. The servers' data directories are copies of one another."""
+    copy = tmp / "dd-no-metrics"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(datadir, copy)
+    common = ["--no-sync", "--max-block-range", "0"]
+    workloads = [
+        ("eth_blockNumber", [call_body("eth_blockNumber")]),
+        ("eth_getLogs, a holder's Transfers, 1,000 blocks (1-10 logs)", holder_queries(index)),
+    ]
+    table = Table(
+        "Cost of metrics: requests/s at 32 connections (wrk), medians of "
+        f"{args.repeats} alternating runs",
+        ["request", "metrics on", "--no-metrics", "on / off", "p50 ms on", "p50 ms off"],
+    )
+    with (
+        serve("--datadir", str(datadir), *common) as on,
+        serve("--datadir", str(copy), "--no-metrics", *common) as off,
+    ):
+        assert timed_call(off.port, call_body("eth_blockNumber"))[1]
+        for label, bodies in workloads:
+            for body in bodies:  # warm both
+                timed_call(on.port, body)
+                timed_call(off.port, body)
+            runs: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+            for repeat in range(args.repeats):  # which goes first alternates too
+                for key in ("on", "off") if repeat % 2 == 0 else ("off", "on"):
+                    url = on.url if key == "on" else off.url
+                    runs[key].append(wrk(url, bodies, args.duration, tmp))
+            med = {
+                k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50")}
+                for k, v in runs.items()
+            }
+            table.add(
+                label, round(med["on"]["rps"]), round(med["off"]["rps"]),
+                med["on"]["rps"] / med["off"]["rps"], med["on"]["p50"], med["off"]["p50"],
+            )  # fmt: skip
+    table.print()
+    asyncio.run(bench_dispatch_cost(args.repeats))
+
+
+async def bench_dispatch_cost(repeats: int, calls: int = 50_000) -> None:
+    """The dispatcher alone, in-process: one ``eth_blockNumber``-like call (a handler that
+    returns a constant) per iteration, with the metrics observer and without, alternating."""
+
+    async def block_number(params: Params, ctx: CallContext) -> str:
+        return "0x1"
+
+    body = call_body("eth_blockNumber")
+    ctx = CallContext(owner=None)
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for _ in range(repeats):
+        for key in ("on", "off"):
+            dispatcher = Dispatcher({"eth_blockNumber": block_number}, Limits())
+            dispatcher.observer = RequestMetrics() if key == "on" else None
+            start = time.perf_counter()
+            for _ in range(calls):
+                await dispatcher.handle(body, ctx)
+            times[key].append((time.perf_counter() - start) / calls)
+    on, off = statistics.median(times["on"]) * 1e6, statistics.median(times["off"]) * 1e6
+    table = Table(
+        f"Cost of metrics in the dispatcher, in-process ({calls:,} calls, median of {repeats})",
+        ["call", "µs per call, metrics on", "µs, --no-metrics", "difference µs"],
+    )
+    table.add("eth_blockNumber (parse, call, respond)", on, off, on - off)
+    table.print()
 
 
 async def bench_encoder(datadir: Path, body: bytes, count: int, repeats: int) -> None:
@@ -397,6 +477,9 @@ def main() -> None:
     parser.add_argument("--skip-anvil", action="store_true", help="no anvil comparison")
     parser.add_argument("--skip-server", action="store_true", help="the anvil comparison only")
     parser.add_argument("--gzip-only", action="store_true", help="the gzip cost table only")
+    parser.add_argument(
+        "--metrics-only", action="store_true", help="only the cost of metrics (on and off)"
+    )
     args = parser.parse_args()
     print(f"Machine: {machine()}\n")
     with tempfile.TemporaryDirectory(prefix="bench-rpc-") as name:

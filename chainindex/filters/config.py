@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from chainindex.filters.criteria import BlockTag
 
-__all__ = ["Finality", "QueryConfig", "QueryStats"]
+__all__ = ["Finality", "PathCounts", "QueryConfig", "QueryStats"]
 
 
 class Finality(Protocol):
@@ -45,8 +45,20 @@ class QueryConfig:
 
 
 @dataclass(slots=True)
+class PathCounts:
+    """Candidate and matched blocks of one query path."""
+
+    candidate_blocks: int = 0
+    """Blocks the path could not rule out."""
+    matched_blocks: int = 0
+    """Of those, blocks that held a matching log."""
+
+
+@dataclass(slots=True)
 class QueryStats:
-    """Counters over every query answered."""
+    """Counters over every query answered; the totals, and the same by query path (``bloom``:
+    the section vectors, ``scan``: the headers' blooms, ``hash``: a query by block hash; a new
+    path is a new key, seen by whoever reads :attr:`paths`)."""
 
     queries: int = 0
     """Queries run (each retry counts)."""
@@ -56,6 +68,20 @@ class QueryStats:
     """Candidate blocks that held a matching log."""
     logs: int = 0
     """Logs returned."""
+    paths: dict[str, PathCounts] = field(default_factory=dict)
+    """Candidate and matched blocks by query path."""
+
+    def count(self, path: str, candidates: int, matched: int, logs: int) -> None:
+        """A verification step of ``path`` looked at ``candidates`` blocks: ``matched`` of
+        them held ``logs`` matching logs."""
+        self.candidate_blocks += candidates
+        self.matched_blocks += matched
+        self.logs += logs
+        counts = self.paths.get(path)
+        if counts is None:
+            counts = self.paths[path] = PathCounts()
+        counts.candidate_blocks += candidates
+        counts.matched_blocks += matched
 
     @property
     def density(self) -> float | None:

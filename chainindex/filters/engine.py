@@ -192,7 +192,7 @@ class LogQueryEngine:
                 return header, out
 
             header, verified = await self.reader.read(one_block)
-            yield header.number, await self._complete(verified, matcher)
+            yield header.number, await self._complete(verified, matcher, "hash")
             return
         finality = await self._finality(query)
         planned = await self.reader.read(
@@ -212,7 +212,10 @@ class LogQueryEngine:
             self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)
         self._sections_seen = planned.sections
         if planned.answer is not None:
-            yield plan.first, await self._complete(planned.answer, matcher)
+            found = await self._complete(planned.answer, matcher, "bloom")
+            if planned.tail is not None:
+                found += await self._complete(planned.tail, matcher, "scan")
+            yield plan.first, found
             return
         run = _Run(plan.first, plan.last)
         self._running.add(run)
@@ -286,7 +289,7 @@ class LogQueryEngine:
                         )
                     )
                     run.checked = True
-                    yield await self._complete(verified, matcher)
+                    yield await self._complete(verified, matcher, "bloom")
 
     async def _verify_all(
         self, numbers: npt.NDArray[np.int64], plan: SearchPlan, matcher: RecordMatcher
@@ -305,7 +308,7 @@ class LogQueryEngine:
                     records=self.records,
                 )
             )
-            yield await self._complete(verified, matcher)
+            yield await self._complete(verified, matcher, "bloom")
 
     async def _scan(
         self, plan: SearchPlan, query: LogQuery, matcher: RecordMatcher
@@ -327,18 +330,18 @@ class LogQueryEngine:
                     records=self.records,
                 )
             )
-            yield await self._complete(verified, matcher)
+            yield await self._complete(verified, matcher, "scan")
 
-    async def _complete(self, verified: Verified, matcher: RecordMatcher) -> list[BlockLogs]:
+    async def _complete(
+        self, verified: Verified, matcher: RecordMatcher, path: str
+    ) -> list[BlockLogs]:
         """Fetch and match the logs of blocks not stored (headers-only), merge in order,
-        count."""
+        count (under the query path that found the candidates)."""
         found = verified.found
         if verified.unstored:
             fetched = await self._fetch(verified.unstored, matcher)
             found = sorted([*found, *fetched], key=lambda b: b.header.number)
-        self.stats.candidate_blocks += verified.checked
-        self.stats.matched_blocks += len(found)
-        self.stats.logs += sum(len(b) for b in found)
+        self.stats.count(path, verified.checked, len(found), sum(len(b) for b in found))
         return found
 
     async def _fetch(self, headers: list[Header], matcher: RecordMatcher) -> list[BlockLogs]:

@@ -50,7 +50,9 @@ class FirstCall:
     fresh: bool = True
     """Whether the value cache's sections are still stored unchanged."""
     answer: Verified | None = None
-    """The whole answer, when it fitted in this call."""
+    """The whole answer, when it fitted in this call: the indexed part's..."""
+    tail: Verified | None = None
+    """...and the header scan's, after it (when the plan has one)."""
     candidates: npt.NDArray[np.int64] | None = None
     """Candidates of the indexed part found from the section vectors, to verify."""
 
@@ -96,8 +98,5 @@ def first_call(
     else:
         return found
     if plan.scan is not None:
-        tail = scan_and_verify(view, *plan.scan, groups, matcher, None, records)
-        found.answer.found += tail.found
-        found.answer.unstored += tail.unstored
-        found.answer.checked += tail.checked
+        found.tail = scan_and_verify(view, *plan.scan, groups, matcher, None, records)
     return found

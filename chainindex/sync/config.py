@@ -1,12 +1,12 @@
-"""What to sync and how (:class:`SyncConfig`), where it stands (:class:`SyncStatus`), and who
-is told about progress (:class:`SyncObserver`)."""
+"""What to sync and how (:class:`SyncConfig`), where it stands (:class:`SyncStatus`), what it
+has done (:class:`SyncCounters`), and who is told about progress (:class:`SyncObserver`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-__all__ = ["SyncConfig", "SyncObserver", "SyncPhase", "SyncStatus"]
+__all__ = ["SyncConfig", "SyncCounters", "SyncObserver", "SyncPhase", "SyncStatus"]
 
 SyncPhase = Literal["starting", "syncing", "following", "stopped"]
 """What the indexer is doing: ``"starting"``, ``"syncing"`` (behind the head),
@@ -76,6 +76,41 @@ class SyncStatus:
     """The upstream's head as last seen."""
     sections: int
     """Index of the next section to build (sections below it, from the tail's, are stored)."""
+
+
+@dataclass(slots=True)
+class SyncCounters:
+    """What the indexer has done since it was created: plain ints bumped once per commit,
+    reorg or section (read by whoever reports them, e.g. the server's metrics)."""
+
+    blocks: int = 0
+    """Blocks committed (a reorg's replacements among them)."""
+    logs: int = 0
+    """Logs of those blocks."""
+    reorgs: int = 0
+    """Reorgs handled."""
+    reorged_blocks: int = 0
+    """Blocks removed by those reorgs."""
+    sections: int = 0
+    """Sections built."""
+    section_seconds: float = 0.0
+    """Seconds spent building them (the store write included)."""
+
+    def committed(self, blocks: int, logs: int) -> None:
+        """``blocks`` blocks holding ``logs`` logs were committed."""
+        self.blocks += blocks
+        self.logs += logs
+
+    def reorged(self, removed: int, blocks: int, logs: int) -> None:
+        """A reorg removed ``removed`` blocks and committed ``blocks`` with ``logs`` logs."""
+        self.reorgs += 1
+        self.reorged_blocks += removed
+        self.committed(blocks, logs)
+
+    def section_built(self, seconds: float) -> None:
+        """A section was built in ``seconds``."""
+        self.sections += 1
+        self.section_seconds += seconds
 
 
 class SyncObserver(Protocol):

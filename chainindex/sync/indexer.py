@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import aclosing
 
 from chainindex.aio import first_error, run_to_completion
@@ -45,7 +46,7 @@ from chainindex.source.ondemand import LogCache
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.reader import ChainReader, ChainState
 from chainindex.store.writer import ChainWriter, set_chain_id
-from chainindex.sync.config import SyncConfig, SyncObserver, SyncPhase, SyncStatus
+from chainindex.sync.config import SyncConfig, SyncCounters, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
 from chainindex.sync.reorg import (
@@ -90,6 +91,8 @@ class ChainIndexer:
         """Logs fetched on demand (headers-only mode)."""
         self.reader = ChainReader(store, fetcher=self.logs_cache)
         """The read side, for the query path."""
+        self.counters = SyncCounters()
+        """Blocks, logs, reorgs and sections done so far."""
         self._state: ChainState = self.writer.state()
         self._upstream: Header | None = None
         self._news = asyncio.Event()
@@ -316,6 +319,7 @@ class ChainIndexer:
             )
         )
         logs = sum(len(b.logs or ()) for b in blocks)
+        self.counters.committed(len(blocks), logs)
         per_block = logs / len(blocks)
         self._logs_per_block = (
             per_block
@@ -340,9 +344,12 @@ class ChainIndexer:
         if self._upstream is None:
             return
         confirmed = self._upstream.number - self.config.confirmations
-        while (
-            section := await run_to_completion(self.writer.build_section, confirmed)
-        ) is not None:
+        while True:
+            started = time.perf_counter()
+            section = await run_to_completion(self.writer.build_section, confirmed)
+            if section is None:
+                break
+            self.counters.section_built(time.perf_counter() - started)
             log.debug("section %d built", section)
             if self.observer is not None:
                 self.observer.on_section(section)
@@ -386,6 +393,7 @@ class ChainIndexer:
             "reorg: %d blocks above %d replaced by %d", len(removed), ancestor.number, len(blocks)
         )
         head = blocks[-1].header if blocks else ancestor
+        self.counters.reorged(len(removed), len(blocks), sum(len(b.logs or ()) for b in blocks))
         if self.observer is not None:
             self.observer.on_reorg(ancestor.number, len(removed), len(blocks))
         await self._committed(ChainEvent(tuple(removed), tuple(blocks), head))

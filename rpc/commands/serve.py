@@ -22,6 +22,7 @@ from chainindex.errors import ConfigError
 from rpc.commands.http_options import add_http_options, http_policy
 from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.monitoring_options import add_monitoring_options, monitoring_config
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -136,6 +137,7 @@ def register(commands: Any) -> None:
     )  # fmt: skip
     add_http_options(parser)
     add_source_options(parser)
+    add_monitoring_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -169,11 +171,21 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
 
 def _ready(server: RpcServer) -> None:
     print(f"logfilter: serving {server.url} and {server.ws_url}", file=sys.stderr, flush=True)
+    if server.monitor.port is not None:
+        metrics = f"http://{server.host}:{server.monitor.port}/metrics"
+        print(f"logfilter: metrics on {metrics}", file=sys.stderr, flush=True)
 
 
 async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy) -> int:
     async with open_service(config) as service:
-        await serve(service, args.host, args.port, on_ready=_ready, http=http)
+        await serve(
+            service,
+            args.host,
+            args.port,
+            on_ready=_ready,
+            http=http,
+            monitoring=monitoring_config(args),
+        )
     return 0
 
 

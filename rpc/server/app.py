@@ -14,6 +14,9 @@
 the background work fails, e.g. the upstream cannot be reached at start): the indexer, the
 event fan-out and filter expiry run in one task group with the server, and stopping
 cancels them all and closes the listening socket and every connection.
+
+``GET /metrics``, ``/health`` and ``/ready`` are the operational paths of
+:mod:`rpc.server.monitoring`, on this port and optionally a metrics port of their own.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
 from rpc.server.eth_api import EthApi, proxy_handler
 from rpc.server.http import HttpPolicy, install
 from rpc.server.logfilter_api import LogfilterApi
+from rpc.server.monitoring import Monitor, MonitoringConfig
 from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
 from rpc.server.service import Service
 
@@ -99,6 +103,7 @@ class RpcServer:
         service: Service,
         dispatcher: Dispatcher | None = None,
         http: HttpPolicy | None = None,
+        monitoring: MonitoringConfig | None = None,
     ) -> None:
         self.service = service
         """What is served."""
@@ -112,6 +117,11 @@ class RpcServer:
         install(self.app, self.http)
         self.app.router.add_post("/", self._http)
         self.app.router.add_get("/", self._websocket)
+        self.websockets = 0
+        """Open WebSocket connections."""
+        self.monitor = Monitor(service, self.dispatcher, lambda: self.websockets, monitoring)
+        """``/metrics``, ``/health``, ``/ready``."""
+        self.monitor.add_routes(self.app)
         self._runner: web.AppRunner | None = None
         self.port = 0
         """The port listened on, once started."""
@@ -137,9 +147,11 @@ class RpcServer:
         await site.start()
         address = runner.addresses[0]
         self.host, self.port = address[0], address[1]
+        await self.monitor.start(host)
 
     async def stop(self) -> None:
         """Close the listening socket and every connection."""
+        await self.monitor.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -153,6 +165,8 @@ class RpcServer:
         except web.HTTPRequestEntityTooLarge:
             limit = self.service.limits.max_body_bytes
             error = JsonRpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
+            if self.dispatcher.observer is not None:
+                self.dispatcher.observer.rejected("body")
             ctx.note("-", error)
             return _json(respond(None, error))
         try:
@@ -186,6 +200,7 @@ class RpcServer:
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text="JSON-RPC: POST a request, or open a WebSocket\n")
         await ws.prepare(request)
+        self.websockets += 1
         peer = WsPeer(ws, limits.max_queued_messages)
         calls: set[asyncio.Task[None]] = set()
         writer = asyncio.get_running_loop().create_task(peer.write())
@@ -203,6 +218,7 @@ class RpcServer:
             await asyncio.gather(*calls, return_exceptions=True)
             self.service.subscriptions.close_owner(peer)
             peer.close("connection closed")
+            self.websockets -= 1
             with suppress(Exception):
                 await writer
         return ws
@@ -211,6 +227,8 @@ class RpcServer:
         limit = self.service.limits.max_body_bytes
         if len(data) > limit:
             error = JsonRpcError(LIMIT_EXCEEDED, f"message too large: more than {limit} bytes")
+            if self.dispatcher.observer is not None:
+                self.dispatcher.observer.rejected("body")
             peer.push(respond(None, error))
             return
         ctx = CallContext(owner=peer, peer=peer)
@@ -227,11 +245,15 @@ def _json(body: bytes) -> web.Response:
 
 @asynccontextmanager
 async def running_server(
-    service: Service, host: str = "127.0.0.1", port: int = 0, http: HttpPolicy | None = None
+    service: Service,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    http: HttpPolicy | None = None,
+    monitoring: MonitoringConfig | None = None,
 ) -> AsyncIterator[RpcServer]:
     """A started server and the service's background work, both stopped on exit (tests,
     embedding). A failure of the background work is raised on exit."""
-    server = RpcServer(service, http=http)
+    server = RpcServer(service, http=http, monitoring=monitoring)
     await server.start(host, port)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -253,6 +275,7 @@ async def serve(
     *,
     on_ready: Callable[[RpcServer], None] | None = None,
     http: HttpPolicy | None = None,
+    monitoring: MonitoringConfig | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (returns) or until the background work fails (raises)."""
     stop = asyncio.Event()
@@ -260,7 +283,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with running_server(service, host, port, http) as server:
+        async with running_server(service, host, port, http, monitoring) as server:
             if on_ready is not None:
                 on_ready(server)
             await stop.wait()

@@ -12,6 +12,9 @@ return any JSON-serialisable value, or :class:`RawJson` (already encoded: log ar
 without a result limit). A streamed answer is only ever the whole body of a single HTTP
 request; in a batch or on a WebSocket it is gathered first.
 
+A :class:`CallObserver`, when set, is told each call's method, outcome and duration (the
+server's metrics); without one a call pays nothing for it.
+
 Error messages follow go-ethereum's (``invalid argument 0: ...``, ``missing value for
 required argument 0``, ``the method x does not exist/is not available``, ``empty batch``).
 """
@@ -19,6 +22,7 @@ required argument 0``, ``the method x does not exist/is not available``, ``empty
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -42,6 +46,7 @@ from rpc.server.protocol import (
 
 __all__ = [
     "CallContext",
+    "CallObserver",
     "Dispatcher",
     "Handler",
     "Params",
@@ -70,6 +75,19 @@ class Peer(Protocol):
 
     def close(self, reason: str) -> None:
         """Close the connection, telling the client ``reason``."""
+        ...
+
+
+class CallObserver(Protocol):
+    """Told about every call the dispatcher makes (see the module docstring)."""
+
+    def observe(self, method: str, known: bool, outcome: Any, seconds: float) -> None:
+        """``method`` (``known``: in the method table) ended with ``outcome`` (a result, or
+        the :class:`JsonRpcError` answered) after ``seconds``."""
+        ...
+
+    def rejected(self, limit: str) -> None:
+        """A request was refused whole for exceeding ``limit`` (``"body"``, ``"batch"``)."""
         ...
 
 
@@ -232,6 +250,8 @@ class Dispatcher:
         """Timeout and batch size."""
         self.fallback = fallback
         """Handler of unknown methods (``--proxy``), called with ``[method, params]``."""
+        self.observer: CallObserver | None = None
+        """Told about each call, when set."""
 
     async def handle(self, body: bytes, ctx: CallContext, *, stream: bool = False) -> Reply:
         """The reply to ``body``. With ``stream`` a single call may answer with a
@@ -257,6 +277,8 @@ class Dispatcher:
         if not messages:
             error = JsonRpcError(INVALID_REQUEST, "empty batch")
         elif len(messages) > self.limits.max_batch:
+            if self.observer is not None:
+                self.observer.rejected("batch")
             error = JsonRpcError(
                 LIMIT_EXCEEDED,
                 f"batch too large: {len(messages)} calls, at most {self.limits.max_batch}",
@@ -300,6 +322,16 @@ class Dispatcher:
 
     async def call(self, request: Request, ctx: CallContext) -> Any:
         """The outcome of one validated call: its result, or the JsonRpcError it failed with."""
+        observer = self.observer
+        if observer is None:
+            return await self._call(request, ctx)
+        started = time.perf_counter()
+        outcome = await self._call(request, ctx)
+        method = request["method"]
+        observer.observe(method, method in self.methods, outcome, time.perf_counter() - started)
+        return outcome
+
+    async def _call(self, request: Request, ctx: CallContext) -> Any:
         method = request["method"]
         params = request.get("params", [])
         handler = self.methods.get(method)

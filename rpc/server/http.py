@@ -32,6 +32,7 @@ from aiohttp.typedefs import Handler, Middleware
 from chainindex.errors import ConfigError
 from rpc.server.access import access_middleware
 from rpc.server.compression import gzip_middleware
+from rpc.server.monitoring import PATHS as MONITORING_PATHS
 
 __all__ = ["HttpPolicy", "host_of", "install"]
 
@@ -56,7 +57,7 @@ class HttpPolicy:
     """Smallest answer compressed for a client that accepts gzip (None: never)."""
     access_log: bool = False
     """Log one line per request on ``rpc.server.access``."""
-    exempt_paths: frozenset[str] = frozenset({"/metrics", "/health", "/ready"})
+    exempt_paths: frozenset[str] = frozenset(MONITORING_PATHS)
     """Paths served whatever the ``Host`` (monitoring)."""
 
     @classmethod
