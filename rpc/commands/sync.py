@@ -3,7 +3,8 @@
 Stores headers, canonical hashes and logs, builds bloom sections once confirmed, handles
 reorgs, and resumes where it stopped after any interruption (see
 :mod:`chainindex.sync.indexer`). Progress goes to stderr: a bar on a terminal, a line every few
-seconds otherwise; the final summary to stdout.
+seconds otherwise; the final summary to stdout. While it runs, the data directory's admin
+socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rpc.commands.options import (
     sync_config,
 )
 from rpc.commands.progress import ProgressReporter
+from rpc.server.ipc import AdminIpc, with_admin_socket
 
 
 def register(commands: Any) -> None:
@@ -64,10 +66,8 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
         async with open_source(args.upstream, options) as source:
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
-            if text is None:
-                await indexer.run()
-            else:
-                await sync_with_text_index(indexer, text)
+            work = indexer.run() if text is None else sync_with_text_index(indexer, text)
+            await with_admin_socket(AdminIpc(args.datadir, store), work)
             status = indexer.status
             reporter.finish(status)
             print(
