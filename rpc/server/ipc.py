@@ -149,16 +149,22 @@ class AdminIpc:
         """Set once the socket listens."""
 
     async def run(self) -> None:
-        """Listen until cancelled; the socket file is removed on the way out."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)  # a crash's leftover: this process holds the store's lock
+        """Listen until cancelled; the socket file is removed on the way out. A socket that
+        cannot be made (a read-only folder...) is a warning, not a failure of the service."""
         async with asyncio.TaskGroup() as connections:
 
             def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
                 connections.create_task(self._connection(reader, writer))
 
-            with socket_address(self.path) as address:
-                server = await asyncio.start_unix_server(accept, address, limit=MAX_LINE)
+            try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)  # a crash's leftover: we hold the store's lock
+                with socket_address(self.path) as address:
+                    server = await asyncio.start_unix_server(accept, address, limit=MAX_LINE)
+            except OSError as err:  # the service goes on; only a live backup needs the socket
+                log.warning("no admin socket at %s (%s): backups need the directory idle",
+                            self.path, err.strerror or err)  # fmt: skip
+                return
             ours = os.stat(self.path)
             try:
                 os.chmod(self.path, 0o600)

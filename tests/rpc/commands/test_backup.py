@@ -252,3 +252,12 @@ def test_kill_9_mid_copy_leaves_no_backup(synced: Path, tmp_path: Path) -> None:
         done = cli("backup", "--datadir", str(synced), "--out", str(out))
         assert done.returncode == 0, done.stderr
     assert sorted(os.listdir(tmp_path)) == ["b", "dd"]
+
+
+def test_a_socket_that_cannot_be_made_does_not_stop_sync(tmp_path: Path) -> None:
+    datadir = tmp_path / "dd"
+    (datadir / "logfilter.ipc").mkdir(parents=True)  # in the socket's way
+    done = cli("sync", "--upstream", str(execution_apis_archive()), "--datadir", str(datadir))
+    assert done.returncode == 0, done.stderr
+    assert f"no admin socket at {datadir / 'logfilter.ipc'}" in done.stderr
+    assert "synced blocks 0..54" in done.stdout
