@@ -32,6 +32,11 @@ class IncompatibleSchemaError(StoreError):
     """The data directory was written by another, incompatible schema version."""
 
 
+class BackupError(StoreError):
+    """A backup cannot be made where asked (the target exists, another backup is writing it)
+    or was stopped before it completed; nothing is left at the target."""
+
+
 class ConfigError(ChainIndexError):
     """What was asked for cannot work as given: a bad combination of flags or settings, a
     value out of range, a data directory or upstream missing for what was asked. Raised

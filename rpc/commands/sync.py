@@ -5,7 +5,8 @@ reorgs, and resumes where it stopped after any interruption (see
 :mod:`chainindex.sync.indexer`). A first sync that fails before any block is committed
 removes the data directory it created; an archive with a bad line syncs every block before
 it, then fails naming the line. Progress goes to stderr: a bar on a terminal, a line every few
-seconds otherwise; the final summary to stdout.
+seconds otherwise; the final summary to stdout. While it runs, the data directory's admin
+socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``.
 
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
 archive's ``chainId``) and the directory's, and stored when the directory has none. Without
@@ -45,6 +46,7 @@ from rpc.commands.options import (
     sync_config,
 )
 from rpc.commands.progress import ProgressReporter
+from rpc.server.ipc import AdminIpc, with_admin_socket
 
 
 def register(commands: Any) -> None:
@@ -101,10 +103,8 @@ async def _sync(
         async with open_source(args.upstream, options) as source:
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
-            if text is None:
-                await indexer.run()
-            else:
-                await sync_with_text_index(indexer, text)
+            work = indexer.run() if text is None else sync_with_text_index(indexer, text)
+            await with_admin_socket(AdminIpc(args.datadir, store), work)
             if isinstance(source, ArchiveSource) and source.defect is not None:
                 raise source.defect  # all before the cut-off line is synced (a rerun too)
             status = indexer.status

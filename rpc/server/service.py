@@ -38,6 +38,7 @@ from chainindex.sync.events import ChainEvents
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from chainindex.types import Header
 from rpc.server.codec import EncodedLogs
+from rpc.server.ipc import AdminIpc
 from rpc.server.limits import Limits
 from rpc.server.subscriptions import SubscriptionHub
 from rpc.server.textsearch import TextSearch, open_text_search
@@ -125,6 +126,7 @@ class Service:
         state: ChainState | None = None,
         encoded: EncodedLogs | None = None,
         text: TextSearch | None = None,
+        admin: AdminIpc | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side."""
@@ -152,6 +154,8 @@ class Service:
         """The text index and its feed (None: ``logfilter_search`` is not enabled)."""
         self._state = state
         """The state served when read-only (it does not change)."""
+        self.admin = admin
+        """The data directory's admin socket (:mod:`rpc.server.ipc`), run with the rest."""
 
     @property
     def read_only(self) -> bool:
@@ -179,6 +183,8 @@ class Service:
                 tasks.create_task(self.indexer.run())
             if self.text is not None:
                 tasks.create_task(self.text.run())
+            if self.admin is not None:
+                tasks.create_task(self.admin.run())
 
     async def _fan_out(self) -> None:
         while True:
@@ -272,4 +278,5 @@ async def open_service(
             state=state,
             encoded=EncodedLogs(config.cache_bytes),
             text=text,
+            admin=AdminIpc(config.datadir, store),
         )

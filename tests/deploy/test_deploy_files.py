@@ -24,9 +24,7 @@ ENV_VAR = re.compile(r"\bLOGFILTER_([A-Z][A-Z0-9_]*)\b")
 def serve_flags() -> set[str]:
     """Every option string of ``logfilter serve`` (``--config`` included)."""
     parser = build_parser()
-    subparsers = next(
-        a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-    )
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     serve = subparsers.choices["serve"]
     return {s for action in serve._actions for s in action.option_strings}
 
@@ -39,7 +37,8 @@ def env_flags(text: str) -> set[str]:
 def test_dockerfile_uses_existing_flags() -> None:
     text = (REPO / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["logfilter", "serve"]' in text
-    assert "USER logfilter" in text and "VOLUME" in text
+    assert "USER logfilter" in text
+    assert "VOLUME" in text
     assert "/health" in text
     names = env_flags(text)
     assert names, "the Dockerfile sets no LOGFILTER_ variable"
@@ -59,7 +58,8 @@ def test_systemd_unit_command_parses() -> None:
     text = (REPO / "deploy/systemd/logfilter.service").read_text()
     line = next(x for x in text.splitlines() if x.startswith("ExecStart="))
     words = shlex.split(line.removeprefix("ExecStart="))
-    assert words[0].endswith("/logfilter") and words[1] == "serve"
+    assert words[0].endswith("/logfilter")
+    assert words[1] == "serve"
     flags = {w for w in words[2:] if w.startswith("--")}
     assert flags - serve_flags() == set()
 
