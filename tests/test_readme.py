@@ -21,7 +21,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ import orjson
 import pytest
 
 from rpc.cli import build_parser
+from tests.anvil import free_port
 from tests.fixtures import REPO
 
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.S | re.M)
@@ -66,13 +66,6 @@ def commands(block: str) -> list[str]:
         pending = ""
     assert not pending, f"unterminated command in README: {pending!r}"
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Demo:
