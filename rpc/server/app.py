@@ -34,11 +34,12 @@ from chainindex.aio import first_error
 from rpc.server.access import CALLS
 from rpc.server.compression import StreamedBody
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
-from rpc.server.eth_api import EthApi, proxy_handler
+from rpc.server.eth_api import EthApi
 from rpc.server.http import HttpPolicy, install
 from rpc.server.logfilter_api import LogfilterApi
 from rpc.server.monitoring import Monitor, MonitoringConfig
 from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
+from rpc.server.proxy import proxy_handler
 from rpc.server.service import Service
 
 __all__ = ["RpcServer", "WsPeer", "dispatcher_for", "running_server", "serve"]
@@ -50,9 +51,13 @@ DEFAULT_PORT = 8645
 
 
 def dispatcher_for(service: Service) -> Dispatcher:
-    """The method table of ``service``: eth_ and logfilter_ methods, and the proxy."""
+    """The method table of ``service``: eth_ and logfilter_ methods, and the proxy of its
+    allow-list."""
     methods = {**EthApi(service).methods(), **LogfilterApi(service).methods()}
-    fallback = proxy_handler(service) if service.proxy else None
+    fallback = None
+    if service.proxy:
+        assert service.upstream is not None
+        fallback = proxy_handler(service.upstream, service.proxy_methods)
     return Dispatcher(methods, service.limits, fallback=fallback)
 
 

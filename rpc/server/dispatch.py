@@ -55,6 +55,7 @@ __all__ = [
     "StreamedJson",
     "arg",
     "check_arity",
+    "method_not_found",
     "parse",
     "respond",
     "validate",
@@ -165,6 +166,13 @@ def arg(params: Params, index: int, decode: Callable[[Any], T]) -> T:
         raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err.message}") from None
     except HexError as err:
         raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
+
+
+def method_not_found(method: str) -> JsonRpcError:
+    """geth's answer to a method it does not serve."""
+    return JsonRpcError(
+        METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
+    )
 
 
 # --- the pipeline -----------------------------------------------------------------------------
@@ -337,9 +345,7 @@ class Dispatcher:
         handler = self.methods.get(method)
         if handler is None:
             if self.fallback is None:
-                return JsonRpcError(
-                    METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
-                )
+                return method_not_found(method)
             handler, params = self.fallback, [method, params]
         try:
             async with asyncio.timeout(self.limits.request_timeout):

@@ -4,8 +4,8 @@
 ``eth_getFilterChanges``, ``eth_getFilterLogs``, ``eth_uninstallFilter``), subscriptions
 (``eth_subscribe`` ``logs``/``newHeads``, ``eth_unsubscribe``; WebSocket only),
 ``eth_blockNumber`` (the synced head), ``eth_chainId``, and the identity calls clients make
-on connecting (``net_version``, ``web3_clientVersion``). With ``--proxy`` every other method
-is forwarded to the upstream node (:func:`proxy_handler`).
+on connecting (``net_version``, ``web3_clientVersion``). With ``--proxy`` the methods of an
+allow-list are forwarded to the upstream node (:mod:`rpc.server.proxy`).
 
 A query answers with the log objects encoded straight from the store's records
 (:mod:`rpc.server.codec`): gathered up to the result limit, or, with no result limit, streamed as
@@ -51,7 +51,7 @@ from rpc.server.dispatch import (
 from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, JsonRpcError
 from rpc.server.service import Service
 
-__all__ = ["EthApi", "proxy_handler"]
+__all__ = ["EthApi"]
 
 CLIENT_VERSION = (
     f"logfilter/v{_package_version('logfilter')}/python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -261,15 +261,3 @@ async def _json_array(
         if first:
             yield b"["
     yield b"]"
-
-
-def proxy_handler(service: Service) -> Handler:
-    """The ``--proxy`` fallback: ``[method, params]`` forwarded to the upstream node."""
-    upstream = service.upstream
-    assert upstream is not None
-
-    async def forward(params: Params, ctx: CallContext) -> Any:
-        method, args = params
-        return await upstream.call(method, args)
-
-    return forward
