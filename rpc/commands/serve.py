@@ -133,8 +133,14 @@ def register(commands: Any) -> None:
     )  # fmt: skip
     limits.add_argument(
         "--max-filters", type=positive, default=_DEFAULTS.max_filters, metavar="N",
-        help="installed filters per client: a WebSocket connection or an HTTP client address "
-        f"(default {_DEFAULTS.max_filters})",
+        help="installed filters in all, whoever installs them (unpolled ones expire after "
+        f"--filter-timeout) (default {_DEFAULTS.max_filters})",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-connection-filters", type=positive, default=_DEFAULTS.max_connection_filters,
+        metavar="N",
+        help="installed filters per WebSocket connection "
+        f"(default {_DEFAULTS.max_connection_filters})",
     )  # fmt: skip
     limits.add_argument(
         "--max-subscriptions", type=positive, default=_DEFAULTS.max_subscriptions, metavar="N",
@@ -161,6 +167,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         request_timeout=args.request_timeout,
         max_batch=args.max_batch,
         max_filters=args.max_filters,
+        max_connection_filters=args.max_connection_filters,
         max_subscriptions=args.max_subscriptions,
         filter_timeout=args.filter_timeout,
     )

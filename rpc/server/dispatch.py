@@ -97,8 +97,8 @@ class CallContext:
     """What a handler knows about its caller."""
 
     owner: Hashable
-    """Who the caller is, for per-client limits: a WebSocket connection, or an HTTP client
-    address."""
+    """Who the caller is: a WebSocket connection (per-connection limits), or an HTTP client
+    address (recorded, not limited by)."""
     peer: Peer | None = None
     """Where notifications go (WebSocket only; None on HTTP)."""
     after_reply: list[Callable[[], None]] = field(default_factory=list)

@@ -172,10 +172,18 @@ class EthApi:
         raise InvalidBlockRangeError()
 
     def _check_owner(self, ctx: CallContext) -> None:
-        most = self.service.limits.max_filters
-        if self.service.filters.owned_by(ctx.owner) >= most:
+        """The global cap on installed filters, and the per-connection one on WebSockets."""
+        limits, filters = self.service.limits, self.service.filters
+        most = limits.max_connection_filters
+        if ctx.peer is not None and filters.owned_by(ctx.owner) >= most:
             raise JsonRpcError(
-                LIMIT_EXCEEDED, f"too many installed filters for this client (at most {most})"
+                LIMIT_EXCEEDED, f"too many installed filters on this connection (at most {most})"
+            )
+        if len(filters) >= limits.max_filters:
+            raise JsonRpcError(
+                LIMIT_EXCEEDED,
+                f"too many installed filters (at most {limits.max_filters} in all); "
+                f"unpolled ones expire after {limits.filter_timeout:g} s",
             )
 
     async def new_filter(self, params: Params, ctx: CallContext) -> str:
