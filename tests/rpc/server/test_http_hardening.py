@@ -1,12 +1,13 @@
 """The HTTP edge of a real ``logfilter serve`` refuses what geth refuses and never shows a
 server page: JSON media types only (415 otherwise, as go-ethereum's ``validateRequest``),
 request bodies in gzip or deflate decoded within the body limit (a broken one is a JSON-RPC
-parse error), and no ``Server`` header."""
+parse error), no ``Server`` header; and request ids are answered as the request wrote them."""
 
 from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import socket
 import zlib
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.fixtures import execution_apis_archive
 from tests.rpc.conftest import ARCHIVE_ARGS
@@ -175,3 +178,51 @@ def test_no_server_header(server: tuple[ServeProcess, Path]) -> None:
     assert reply.startswith(b"http/1.0 400")
     head = reply.partition(b"\r\n\r\n")[0].split(b"\r\n")
     assert [line for line in head if line.startswith(b"server:")] == [b"server: logfilter"]
+
+
+NUMBER = r"-?(0|[1-9][0-9]{0,30})(\.[0-9]{1,25})?([eE][+-]?[0-9]{1,3})?"
+"""JSON's number grammar (RFC 8259 section 6), bounded."""
+
+ids = st.one_of(
+    st.from_regex(NUMBER, fullmatch=True),
+    st.integers(min_value=-(2**200), max_value=2**200).map(str),
+    st.text(max_size=20).map(lambda s: json.dumps(s)),
+    st.just("null"),
+)
+
+
+def raw_ids(body: bytes) -> list[object]:
+    """The ids of an answer (or batch), numbers as their JSON text."""
+
+    def number(text: str) -> tuple[str, str]:
+        return ("number", text)
+
+    answer = json.loads(body, parse_int=number, parse_float=number)
+    answers = answer if isinstance(answer, list) else [answer]
+    return [a["id"] for a in answers]
+
+
+def expected(id_text: str) -> object:
+    value = json.loads(id_text, parse_int=str, parse_float=str)
+    return ("number", id_text) if value is not None and id_text[0] != '"' else value
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=ids, second=ids)
+def test_ids_come_back_as_written(
+    server: tuple[ServeProcess, Path], first: str, second: str
+) -> None:
+    json_type = {"Content-Type": "application/json"}
+    one = f'{{"jsonrpc":"2.0","id":{first},"method":"eth_blockNumber"}}'
+    status, _, body = post(server[0], one.encode(), json_type)
+    assert status == 200
+    assert raw_ids(body) == [expected(first)]
+    assert "result" in json.loads(body, parse_int=str, parse_float=str)
+    batch = (
+        f'[{{"jsonrpc":"2.0","id":{first},"method":"eth_blockNumber"}},'
+        f'{{"jsonrpc":"2.0","id":{second},"method":"no_such_method"}},'
+        f'{{"jsonrpc":"1.0","id":{second},"method":"eth_blockNumber"}}]'
+    )
+    status, _, body = post(server[0], batch.encode(), json_type)
+    assert status == 200
+    assert raw_ids(body) == [expected(first), expected(second), expected(second)]
