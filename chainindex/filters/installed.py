@@ -16,7 +16,8 @@ instead of geth's event feeds:
 Memory is bounded: a filter that gathers more than ``max_pending`` changes between two polls
 is dropped, and its next poll raises :class:`~chainindex.errors.FilterLaggedError` (once)
 instead of silently losing changes. Owners (a connection, a client address) are recorded so
-that the caller can bound filters per owner.
+that the caller can bound filters per owner (the server: per WebSocket connection) as well as
+in all (``len``).
 
 The table is plain synchronous state: the server calls it from the event loop's thread.
 """

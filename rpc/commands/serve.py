@@ -38,6 +38,7 @@ from rpc.commands.options import (
 from rpc.server.app import DEFAULT_PORT, RpcServer, serve
 from rpc.server.http import HttpPolicy
 from rpc.server.limits import Limits
+from rpc.server.proxy import DEFAULT_PROXY_METHODS, parse_proxy_methods
 from rpc.server.service import ServiceConfig, open_service
 
 __all__ = ["register", "run"]
@@ -71,7 +72,16 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--proxy", action="store_true",
-        help="forward every other method to the upstream node (else: method not found)",
+        help="forward the methods of --proxy-methods to the upstream node (else: method not "
+        "found); by default read-only ones: eth_call, eth_getBalance, eth_getBlockBy*, "
+        "eth_getTransaction*, receipts, fees, eth_syncing...",
+    )  # fmt: skip
+    parser.add_argument(
+        "--proxy-methods", metavar="LIST",
+        help="with --proxy: the comma-separated methods forwarded, replacing the default "
+        "read-only list ('default' in the list stands for it: default,debug_traceCall "
+        "extends it); names are exact, so admin_, debug_, personal_, miner_, engine_ and "
+        "transaction-sending methods are forwarded only when named",
     )  # fmt: skip
     parser.add_argument(
         "--event-loop", choices=("auto", "uvloop", "asyncio"), default="auto",
@@ -123,8 +133,14 @@ def register(commands: Any) -> None:
     )  # fmt: skip
     limits.add_argument(
         "--max-filters", type=positive, default=_DEFAULTS.max_filters, metavar="N",
-        help="installed filters per client: a WebSocket connection or an HTTP client address "
-        f"(default {_DEFAULTS.max_filters})",
+        help="installed filters in all, whoever installs them (unpolled ones expire after "
+        f"--filter-timeout) (default {_DEFAULTS.max_filters})",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-connection-filters", type=positive, default=_DEFAULTS.max_connection_filters,
+        metavar="N",
+        help="installed filters per WebSocket connection "
+        f"(default {_DEFAULTS.max_connection_filters})",
     )  # fmt: skip
     limits.add_argument(
         "--max-subscriptions", type=positive, default=_DEFAULTS.max_subscriptions, metavar="N",
@@ -151,6 +167,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         request_timeout=args.request_timeout,
         max_batch=args.max_batch,
         max_filters=args.max_filters,
+        max_connection_filters=args.max_connection_filters,
         max_subscriptions=args.max_subscriptions,
         filter_timeout=args.filter_timeout,
     )
@@ -162,11 +179,20 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         limits=limits,
         read_only=args.no_sync,
         proxy=args.proxy,
+        proxy_methods=_proxy_methods(args),
         cache_bytes=args.log_cache_mb << 20,
         query_threads=args.query_threads,
         text_index=args.text_index or bool(args.abi),
         abi_files=tuple(args.abi),
     )
+
+
+def _proxy_methods(args: argparse.Namespace) -> frozenset[str]:
+    if args.proxy_methods is None:
+        return DEFAULT_PROXY_METHODS
+    if not args.proxy:
+        raise ConfigError("--proxy-methods needs --proxy")
+    return parse_proxy_methods(args.proxy_methods)
 
 
 def _ready(server: RpcServer) -> None:

@@ -1,7 +1,9 @@
 """The HTTP and WebSocket server: JSON-RPC 2.0 on one port, and the service's lifetime.
 
-* ``POST /``: one call or a batch per request. The body is read up to the body limit (a
-  larger one gets a ``-32005`` error answer); a single ``eth_getLogs`` whose answer is
+* ``POST /``: one call or a batch per request, with a JSON media type (else 415) and
+  optionally gzip- or deflate-encoded (:mod:`rpc.server.request_body`). The body is read up
+  to the body limit, before and after decoding (a larger one gets a ``-32005`` error answer,
+  one that does not decode a ``-32700``); a single ``eth_getLogs`` whose answer is
   streamed is written with chunked encoding as it is found, and if it fails midway the
   connection is aborted, so a client never takes a cut answer for a complete one.
 * ``GET /`` with an upgrade: a WebSocket; calls are answered concurrently, subscriptions
@@ -28,17 +30,24 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, hdrs, web
 
 from chainindex.aio import first_error
 from rpc.server.access import CALLS
 from rpc.server.compression import StreamedBody
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
-from rpc.server.eth_api import EthApi, proxy_handler
+from rpc.server.eth_api import EthApi
 from rpc.server.http import HttpPolicy, install
 from rpc.server.logfilter_api import LogfilterApi
 from rpc.server.monitoring import Monitor, MonitoringConfig
 from rpc.server.protocol import LIMIT_EXCEEDED, JsonRpcError, as_json_rpc_error
+from rpc.server.proxy import proxy_handler
+from rpc.server.request_body import (
+    BAD_CONTENT_TYPE,
+    UnsupportedCodingError,
+    decode_body,
+    media_type_accepted,
+)
 from rpc.server.service import Service
 
 __all__ = ["RpcServer", "WsPeer", "dispatcher_for", "running_server", "serve"]
@@ -50,9 +59,13 @@ DEFAULT_PORT = 8645
 
 
 def dispatcher_for(service: Service) -> Dispatcher:
-    """The method table of ``service``: eth_ and logfilter_ methods, and the proxy."""
+    """The method table of ``service``: eth_ and logfilter_ methods, and the proxy of its
+    allow-list."""
     methods = {**EthApi(service).methods(), **LogfilterApi(service).methods()}
-    fallback = proxy_handler(service) if service.proxy else None
+    fallback = None
+    if service.proxy:
+        assert service.upstream is not None
+        fallback = proxy_handler(service.upstream, service.proxy_methods)
     return Dispatcher(methods, service.limits, fallback=fallback)
 
 
@@ -140,7 +153,10 @@ class RpcServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
         """Listen on ``host:port`` (port 0: a free one)."""
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        # Request bodies are decoded by rpc.server.request_body (bounded, errors answered).
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, auto_decompress=False
+        )
         await runner.setup()
         self._runner = runner
         site = web.TCPSite(runner, host, port, reuse_address=True)
@@ -160,12 +176,21 @@ class RpcServer:
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
         ctx = CallContext(owner=("http", request.remote), calls=request.get(CALLS, []))
+        if not media_type_accepted(request.headers.get(hdrs.CONTENT_TYPE)):
+            return web.Response(status=415, text=BAD_CONTENT_TYPE + "\n")
+        limit = self.service.limits.max_body_bytes
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            limit = self.service.limits.max_body_bytes
-            error = JsonRpcError(LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes")
-            if self.dispatcher.observer is not None:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise JsonRpcError(
+                    LIMIT_EXCEEDED, f"request body too large: more than {limit} bytes"
+                ) from None
+            body = await decode_body(raw, request.headers.get(hdrs.CONTENT_ENCODING), limit)
+        except UnsupportedCodingError as err:
+            return web.Response(status=415, text=f"{err}\n")
+        except JsonRpcError as error:
+            if error.code == LIMIT_EXCEEDED and self.dispatcher.observer is not None:
                 self.dispatcher.observer.rejected("body")
             ctx.note("-", error)
             return _json(respond(None, error))

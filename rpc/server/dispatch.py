@@ -39,10 +39,12 @@ from rpc.server.protocol import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     JsonId,
+    JsonNumberText,
     JsonRpcError,
     Request,
     as_json_rpc_error,
 )
+from rpc.server.request_ids import encode_id, parse_exact
 
 __all__ = [
     "CallContext",
@@ -55,6 +57,7 @@ __all__ = [
     "StreamedJson",
     "arg",
     "check_arity",
+    "method_not_found",
     "parse",
     "respond",
     "validate",
@@ -96,8 +99,8 @@ class CallContext:
     """What a handler knows about its caller."""
 
     owner: Hashable
-    """Who the caller is, for per-client limits: a WebSocket connection, or an HTTP client
-    address."""
+    """Who the caller is: a WebSocket connection (per-connection limits), or an HTTP client
+    address (recorded, not limited by)."""
     peer: Peer | None = None
     """Where notifications go (WebSocket only; None on HTTP)."""
     after_reply: list[Callable[[], None]] = field(default_factory=list)
@@ -167,19 +170,41 @@ def arg(params: Params, index: int, decode: Callable[[Any], T]) -> T:
         raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
 
 
+def method_not_found(method: str) -> JsonRpcError:
+    """geth's answer to a method it does not serve."""
+    return JsonRpcError(
+        METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
+    )
+
+
 # --- the pipeline -----------------------------------------------------------------------------
 
 
 def parse(body: bytes) -> Any:
-    """The JSON value of ``body``."""
+    """The JSON value of ``body``; request ids that are numbers orjson would not keep
+    exactly are :class:`JsonNumberText` (see :func:`rpc.server.request_ids.parse_exact`)."""
     try:
-        return orjson.loads(body)
+        message = orjson.loads(body)
     except orjson.JSONDecodeError as err:
+        if str(err).startswith("number"):  # out of a double's range: the stdlib keeps it
+            return parse_exact(body, err)
         raise JsonRpcError(PARSE_ERROR, f"parse error: {err}") from None
+    messages = message if isinstance(message, list) else [message]
+    if any(isinstance(m, dict) and _inexact(m.get("id"), body) for m in messages):
+        return parse_exact(body, None)
+    return message
+
+
+def _inexact(request_id: object, body: bytes) -> bool:
+    """Whether orjson may have changed the text of ``request_id`` (a double, or a ``-0``)."""
+    kind = type(request_id)
+    return kind is float or (kind is int and request_id == 0 and b"-0" in body)
 
 
 def _valid_id(value: object) -> bool:
-    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+    return value is None or (
+        isinstance(value, str | int | float | JsonNumberText) and not isinstance(value, bool)
+    )
 
 
 def validate(message: Any) -> Request:
@@ -214,7 +239,7 @@ def _id_of(message: Any) -> JsonId:
 
 def respond(request_id: JsonId, outcome: Any) -> bytes:
     """A response: ``outcome`` is a result (plain, :class:`RawJson`) or a :class:`JsonRpcError`."""
-    head = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id)
+    head = b'{"jsonrpc":"2.0","id":' + encode_id(request_id)
     if isinstance(outcome, JsonRpcError):
         return head + b',"error":' + orjson.dumps(outcome.to_object()) + b"}"
     if isinstance(outcome, RawJson):
@@ -337,9 +362,7 @@ class Dispatcher:
         handler = self.methods.get(method)
         if handler is None:
             if self.fallback is None:
-                return JsonRpcError(
-                    METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
-                )
+                return method_not_found(method)
             handler, params = self.fallback, [method, params]
         try:
             async with asyncio.timeout(self.limits.request_timeout):
@@ -351,7 +374,7 @@ class Dispatcher:
 
 
 async def _streamed(request_id: JsonId, result: StreamedJson) -> AsyncGenerator[bytes]:
-    yield b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":' + result.head
+    yield b'{"jsonrpc":"2.0","id":' + encode_id(request_id) + b',"result":' + result.head
     async with asyncio.timeout_at(result.deadline), aclosing(result.rest) as rest:
         async for part in rest:
             yield part

@@ -4,8 +4,8 @@
 ``eth_getFilterChanges``, ``eth_getFilterLogs``, ``eth_uninstallFilter``), subscriptions
 (``eth_subscribe`` ``logs``/``newHeads``, ``eth_unsubscribe``; WebSocket only),
 ``eth_blockNumber`` (the synced head), ``eth_chainId``, and the identity calls clients make
-on connecting (``net_version``, ``web3_clientVersion``). With ``--proxy`` every other method
-is forwarded to the upstream node (:func:`proxy_handler`).
+on connecting (``net_version``, ``web3_clientVersion``). With ``--proxy`` the methods of an
+allow-list are forwarded to the upstream node (:mod:`rpc.server.proxy`).
 
 A query answers with the log objects encoded straight from the store's records
 (:mod:`rpc.server.codec`): gathered up to the result limit, or, with no result limit, streamed as
@@ -51,7 +51,7 @@ from rpc.server.dispatch import (
 from rpc.server.protocol import LIMIT_EXCEEDED, METHOD_NOT_FOUND, SERVER_ERROR, JsonRpcError
 from rpc.server.service import Service
 
-__all__ = ["EthApi", "proxy_handler"]
+__all__ = ["EthApi"]
 
 CLIENT_VERSION = (
     f"logfilter/v{_package_version('logfilter')}/python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -172,10 +172,18 @@ class EthApi:
         raise InvalidBlockRangeError()
 
     def _check_owner(self, ctx: CallContext) -> None:
-        most = self.service.limits.max_filters
-        if self.service.filters.owned_by(ctx.owner) >= most:
+        """The global cap on installed filters, and the per-connection one on WebSockets."""
+        limits, filters = self.service.limits, self.service.filters
+        most = limits.max_connection_filters
+        if ctx.peer is not None and filters.owned_by(ctx.owner) >= most:
             raise JsonRpcError(
-                LIMIT_EXCEEDED, f"too many installed filters for this client (at most {most})"
+                LIMIT_EXCEEDED, f"too many installed filters on this connection (at most {most})"
+            )
+        if len(filters) >= limits.max_filters:
+            raise JsonRpcError(
+                LIMIT_EXCEEDED,
+                f"too many installed filters (at most {limits.max_filters} in all); "
+                f"unpolled ones expire after {limits.filter_timeout:g} s",
             )
 
     async def new_filter(self, params: Params, ctx: CallContext) -> str:
@@ -261,15 +269,3 @@ async def _json_array(
         if first:
             yield b"["
     yield b"]"
-
-
-def proxy_handler(service: Service) -> Handler:
-    """The ``--proxy`` fallback: ``[method, params]`` forwarded to the upstream node."""
-    upstream = service.upstream
-    assert upstream is not None
-
-    async def forward(params: Params, ctx: CallContext) -> Any:
-        method, args = params
-        return await upstream.call(method, args)
-
-    return forward

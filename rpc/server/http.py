@@ -18,6 +18,7 @@ around ``newCorsHandler``, all inside ``newGzipHandler``), with these difference
   likewise. An origin not listed gets no CORS headers, and the browser refuses the answer.
   Headers are added in ``on_response_prepare``, so streamed answers carry them too. geth
   answers ``OPTIONS`` only when CORS is configured; here always (204, no CORS headers).
+* **No** ``Server`` **header** (:mod:`rpc.server.headers`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aiohttp.typedefs import Handler, Middleware
 from chainindex.errors import ConfigError
 from rpc.server.access import access_middleware
 from rpc.server.compression import gzip_middleware
+from rpc.server.headers import hide_server
 from rpc.server.monitoring import PATHS as MONITORING_PATHS
 
 __all__ = ["HttpPolicy", "host_of", "install"]
@@ -132,6 +134,7 @@ def install(app: web.Application, policy: HttpPolicy) -> None:
         middlewares.append(gzip_middleware(policy.gzip_min_bytes))
     app.middlewares.extend(middlewares)
     app.on_response_prepare.append(_cors_headers(policy))
+    hide_server(app)
 
     async def preflight(request: web.Request) -> web.StreamResponse:
         return web.Response(status=204)

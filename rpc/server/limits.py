@@ -30,8 +30,12 @@ class Limits:
     """Seconds one request (a whole batch) may take."""
     max_batch: int = 1000
     """Calls in one batch."""
-    max_filters: int = 1000
-    """Installed filters per client (a WebSocket connection, or an HTTP client address)."""
+    max_filters: int = 10_000
+    """Installed filters in total, whoever installed them (a per-address count would refuse
+    every client behind one reverse proxy); unpolled ones expire after ``filter_timeout``."""
+    max_connection_filters: int = 1000
+    """Installed filters per WebSocket connection (HTTP requests have no connection to
+    count by: they count only against ``max_filters``)."""
     max_subscriptions: int = 1000
     """Subscriptions per WebSocket connection."""
     filter_timeout: float = 300.0
@@ -46,7 +50,8 @@ class Limits:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         for name in (
-            "max_body_bytes", "max_batch", "max_filters", "max_subscriptions",
+            "max_body_bytes", "max_batch", "max_filters", "max_connection_filters",
+            "max_subscriptions",
             "max_pending_changes", "max_queued_messages",
         ):  # fmt: skip
             if getattr(self, name) < 1:

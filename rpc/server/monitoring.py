@@ -27,6 +27,7 @@ from aiohttp import hdrs, web
 from prometheus_client.exposition import choose_encoder
 
 from rpc.server.dispatch import Dispatcher
+from rpc.server.headers import hide_server
 from rpc.server.health import readiness
 from rpc.server.metrics import RequestMetrics
 from rpc.server.service import Service
@@ -98,6 +99,7 @@ class Monitor:
         if self.config.metrics_port is None:
             return
         app = web.Application()
+        hide_server(app)
         self.add_routes(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Final, NotRequired, TypedDict
 
 from bloombits.errors import LogfilterError
@@ -38,6 +39,7 @@ __all__ = [
     "TIMEOUT",
     "ErrorObject",
     "JsonId",
+    "JsonNumberText",
     "JsonRpcError",
     "Notification",
     "Request",
@@ -65,7 +67,17 @@ LIMIT_EXCEEDED: Final = -32005
 PRUNED_HISTORY: Final = 4444
 """geth's code for history below the first available block."""
 
-JsonId = str | int | float | None
+
+@dataclass(frozen=True, slots=True)
+class JsonNumberText:
+    """A request id that is a JSON number orjson cannot keep exactly (a fraction or an
+    exponent, or an integer beyond 64 bits), kept as the request wrote it."""
+
+    text: str
+    """The number's JSON text."""
+
+
+JsonId = str | int | float | JsonNumberText | None
 """A request id as JSON allows it."""
 
 

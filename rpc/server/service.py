@@ -40,6 +40,7 @@ from chainindex.types import Header
 from rpc.server.codec import EncodedLogs
 from rpc.server.ipc import AdminIpc
 from rpc.server.limits import Limits
+from rpc.server.proxy import DEFAULT_PROXY_METHODS
 from rpc.server.subscriptions import SubscriptionHub
 from rpc.server.textsearch import TextSearch, open_text_search
 
@@ -104,7 +105,9 @@ class ServiceConfig:
     """Budget of each of the two caches of recent blocks' logs: parsed records (query path)
     and encoded log objects (codec); 0 turns both off."""
     proxy: bool = False
-    """Forward other methods to the upstream node."""
+    """Forward the methods of ``proxy_methods`` to the upstream node."""
+    proxy_methods: frozenset[str] = DEFAULT_PROXY_METHODS
+    """The ``--proxy`` allow-list (:mod:`rpc.server.proxy`)."""
     text_index: bool = False
     """Keep (or, read-only, serve) the text index of ``DATADIR/textindex``."""
     abi_files: tuple[str, ...] = ()
@@ -123,6 +126,7 @@ class Service:
         indexer: ChainIndexer | None = None,
         upstream: JsonRpcTransport | None = None,
         proxy: bool = False,
+        proxy_methods: frozenset[str] = DEFAULT_PROXY_METHODS,
         state: ChainState | None = None,
         encoded: EncodedLogs | None = None,
         text: TextSearch | None = None,
@@ -139,7 +143,9 @@ class Service:
         self.upstream = upstream
         """The upstream node's JSON-RPC transport (None for an archive or none)."""
         self.proxy = proxy
-        """Whether unknown methods go to the upstream."""
+        """Whether unknown methods of ``proxy_methods`` go to the upstream."""
+        self.proxy_methods = proxy_methods
+        """The ``--proxy`` allow-list."""
         self.filters = FilterTable(
             timeout=limits.filter_timeout, max_pending=limits.max_pending_changes
         )
@@ -275,6 +281,7 @@ async def open_service(
             indexer=indexer,
             upstream=upstream,
             proxy=config.proxy,
+            proxy_methods=config.proxy_methods,
             state=state,
             encoded=EncodedLogs(config.cache_bytes),
             text=text,

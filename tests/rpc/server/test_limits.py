@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from tests.fixtures import execution_apis_archive
 from tests.rpc.conftest import serve_archive
@@ -23,6 +23,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
         tmp_path_factory,
         "--max-results", "5", "--max-block-range", "10", "--max-values", "3",
         "--max-batch", "4", "--max-body-bytes", "4000", "--max-filters", "2",
+        "--max-connection-filters", "1",
         "--max-subscriptions", "2",
     )  # fmt: skip
     yield process
@@ -95,15 +96,34 @@ def test_batch_and_body_limits(server: ServeProcess) -> None:
     assert server.call("eth_blockNumber") == "0x36"
 
 
-def test_installed_filters_per_client(server: ServeProcess) -> None:
-    ids = [server.call("eth_newBlockFilter"), server.call("eth_newFilter", {})]
-    error = error_of(server, "eth_newFilter", {})
-    assert error == {
+def ws_call(ws: ClientConnection, method: str, *params: object) -> dict[str, object]:
+    ws.send(orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+    answer: dict[str, object] = orjson.loads(ws.recv(timeout=10))
+    return answer
+
+
+def test_installed_filters_cap_in_all_and_per_connection(server: ServeProcess) -> None:
+    everyone = {
         "code": -32005,
-        "message": "too many installed filters for this client (at most 2)",
+        "message": "too many installed filters (at most 2 in all); "
+        "unpolled ones expire after 300 s",
     }
-    assert server.call("eth_uninstallFilter", ids[0]) is True
-    ids[0] = server.call("eth_newBlockFilter")
+    ids = [server.call("eth_newBlockFilter"), server.call("eth_newFilter", {})]
+    assert error_of(server, "eth_newFilter", {}) == everyone
+    with connect(server.ws_url) as ws:  # another client: the cap is on all filters
+        assert ws_call(ws, "eth_newBlockFilter")["error"] == everyone
+        assert server.call("eth_uninstallFilter", ids.pop()) is True
+        result = ws_call(ws, "eth_newBlockFilter")["result"]
+        assert isinstance(result, str)
+        ids.append(result)
+        assert server.call("eth_uninstallFilter", ids.pop(0)) is True
+        # One left in all, but this connection holds its one.
+        assert ws_call(ws, "eth_newFilter", {})["error"] == {
+            "code": -32005,
+            "message": "too many installed filters on this connection (at most 1)",
+        }
+        ids.append(server.call("eth_newBlockFilter"))  # over HTTP: no connection to count
+        assert error_of(server, "eth_newBlockFilter") == everyone
     for filter_id in ids:
         assert server.call("eth_uninstallFilter", filter_id) is True
 
