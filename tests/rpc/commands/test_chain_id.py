@@ -109,9 +109,11 @@ def test_a_record_of_another_chain_is_refused(
         capsys, "sync", "--upstream", str(archive), "--datadir", str(datadir), *COMMON
     )
     assert status == 1
-    assert err == (
-        f"logfilter: {archive}:13: chainId 0x9, but the archive's first record says 0x7\n"
+    # progress lines may come first on a slow machine; the error is the last line, alone
+    assert err.splitlines()[-1] == (
+        f"logfilter: {archive}:13: chainId 0x9, but the archive's first record says 0x7"
     )
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
