@@ -41,6 +41,9 @@ class SourceOptions:
     """Seconds between two polls of the head on HTTP (WebSocket uses newHeads)."""
     max_message_bytes: int = 512 * 2**20
     """Largest WebSocket message accepted (a block's receipts can be tens of MB)."""
+    verify: bool = True
+    """Check every block's hash (keccak256 of its header) and ``receiptsRoot`` (the trie root
+    of its receipts) before it is used (:mod:`chainindex.source.verify`)."""
 
 
 class ChainSource(Protocol):

@@ -28,7 +28,7 @@ from chainindex.synthetic.header import (
 from chainindex.synthetic.payload import Payload, draw_payload
 from chainindex.synthetic.plan import BLOOM_BITS, BatchPlan, batch_size_for, plan_batch
 from chainindex.synthetic.population import Population
-from chainindex.synthetic.receipts import block_receipts
+from chainindex.synthetic.receipts import block_receipts, receipts_root
 from chainindex.synthetic.shape import ChainShape
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
     "chain_key",
 ]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the same seed and shape would give a different chain."""
 
 MAX_SEED = 2**64 - 1
@@ -209,11 +209,10 @@ class ChainGenerator:
             plan = plan_batch(self.population, self.shape, self.key, batch, size, self.mean_logs)
             self._timestamps = [self.timestamp(batch * size + i) for i in range(size)]
             self._popcounts = np.bitwise_count(plan.blooms).sum(axis=1).tolist()
-            self._payload = None
-            if not self.headers_only:
-                self._payload = draw_payload(
-                    self.population, self.shape, self.key, batch, plan, self._timestamps
-                )
+            # drawn for headers-only chains too: their receiptsRoot is that of the receipts
+            self._payload = draw_payload(
+                self.population, self.shape, self.key, batch, plan, self._timestamps
+            )
             self._batch, self._plan = batch, plan
         return self._plan
 
@@ -225,6 +224,8 @@ class ChainGenerator:
         txs = int(plan.tx_start[index + 1] - plan.tx_start[index])
         log_lo, log_hi = int(plan.log_start[index]), int(plan.log_start[index + 1])
         gas_used = int(plan.gas_used[index])
+        payload = self._payload
+        assert payload is not None
         header = HeaderFields(
             parent_hash=self.parent_hash,
             miner=self.population.fee_recipients.address(int(plan.miner[index])),
@@ -232,7 +233,7 @@ class ChainGenerator:
             transactions_root=derived_hash(key, b"transactions", number)
             if txs
             else EMPTY_TRIE_ROOT,
-            receipts_root=derived_hash(key, b"receipts", number) if txs else EMPTY_TRIE_ROOT,
+            receipts_root=receipts_root(payload, index),
             logs_bloom=plan.blooms[index].tobytes(),
             number=number,
             gas_limit=max(self.shape.gas_limit, gas_used),
@@ -245,13 +246,13 @@ class ChainGenerator:
         block_hash = keccak256(rlp)
         size = len(rlp) + int(plan.tx_bytes[index]) + _LIST_OVERHEAD
         record: GeneratedRecord
-        if self.headers_only or self._payload is None:
+        if self.headers_only:
             record = {"chainId": self._chain_id_hex, "block": header.json(block_hash, size, [])}
         else:
             tx_hashes = transaction_hashes(key, number, txs)
             block = header.json(block_hash, size, tx_hashes)
             receipts = block_receipts(
-                self._payload,
+                payload,
                 index,
                 block["hash"],
                 block["number"],

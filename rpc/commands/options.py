@@ -87,6 +87,13 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="seconds between head polls over HTTP (default 1)",
     )  # fmt: skip
     parser.add_argument(
+        "--no-verify", action="store_true",
+        help="do not check that each block's hash is keccak256 of its header and its "
+        "receiptsRoot the trie root of its receipts (checked by default: an upstream that "
+        "forges or alters blocks is refused); for sources that omit header fields, such as "
+        "some ethereum-etl exports without mixHash",
+    )  # fmt: skip
+    parser.add_argument(
         "--log-interval", type=seconds, default=10.0, metavar="S",
         help="seconds between progress lines when stderr is not a terminal (default 10)",
     )  # fmt: skip
@@ -161,5 +168,8 @@ def sync_config(args: argparse.Namespace) -> SyncConfig:
 def source_options(args: argparse.Namespace) -> SourceOptions:
     """The :class:`SourceOptions` the flags ask for."""
     return SourceOptions(
-        timeout=args.timeout, attempts=args.retries + 1, poll_interval=args.poll_interval
+        timeout=args.timeout,
+        attempts=args.retries + 1,
+        poll_interval=args.poll_interval,
+        verify=not args.no_verify,
     )
