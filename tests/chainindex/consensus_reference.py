@@ -12,7 +12,7 @@ from typing import Any
 
 import rlp
 from eth_utils.crypto import keccak
-from trie import HexaryTrie
+from trie.hexary import HexaryTrie
 
 from chainindex.header_extra import RLP_ORDER
 from tests.fixtures import hexbytes
