@@ -9,6 +9,7 @@ from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.index import TextIndex
 from chainindex.source import SourceOptions
+from chainindex.sync.checkpoint import Checkpoint
 from chainindex.sync.indexer import SyncConfig
 from rpc.commands.logsetup import add_log_options
 
@@ -122,6 +123,12 @@ def add_sync_options(parser: argparse.ArgumentParser) -> None:
         help="deepest reorg followed; a deeper one stops sync (default 1024)",
     )  # fmt: skip
     parser.add_argument(
+        "--checkpoint", metavar="NUMBER:HASH",
+        help="refuse a chain that does not contain this block (checked against the data "
+        "directory at start and the upstream's block at that height when fetched), as light "
+        "clients start from a trusted block",
+    )  # fmt: skip
+    parser.add_argument(
         "--batch-blocks", type=positive, default=32, metavar="N",
         help="most blocks per upstream request (default 32)",
     )  # fmt: skip
@@ -162,6 +169,7 @@ def sync_config(args: argparse.Namespace) -> SyncConfig:
         headers_only=args.no_logs,
         max_reorg_depth=args.max_reorg_depth,
         blocks_per_fetch=args.batch_blocks,
+        checkpoint=None if args.checkpoint is None else Checkpoint.parse(args.checkpoint),
     )
 
 
