@@ -52,6 +52,8 @@ def encode_bytes(item: bytes) -> bytes:
         return item
     if length < 56:
         return bytes((0x80 + length,)) + item
+    if length < 256:
+        return bytes((0xB8, length)) + item
     return _length_prefix(length, 0x80) + item
 
 
@@ -67,6 +69,10 @@ def encode_list(payload: bytes) -> bytes:
     length = len(payload)
     if length < 56:
         return bytes((0xC0 + length,)) + payload
+    if length < 256:
+        return bytes((0xF8, length)) + payload
+    if length < 65536:
+        return bytes((0xF9, length >> 8, length & 0xFF)) + payload
     return _length_prefix(length, 0xC0) + payload
 
 

@@ -90,6 +90,14 @@ def _quantity(receipt: Mapping[str, Any], name: str, number: int, where: str) ->
     value = receipt.get(name)
     if value is None:
         return None
+    if type(value) is str and value[:2] == "0x":  # fast path: the canonical spelling
+        try:
+            number = int(value[2:], 16)
+        except ValueError:
+            pass
+        else:
+            if hex(number) == value:
+                return number
     try:
         return decode_quantity(value, name)
     except HexError as err:
