@@ -14,7 +14,9 @@ before it may be stored happens here, and a failure raises
 * each receipt's ``logsBloom`` is the bloom of its logs, and the block's ``logsBloom`` is the
   bloom of all its logs (the OR of the receipts' blooms);
 * with ``verify`` (the default), the consensus checks of :mod:`chainindex.source.verify`: the
-  block hash is keccak256 of the header, and ``receiptsRoot`` is the trie root of the receipts.
+  block hash is keccak256 of the header, and ``receiptsRoot`` is the trie root of the receipts;
+  when the block holds full transaction objects, ``transactionsRoot`` is their trie root
+  (:mod:`chainindex.source.transactions`).
 
 Parent-hash links between consecutive blocks are checked by :func:`check_links`.
 """
@@ -30,6 +32,7 @@ from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_mask
 from chainindex.errors import HexError, InvalidBlockError, MissingBlockError
 from chainindex.header_extra import EXTRA_FIELDS, MAX_EXTRA_DATA, HeaderExtra
 from chainindex.hexutil import decode_data, decode_quantity
+from chainindex.source.transactions import check_transactions_root
 from chainindex.source.verify import check_header_hash, check_receipts_root, encode_receipt
 from chainindex.types import Block, ChainLog, Header
 
@@ -218,6 +221,9 @@ def parse_block(
         raise InvalidBlockError(number, "logsBloom is not the bloom of the receipts' logs")
     if verify:
         check_receipts_root(number, extra.receipts_root, encoded)
+        txs = block["transactions"]
+        if txs and isinstance(txs[0], dict):  # full transactions (--verify-transactions)
+            check_transactions_root(number, extra.transactions_root, txs)
     return Block(header, tuple(logs))
 
 

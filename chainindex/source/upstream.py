@@ -125,8 +125,9 @@ class RpcSource:
     ) -> tuple[list[Block], list[ArchiveRecord]]:
         """One try: fetch, validate, and return the blocks and their raw records."""
         numbers = range(first, last + 1)
+        full = with_logs and self.options.verify and self.options.verify_transactions
         calls: list[tuple[str, list[Any]]] = [
-            ("eth_getBlockByNumber", [hex(n), False]) for n in numbers
+            ("eth_getBlockByNumber", [hex(n), full]) for n in numbers
         ]
         if with_logs and not self.per_transaction_receipts:
             calls += [("eth_getBlockReceipts", [hex(n)]) for n in numbers]
@@ -237,6 +238,9 @@ def _parse_all(
     records = []
     for raw, receipts, header in zip(raw_blocks, receipts_lists, headers, strict=True):
         blocks.append(parse_block(raw, receipts, header.number, verify=verify))
+        txs = raw["transactions"]
+        if txs and isinstance(txs[0], dict):  # checked: an archive keeps the hashes only
+            raw = {**raw, "transactions": [tx["hash"] for tx in txs]}
         records.append(
             ArchiveRecord(block=cast(RpcBlock, raw), receipts=cast(list[RpcReceipt], receipts))
         )

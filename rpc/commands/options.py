@@ -95,6 +95,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         "some ethereum-etl exports without mixHash",
     )  # fmt: skip
     parser.add_argument(
+        "--verify-transactions", action="store_true",
+        help="also fetch every block's full transactions and check transactionsRoot (and "
+        "each transaction's hash); costs a larger answer per block (off by default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--log-interval", type=seconds, default=10.0, metavar="S",
         help="seconds between progress lines when stderr is not a terminal (default 10)",
     )  # fmt: skip
@@ -180,4 +185,5 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         attempts=args.retries + 1,
         poll_interval=args.poll_interval,
         verify=not args.no_verify,
+        verify_transactions=args.verify_transactions,
     )
