@@ -24,7 +24,7 @@ signatures: ``Transfer`` (ERC-20, and ERC-721 with the token id as a fourth topi
 ``TextChanged``, ``URI``, ``TransferSingle``. Contract and holder popularity are Zipf laws;
 names and texts are made of :data:`WORDS`; see :class:`ChainShape` for every parameter.
 
-**Hashes.** ``K`` = keccak256("logfilter-synthetic/2" ‖ shape fingerprint ‖ seed as 8 bytes
+**Hashes.** ``K`` = keccak256("logfilter-synthetic/1" ‖ shape fingerprint ‖ seed as 8 bytes
 big-endian), where the fingerprint is the sorted-key JSON of every :class:`ChainShape` field.
 With ``n`` as 8 bytes big-endian:
 

@@ -41,7 +41,13 @@ __all__ = [
 ]
 
 GENERATOR_VERSION = 2
-"""Bumped whenever the same seed and shape would give a different chain."""
+"""Bumped whenever the same seed and shape would give a different chain. Version 2: the real
+``receiptsRoot`` (and so other block hashes); the content (contracts, logs, timestamps) is
+version 1's, drawn from the same key (:data:`KEY_LABEL`)."""
+
+KEY_LABEL = b"logfilter-synthetic/1"
+"""The label of :func:`chain_key`'s preimage: the root of every random stream, kept at version
+1's so that the same seed and shape still give the same contracts and logs."""
 
 MAX_SEED = 2**64 - 1
 MAX_FIRST_BLOCK = 2**48
@@ -67,11 +73,10 @@ class GeneratedRecord(TypedDict):
 
 
 def chain_key(shape: ChainShape, seed: int) -> bytes:
-    """keccak256("logfilter-synthetic/<version>" ‖ shape fingerprint ‖ seed as 8 bytes BE)."""
+    """keccak256(:data:`KEY_LABEL` ‖ shape fingerprint ‖ seed as 8 bytes BE)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise SyntheticChainError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-    prefix = f"logfilter-synthetic/{GENERATOR_VERSION}".encode()
-    return keccak256(prefix + shape.fingerprint + seed.to_bytes(8, "big"))
+    return keccak256(KEY_LABEL + shape.fingerprint + seed.to_bytes(8, "big"))
 
 
 @dataclass(slots=True)

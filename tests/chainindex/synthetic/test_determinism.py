@@ -94,7 +94,7 @@ def test_hashes_follow_the_documented_preimages() -> None:
     from eth_utils.crypto import keccak
 
     seed = 99
-    key = keccak(b"logfilter-synthetic/2" + SHAPE.fingerprint + seed.to_bytes(8, "big"))
+    key = keccak(b"logfilter-synthetic/1" + SHAPE.fingerprint + seed.to_bytes(8, "big"))
     records = list(ChainGenerator(SHAPE, seed).records(3))
     block = records[2]["block"]
     n = (2).to_bytes(8, "big")
