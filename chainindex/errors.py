@@ -52,6 +52,11 @@ class ChainMismatchError(ConfigMismatchError):
     """The upstream serves another chain than the one the data directory indexes."""
 
 
+class CheckpointMismatchError(ChainMismatchError):
+    """A chain (the upstream's or the data directory's) does not contain the ``--checkpoint``
+    block."""
+
+
 class HexError(ChainIndexError, ValueError):
     """A malformed hex quantity or data string (see :mod:`chainindex.hexutil`)."""
 

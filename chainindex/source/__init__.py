@@ -62,7 +62,7 @@ async def open_source(
         scheme = target.split("://", 1)[0]
         raise UpstreamError(f"unsupported upstream URL scheme {scheme!r}: use http(s) or ws(s)")
     else:
-        source = ArchiveSource(target)
+        source = ArchiveSource(target, verify=options.verify)
     try:
         yield source
     finally:

@@ -59,10 +59,13 @@ class ArchiveSource:
     finite = True
     """An archive holds what it holds: sync stops at its last block."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Open the archive and read its first and last records."""
+    def __init__(self, path: str | Path, *, verify: bool = True) -> None:
+        """Open the archive and read its first and last records; ``verify``: check each
+        block's hash and receipts root (:mod:`chainindex.source.verify`)."""
         self.path = Path(path)
         """The archive file."""
+        self.verify = verify
+        """Whether blocks are checked against their hash and receipts root."""
         try:
             self._file: BinaryIO = self.path.open("rb")
         except OSError as err:
@@ -77,7 +80,7 @@ class ArchiveSource:
                 raise ArchiveError(f"{self.path}: empty archive")
             try:
                 first_record = self._load(first_line, 1)
-                self.first: int = parse_header(first_record["block"]).number
+                self.first: int = parse_header(first_record["block"], verify=verify).number
                 """Number of the first block in the archive."""
             except InvalidBlockError as err:
                 raise ArchiveError(f"{self.path}:1: {err}") from None
@@ -140,12 +143,12 @@ class ArchiveSource:
         lines = self._last_lines(2)
         (offset, line), *before = lines
         try:
-            return parse_header(self._load(line, -1)["block"])
+            return parse_header(self._load(line, -1)["block"], verify=self.verify)
         except (ArchiveError, InvalidBlockError):
             pass
         line_no = self._line_number(offset)  # only now: it reads the file up to the line
         try:
-            parse_header(self._load(line, line_no)["block"])
+            parse_header(self._load(line, line_no)["block"], verify=self.verify)
         except ArchiveError as err:
             self.defect = err
         except InvalidBlockError as err:
@@ -154,7 +157,7 @@ class ArchiveSource:
             raise self.defect or ArchiveError(f"{self.path}:{line_no}: unreadable")
         offset, line = before[0]
         try:
-            return parse_header(self._load(line, line_no - 1)["block"])
+            return parse_header(self._load(line, line_no - 1)["block"], verify=self.verify)
         except InvalidBlockError as err:
             raise ArchiveError(f"{self.path}:{line_no - 1}: {err}") from None
 
@@ -254,14 +257,16 @@ class ArchiveSource:
         for (line_no, record), number in zip(read, range(first, last + 1), strict=False):
             try:
                 if not with_logs:
-                    block = Block(parse_header(record["block"], number), None)
+                    block = Block(parse_header(record["block"], number, verify=self.verify), None)
                 elif "receipts" not in record:
                     raise ArchiveError(
                         f"{self.path}:{line_no}: block {number} has no receipts (a headers-only "
                         "archive): sync it with --no-logs"
                     )
                 else:
-                    block = parse_block(record["block"], record["receipts"], number)
+                    block = parse_block(
+                        record["block"], record["receipts"], number, verify=self.verify
+                    )
                 check_links([b.header for b in blocks[-1:]] + [block.header], None)
                 self._check_chain_id(record.get("chainId"), line_no)
             except ArchiveError as err:
@@ -316,7 +321,9 @@ class ArchiveSource:
                     f"block {header.number}: the archive {self.path} has no receipts for it"
                 )
             try:
-                block = parse_block(record["block"], record["receipts"], header.number)
+                block = parse_block(
+                    record["block"], record["receipts"], header.number, verify=self.verify
+                )
             except InvalidBlockError as err:
                 raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
             if block.header.hash != header.hash:
@@ -359,7 +366,7 @@ async def write_archive(
             end = min(last, start + chunk - 1)
             records = await source.records(start, end, with_logs=with_logs)
             headers = [
-                parse_header(r["block"], n)
+                parse_header(r["block"], n, verify=False)  # the source checked them
                 for r, n in zip(records, range(start, end + 1), strict=True)
             ]
             check_links(headers, parent)

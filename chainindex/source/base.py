@@ -41,6 +41,12 @@ class SourceOptions:
     """Seconds between two polls of the head on HTTP (WebSocket uses newHeads)."""
     max_message_bytes: int = 512 * 2**20
     """Largest WebSocket message accepted (a block's receipts can be tens of MB)."""
+    verify: bool = True
+    """Check every block's hash (keccak256 of its header) and ``receiptsRoot`` (the trie root
+    of its receipts) before it is used (:mod:`chainindex.source.verify`)."""
+    verify_transactions: bool = False
+    """Also fetch full transactions (``eth_getBlockByNumber(n, true)``) and check
+    ``transactionsRoot`` (with ``verify``); the records keep only their hashes."""
 
 
 class ChainSource(Protocol):

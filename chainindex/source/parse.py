@@ -12,7 +12,11 @@ before it may be stored happens here, and a failure raises
 * every log names this block (number, hash, timestamp when given), its receipt's transaction,
   has ``removed: false``, and ``logIndex`` runs 0, 1, 2, ... across the block;
 * each receipt's ``logsBloom`` is the bloom of its logs, and the block's ``logsBloom`` is the
-  bloom of all its logs (the OR of the receipts' blooms).
+  bloom of all its logs (the OR of the receipts' blooms);
+* with ``verify`` (the default), the consensus checks of :mod:`chainindex.source.verify`: the
+  block hash is keccak256 of the header, and ``receiptsRoot`` is the trie root of the receipts;
+  when the block holds full transaction objects, ``transactionsRoot`` is their trie root
+  (:mod:`chainindex.source.transactions`).
 
 Parent-hash links between consecutive blocks are checked by :func:`check_links`.
 """
@@ -28,6 +32,8 @@ from bloombits.bloom import BLOOM_BYTE_LENGTH, bloom_mask
 from chainindex.errors import HexError, InvalidBlockError, MissingBlockError
 from chainindex.header_extra import EXTRA_FIELDS, MAX_EXTRA_DATA, HeaderExtra
 from chainindex.hexutil import decode_data, decode_quantity
+from chainindex.source.transactions import check_transactions_root
+from chainindex.source.verify import check_header_hash, check_receipts_root, encode_receipt
 from chainindex.types import Block, ChainLog, Header
 
 __all__ = [
@@ -74,11 +80,20 @@ def _same_hash(value: object, expected_hex: str) -> bool:
     return isinstance(value, str) and value.lower() == expected_hex
 
 
-def parse_header(block: object, expected_number: int | None = None) -> Header:
+def parse_header(
+    block: object, expected_number: int | None = None, *, verify: bool = True
+) -> Header:
     """The :class:`Header` of an ``eth_getBlockByNumber`` result, checked.
 
-    ``expected_number``, when given, is the block that was asked for.
+    ``expected_number``, when given, is the block that was asked for; ``verify``: check that
+    the hash is keccak256 of the header.
     """
+    return _parse_header(block, expected_number, verify)[0]
+
+
+def _parse_header(
+    block: object, expected_number: int | None, verify: bool
+) -> tuple[Header, HeaderExtra]:
     number_hint = -1 if expected_number is None else expected_number
     if not isinstance(block, dict):
         if block is None:
@@ -92,14 +107,18 @@ def parse_header(block: object, expected_number: int | None = None) -> Header:
         bloom = decode_data(bloom_hex, "logsBloom", size=BLOOM_BYTE_LENGTH)
     except HexError as err:
         raise InvalidBlockError(number, str(err)) from None
-    return Header(
+    extra = parse_header_extra(block, number)
+    header = Header(
         BlockNumber(number),
         _hash(_field(block, "hash", number), "hash", number),
         _hash(_field(block, "parentHash", number), "parentHash", number),
         _quantity(_field(block, "timestamp", number), "timestamp", number),
         bloom,
-        parse_header_extra(block, number).encode(),
+        extra.encode(),
     )
+    if verify:
+        check_header_hash(header, extra)
+    return header, extra
 
 
 _EXTRA_SIZES: dict[str, int | None] = {"hash": 32, "address": 20, "nonce": 8, "bytes": None}
@@ -142,9 +161,12 @@ def transaction_hashes(block: Mapping[str, Any], number: int) -> list[str]:
     return out
 
 
-def parse_block(block: object, receipts: object, expected_number: int | None = None) -> Block:
-    """A :class:`Block` from a block and its receipts, with every check of the module."""
-    header = parse_header(block, expected_number)
+def parse_block(
+    block: object, receipts: object, expected_number: int | None = None, *, verify: bool = True
+) -> Block:
+    """A :class:`Block` from a block and its receipts, with every check of the module
+    (``verify``: the consensus checks too)."""
+    header, extra = _parse_header(block, expected_number, verify)
     assert isinstance(block, dict)
     number = header.number
     tx_hashes = transaction_hashes(block, number)
@@ -160,6 +182,7 @@ def parse_block(block: object, receipts: object, expected_number: int | None = N
     number_hex = hex(number)
     logs: list[ChainLog] = []
     block_bits = 0
+    encoded: list[bytes] = []
     for tx_index, (receipt, tx_hex) in enumerate(zip(receipts, tx_hashes, strict=True)):
         where = f"receipt {tx_index}"
         if not isinstance(receipt, dict):
@@ -178,6 +201,7 @@ def parse_block(block: object, receipts: object, expected_number: int | None = N
         if not isinstance(receipt_logs, list):
             raise InvalidBlockError(number, f"{where}: 'logs' is not a list")
         tx_hash = Hash32(bytes.fromhex(tx_hex[2:]))
+        first_log = len(logs)
         receipt_bits = _parse_logs(
             receipt_logs, logs, header, tx_hash, tx_hex, tx_index, block_hash_hex, number_hex
         )
@@ -190,8 +214,16 @@ def parse_block(block: object, receipts: object, expected_number: int | None = N
             if int.from_bytes(declared, "big") != receipt_bits:
                 raise InvalidBlockError(number, f"{where}: logsBloom is not the bloom of its logs")
         block_bits |= receipt_bits
+        if verify:
+            bloom = receipt_bits.to_bytes(BLOOM_BYTE_LENGTH, "big")
+            encoded.append(encode_receipt(receipt, logs[first_log:], bloom, number, where))
     if int.from_bytes(header.logs_bloom, "big") != block_bits:
         raise InvalidBlockError(number, "logsBloom is not the bloom of the receipts' logs")
+    if verify:
+        check_receipts_root(number, extra.receipts_root, encoded)
+        txs = block["transactions"]
+        if txs and isinstance(txs[0], dict):  # full transactions (--verify-transactions)
+            check_transactions_root(number, extra.transactions_root, txs)
     return Block(header, tuple(logs))
 
 

@@ -78,14 +78,16 @@ class RpcSource:
     async def latest(self) -> Header:
         async def ask() -> Header:
             block = await self.transport.call("eth_getBlockByNumber", ["latest", False])
-            return parse_header(block)
+            return parse_header(block, verify=self.options.verify)
 
         return await retrying(ask, self.options, "latest block")
 
     async def header_at(self, number: int) -> Header | None:
         async def ask() -> Header | None:
             block = await self.transport.call("eth_getBlockByNumber", [hex(number), False])
-            return None if block is None else parse_header(block, number)
+            return (
+                None if block is None else parse_header(block, number, verify=self.options.verify)
+            )
 
         return await retrying(ask, self.options, f"block {number}")
 
@@ -123,14 +125,18 @@ class RpcSource:
     ) -> tuple[list[Block], list[ArchiveRecord]]:
         """One try: fetch, validate, and return the blocks and their raw records."""
         numbers = range(first, last + 1)
+        full = with_logs and self.options.verify and self.options.verify_transactions
         calls: list[tuple[str, list[Any]]] = [
-            ("eth_getBlockByNumber", [hex(n), False]) for n in numbers
+            ("eth_getBlockByNumber", [hex(n), full]) for n in numbers
         ]
         if with_logs and not self.per_transaction_receipts:
             calls += [("eth_getBlockReceipts", [hex(n)]) for n in numbers]
         answers = await self.transport.batch(calls)
         raw_blocks = _results(answers[: len(numbers)])
-        headers = [parse_header(b, n) for b, n in zip(raw_blocks, numbers, strict=True)]
+        headers = [
+            parse_header(b, n, verify=self.options.verify)
+            for b, n in zip(raw_blocks, numbers, strict=True)
+        ]
         check_links(headers, None)
         if not with_logs:
             records = [ArchiveRecord(block=cast(RpcBlock, b)) for b in raw_blocks]
@@ -149,7 +155,9 @@ class RpcSource:
         if self.per_transaction_receipts:
             receipts_lists = await self._receipts_per_transaction(raw_blocks, headers)
         # Validation is the costly part of a fetch: off the event loop.
-        return await asyncio.to_thread(_parse_all, raw_blocks, receipts_lists, headers)
+        return await asyncio.to_thread(
+            _parse_all, raw_blocks, receipts_lists, headers, self.options.verify
+        )
 
     async def _receipts_per_transaction(
         self, raw_blocks: list[Any], headers: list[Header]
@@ -183,7 +191,7 @@ class RpcSource:
                         raise
                     self.per_transaction_receipts = True
                     receipts = (await self._receipts_per_transaction([raw], [header]))[0]
-            block = parse_block(raw, receipts, header.number)
+            block = parse_block(raw, receipts, header.number, verify=self.options.verify)
             if block.header != header:
                 raise InvalidBlockError(header.number, "the upstream's header differs from ours")
             assert block.logs is not None
@@ -200,7 +208,7 @@ class RpcSource:
             if notifications is not None:
                 try:
                     async for raw in notifications:
-                        await _deliver(on_head, parse_header(raw))
+                        await _deliver(on_head, parse_header(raw, verify=self.options.verify))
                 except (UpstreamError, InvalidBlockError) as err:
                     log.warning("%s: newHeads subscription failed: %s", self.name, err)
             await self._poll_once(on_head)
@@ -223,13 +231,16 @@ async def _deliver(on_head: HeadCallback, header: Header) -> None:
 
 
 def _parse_all(
-    raw_blocks: list[Any], receipts_lists: list[Any], headers: list[Header]
+    raw_blocks: list[Any], receipts_lists: list[Any], headers: list[Header], verify: bool
 ) -> tuple[list[Block], list[ArchiveRecord]]:
     """Validate each block with its receipts; the blocks and their raw records."""
     blocks = []
     records = []
     for raw, receipts, header in zip(raw_blocks, receipts_lists, headers, strict=True):
-        blocks.append(parse_block(raw, receipts, header.number))
+        blocks.append(parse_block(raw, receipts, header.number, verify=verify))
+        txs = raw["transactions"]
+        if txs and isinstance(txs[0], dict):  # checked: an archive keeps the hashes only
+            raw = {**raw, "transactions": [tx["hash"] for tx in txs]}
         records.append(
             ArchiveRecord(block=cast(RpcBlock, raw), receipts=cast(list[RpcReceipt], receipts))
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from chainindex.sync.checkpoint import Checkpoint
+
 __all__ = ["SyncConfig", "SyncCounters", "SyncObserver", "SyncPhase", "SyncStatus"]
 
 SyncPhase = Literal["starting", "syncing", "following", "stopped"]
@@ -47,6 +49,9 @@ class SyncConfig:
     max_inconsistent: int = 6
     """Answers in a row that contradict the upstream's own chain (a block not extending the
     head the upstream still reports) before sync stops with an error."""
+    checkpoint: Checkpoint | None = None
+    """A block the chain must contain (``--checkpoint``), checked against the data directory
+    at start and against the upstream's headers at its height."""
 
     def __post_init__(self) -> None:
         if self.section_size <= 0 or self.section_size % 8:

@@ -46,6 +46,7 @@ from chainindex.source.ondemand import LogCache
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.reader import ChainReader, ChainState
 from chainindex.store.writer import ChainWriter, set_chain_id
+from chainindex.sync.checkpoint import guard_source
 from chainindex.sync.config import SyncConfig, SyncCounters, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
@@ -79,10 +80,10 @@ class ChainIndexer:
     ) -> None:
         self.config = config or SyncConfig()
         """What to sync and how."""
-        self.source = source
-        """Where blocks come from."""
         self.writer = ChainWriter(store, self.config.section_size)
         """The store's write side (fails here on a section-size mismatch)."""
+        self.source = guard_source(source, self.config.checkpoint, self.writer)
+        """Where blocks come from (checked against the checkpoint, when there is one)."""
         self.events = events or ChainEvents()
         """Where each commit is published."""
         self.observer = observer

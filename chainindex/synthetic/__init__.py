@@ -30,9 +30,11 @@ With ``n`` as 8 bytes big-endian:
 
 * block ``hash`` = keccak256(RLP of the 16-field Paris header): real and recomputable;
 * ``stateRoot`` = keccak256(K ‖ "state" ‖ n), ``mixHash`` = keccak256(K ‖ "randao" ‖ n);
-* ``transactionsRoot`` = keccak256(K ‖ "transactions" ‖ n) and ``receiptsRoot`` =
-  keccak256(K ‖ "receipts" ‖ n), or the empty-trie root for a block without transactions
-  (synthetic values, not trie roots);
+* ``receiptsRoot`` is the real trie root of the block's receipts (go-ethereum's ``DeriveSha``
+  of their consensus encoding), so that the chain passes sync's verification; headers-only
+  archives carry the same root;
+* ``transactionsRoot`` = keccak256(K ‖ "transactions" ‖ n), or the empty-trie root for a
+  block without transactions (a synthetic value: the transactions exist only as hashes);
 * transaction ``i`` of block ``n``: keccak256(K ‖ "tx" ‖ n ‖ i as 4 bytes big-endian);
 * parent of the first block of a chain started at ``n > 0``: keccak256(K ‖ "parent" ‖ n);
   a chain from genesis has the zero hash as block 0's parent.

@@ -28,7 +28,7 @@ from chainindex.synthetic.header import (
 from chainindex.synthetic.payload import Payload, draw_payload
 from chainindex.synthetic.plan import BLOOM_BITS, BatchPlan, batch_size_for, plan_batch
 from chainindex.synthetic.population import Population
-from chainindex.synthetic.receipts import block_receipts
+from chainindex.synthetic.receipts import block_receipts, receipts_root
 from chainindex.synthetic.shape import ChainShape
 
 __all__ = [
@@ -40,8 +40,14 @@ __all__ = [
     "chain_key",
 ]
 
-GENERATOR_VERSION = 1
-"""Bumped whenever the same seed and shape would give a different chain."""
+GENERATOR_VERSION = 2
+"""Bumped whenever the same seed and shape would give a different chain. Version 2: the real
+``receiptsRoot`` (and so other block hashes); the content (contracts, logs, timestamps) is
+version 1's, drawn from the same key (:data:`KEY_LABEL`)."""
+
+KEY_LABEL = b"logfilter-synthetic/1"
+"""The label of :func:`chain_key`'s preimage: the root of every random stream, kept at version
+1's so that the same seed and shape still give the same contracts and logs."""
 
 MAX_SEED = 2**64 - 1
 MAX_FIRST_BLOCK = 2**48
@@ -67,11 +73,10 @@ class GeneratedRecord(TypedDict):
 
 
 def chain_key(shape: ChainShape, seed: int) -> bytes:
-    """keccak256("logfilter-synthetic/<version>" ‖ shape fingerprint ‖ seed as 8 bytes BE)."""
+    """keccak256(:data:`KEY_LABEL` ‖ shape fingerprint ‖ seed as 8 bytes BE)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise SyntheticChainError(f"seed must be an integer in [0, 2**64), got {seed!r}")
-    prefix = f"logfilter-synthetic/{GENERATOR_VERSION}".encode()
-    return keccak256(prefix + shape.fingerprint + seed.to_bytes(8, "big"))
+    return keccak256(KEY_LABEL + shape.fingerprint + seed.to_bytes(8, "big"))
 
 
 @dataclass(slots=True)
@@ -209,11 +214,10 @@ class ChainGenerator:
             plan = plan_batch(self.population, self.shape, self.key, batch, size, self.mean_logs)
             self._timestamps = [self.timestamp(batch * size + i) for i in range(size)]
             self._popcounts = np.bitwise_count(plan.blooms).sum(axis=1).tolist()
-            self._payload = None
-            if not self.headers_only:
-                self._payload = draw_payload(
-                    self.population, self.shape, self.key, batch, plan, self._timestamps
-                )
+            # drawn for headers-only chains too: their receiptsRoot is that of the receipts
+            self._payload = draw_payload(
+                self.population, self.shape, self.key, batch, plan, self._timestamps
+            )
             self._batch, self._plan = batch, plan
         return self._plan
 
@@ -225,6 +229,8 @@ class ChainGenerator:
         txs = int(plan.tx_start[index + 1] - plan.tx_start[index])
         log_lo, log_hi = int(plan.log_start[index]), int(plan.log_start[index + 1])
         gas_used = int(plan.gas_used[index])
+        payload = self._payload
+        assert payload is not None
         header = HeaderFields(
             parent_hash=self.parent_hash,
             miner=self.population.fee_recipients.address(int(plan.miner[index])),
@@ -232,7 +238,7 @@ class ChainGenerator:
             transactions_root=derived_hash(key, b"transactions", number)
             if txs
             else EMPTY_TRIE_ROOT,
-            receipts_root=derived_hash(key, b"receipts", number) if txs else EMPTY_TRIE_ROOT,
+            receipts_root=receipts_root(payload, index),
             logs_bloom=plan.blooms[index].tobytes(),
             number=number,
             gas_limit=max(self.shape.gas_limit, gas_used),
@@ -245,13 +251,13 @@ class ChainGenerator:
         block_hash = keccak256(rlp)
         size = len(rlp) + int(plan.tx_bytes[index]) + _LIST_OVERHEAD
         record: GeneratedRecord
-        if self.headers_only or self._payload is None:
+        if self.headers_only:
             record = {"chainId": self._chain_id_hex, "block": header.json(block_hash, size, [])}
         else:
             tx_hashes = transaction_hashes(key, number, txs)
             block = header.json(block_hash, size, tx_hashes)
             receipts = block_receipts(
-                self._payload,
+                payload,
                 index,
                 block["hash"],
                 block["number"],

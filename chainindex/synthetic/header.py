@@ -1,10 +1,11 @@
 """Block headers of the synthetic chain: post-merge (Paris) headers whose hash is real.
 
 A block's ``hash`` is keccak256 of the RLP of its header, exactly as for a mainnet Paris block,
-so anyone can recompute it from the JSON fields. The roots and ``mixHash`` are not computed from
-tries or a beacon chain: they are keccak256 of documented preimages (see
-:mod:`chainindex.synthetic`), except that a block without transactions has the real empty-trie
-root as both ``transactionsRoot`` and ``receiptsRoot``.
+so anyone can recompute it from the JSON fields. ``receiptsRoot`` is the real trie root of the
+receipts (:func:`chainindex.synthetic.receipts.receipts_root`); ``stateRoot``,
+``transactionsRoot`` and ``mixHash`` are not computed from tries or a beacon chain: they are
+keccak256 of documented preimages (see :mod:`chainindex.synthetic`), except that a block
+without transactions has the real empty-trie root as ``transactionsRoot``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class HeaderFields:
     transactions_root: bytes
     """Synthetic transactions root (the empty-trie root when there are none)."""
     receipts_root: bytes
-    """Synthetic receipts root (the empty-trie root when there are none)."""
+    """The trie root of the block's receipts."""
     logs_bloom: bytes
     """256-byte OR of the blooms of the block's logs."""
     number: int

@@ -2,7 +2,9 @@
 
 Receipt keys sorted, log keys in geth's order (``address, topics, data, blockNumber,
 transactionHash, transactionIndex, blockHash, blockTimestamp, logIndex, removed``), minimal hex
-quantities, lowercase hex data; ``logIndex`` counts across the block.
+quantities, lowercase hex data; ``logIndex`` counts across the block. :func:`receipts_root` is
+their real ``receiptsRoot`` (go-ethereum's ``DeriveSha`` of the consensus receipts, through
+:func:`chainindex.trie.ordered_trie_root`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from chainindex.synthetic.payload import Payload, pick
+from chainindex.trie import encode_bytes, encode_int, encode_list, ordered_trie_root
 
-__all__ = ["block_receipts"]
+__all__ = ["block_receipts", "receipts_root"]
 
 _HEX: list[str] = [hex(i) for i in range(1024)]
 
@@ -106,3 +109,40 @@ def block_receipts(
             strict=True,
         )
     ]
+
+
+def receipts_root(payload: Payload, index: int) -> bytes:
+    """The trie root of block ``index``'s receipts in their consensus encoding (EIP-2718:
+    a typed receipt is its type byte and the RLP list ``[status, cumulativeGasUsed,
+    logsBloom, logs]``, a legacy one that list alone)."""
+    t0, t1 = payload.tx_start[index], payload.tx_start[index + 1]
+    l0 = payload.log_start[index]
+    logs = [
+        encode_list(
+            b"\x94"
+            + bytes.fromhex(address[2:])
+            + encode_list(b"".join(b"\xa0" + bytes.fromhex(t[2:]) for t in topics))
+            + encode_bytes(bytes.fromhex(data[2:]))
+        )
+        for address, topics, data in zip(
+            payload.addresses[l0 : payload.log_start[index + 1]],
+            payload.topics[l0 : payload.log_start[index + 1]],
+            payload.data[l0 : payload.log_start[index + 1]],
+            strict=True,
+        )
+    ]
+    encoded = []
+    start = 0
+    for tx in range(t0, t1):
+        end = payload.tx_log_end[tx]
+        body = encode_list(
+            (b"\x01" if payload.tx_status[tx] == "0x1" else b"\x80")
+            + encode_int(int(payload.tx_cumulative[tx], 16))
+            + b"\xb9\x01\x00"
+            + bytes.fromhex(payload.tx_bloom[tx][2:])
+            + encode_list(b"".join(logs[start:end]))
+        )
+        kind = int(payload.tx_type[tx], 16)
+        encoded.append(body if kind == 0 else bytes((kind,)) + body)
+        start = end
+    return ordered_trie_root(encoded)

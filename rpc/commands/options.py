@@ -9,6 +9,7 @@ from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.index import TextIndex
 from chainindex.source import SourceOptions
+from chainindex.sync.checkpoint import Checkpoint
 from chainindex.sync.indexer import SyncConfig
 from rpc.commands.logsetup import add_log_options
 
@@ -87,6 +88,18 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         help="seconds between head polls over HTTP (default 1)",
     )  # fmt: skip
     parser.add_argument(
+        "--no-verify", action="store_true",
+        help="do not check that each block's hash is keccak256 of its header and its "
+        "receiptsRoot the trie root of its receipts (checked by default: an upstream that "
+        "forges or alters blocks is refused); for sources that omit header fields, such as "
+        "some ethereum-etl exports without mixHash",
+    )  # fmt: skip
+    parser.add_argument(
+        "--verify-transactions", action="store_true",
+        help="also fetch every block's full transactions and check transactionsRoot (and "
+        "each transaction's hash); costs a larger answer per block (off by default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--log-interval", type=seconds, default=10.0, metavar="S",
         help="seconds between progress lines when stderr is not a terminal (default 10)",
     )  # fmt: skip
@@ -113,6 +126,12 @@ def add_sync_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-reorg-depth", type=non_negative, default=1024, metavar="N",
         help="deepest reorg followed; a deeper one stops sync (default 1024)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--checkpoint", metavar="NUMBER:HASH",
+        help="refuse a chain that does not contain this block (checked against the data "
+        "directory at start and the upstream's block at that height when fetched), as light "
+        "clients start from a trusted block",
     )  # fmt: skip
     parser.add_argument(
         "--batch-blocks", type=positive, default=32, metavar="N",
@@ -155,11 +174,16 @@ def sync_config(args: argparse.Namespace) -> SyncConfig:
         headers_only=args.no_logs,
         max_reorg_depth=args.max_reorg_depth,
         blocks_per_fetch=args.batch_blocks,
+        checkpoint=None if args.checkpoint is None else Checkpoint.parse(args.checkpoint),
     )
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
     """The :class:`SourceOptions` the flags ask for."""
     return SourceOptions(
-        timeout=args.timeout, attempts=args.retries + 1, poll_interval=args.poll_interval
+        timeout=args.timeout,
+        attempts=args.retries + 1,
+        poll_interval=args.poll_interval,
+        verify=not args.no_verify,
+        verify_transactions=args.verify_transactions,
     )

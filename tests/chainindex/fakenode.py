@@ -6,7 +6,11 @@ aiohttp server (127.0.0.1, free port) answers ``eth_chainId``, ``eth_blockNumber
 ``eth_getTransactionReceipt`` from the recorded chain (``tests/data/CHAINS.md``), and applies
 :class:`Fault` rules to the answers about chosen blocks: a wrong parent hash, a bloom that does
 not match the receipts, truncated receipts, HTTP 500, a timeout, malformed JSON, or no
-``eth_getBlockReceipts`` method at all (as Hardhat).
+``eth_getBlockReceipts`` method at all (as Hardhat). The ``lie-*`` faults are a careful liar's:
+the block and its receipts altered together so that every structural check passes (links,
+blooms, block hashes in receipts and logs), and the header's hash recomputed from its fields
+where the lie changed them, so that only the consensus checks (the block hash, the receipts
+root) can refuse them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import orjson
 from aiohttp import web
 
 from tests.anvil import free_port
+from tests.chainindex.consensus_reference import reference_header_hash
 from tests.fixtures import execution_apis_archive
 
 CHAIN_ID = 3503995874084926
@@ -35,7 +40,9 @@ class Fault:
     kind: str
     """``parent``, ``bloom``, ``truncate``, ``http500``, ``timeout``, ``malformed``,
     ``no-block-receipts``, ``too-large`` (a batch asking for more than ``block`` blocks'
-    receipts gets geth's "response too large" for them)."""
+    receipts gets geth's "response too large" for them); the liar's (:func:`lie`):
+    ``lie-forged-hash``, ``lie-log-data``, ``lie-dropped-logs``, ``lie-zero-roots``,
+    ``lie-bloom``."""
     block: int = -1
     """The block whose answers are spoiled."""
     times: int = 1
@@ -48,6 +55,65 @@ class Fault:
             return False
         self.applied += 1
         return True
+
+
+def _rename(record: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``record`` with every occurrence of the hash ``old`` replaced by ``new``."""
+    loaded: dict[str, Any] = orjson.loads(orjson.dumps(record).replace(old.encode(), new.encode()))
+    return loaded
+
+
+def _rehashed(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its block's hash recomputed from its (altered) header fields, wherever
+    the hash appears (receipts, logs)."""
+    old = record["block"]["hash"]
+    return _rename(record, old, "0x" + reference_header_hash(record["block"]).hex())
+
+
+def lie(kind: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records ``n, n + 1, ...`` of the chain as a careful liar serves them (every structural
+    check holds; only the consensus checks can tell):
+
+    * ``lie-forged-hash``: block n under a made-up hash, which block n + 1 extends;
+    * ``lie-log-data``: the first log's data changed (the blooms do not see data);
+    * ``lie-dropped-logs``: every log dropped, the receipts' and the block's blooms emptied;
+    * ``lie-zero-roots``: ``receiptsRoot`` and ``transactionsRoot`` zeroed;
+    * ``lie-bloom``: a wrong ``logsBloom`` in the header (an extra bit set).
+
+    Block n's hash is recomputed after any change to its header, and every later block is
+    re-linked and rehashed in turn, so that the liar's chain is consistent to its head; a forged
+    hash is only linked to by block n + 1 (whose own hash stays the honest one).
+    """
+    record = copy.deepcopy(records[0])
+    rest = copy.deepcopy(records[1:])
+    block, receipts = record["block"], record["receipts"]
+    if kind == "lie-forged-hash":
+        record = _rename(record, block["hash"], "0x" + "5a" * 32)
+    elif kind == "lie-log-data":
+        log = next(log for r in receipts for log in r["logs"])
+        log["data"] = "0x" + "ee" * max(1, len(log["data"]) // 2 - 1)
+    elif kind == "lie-dropped-logs":
+        for receipt in receipts:
+            receipt["logs"] = []
+            receipt["logsBloom"] = "0x" + "00" * 256
+        block["logsBloom"] = "0x" + "00" * 256
+        record = _rehashed(record)
+    elif kind == "lie-zero-roots":
+        block["receiptsRoot"] = block["transactionsRoot"] = "0x" + "00" * 32
+        record = _rehashed(record)
+    elif kind == "lie-bloom":
+        block["logsBloom"] = "0x80" + block["logsBloom"][4:]
+        record = _rehashed(record)
+    else:
+        raise ValueError(kind)
+    out = [record]
+    for after in rest:
+        after["block"]["parentHash"] = out[-1]["block"]["hash"]
+        out.append(after if kind == "lie-forged-hash" else _rehashed(after))
+        if kind == "lie-forged-hash":
+            out.extend(rest[1:])
+            break
+    return out
 
 
 class FakeNode:
@@ -63,6 +129,9 @@ class FakeNode:
         self.records = [
             orjson.loads(line) for line in execution_apis_archive().read_bytes().splitlines()
         ]
+        for fault in faults:
+            if fault.kind.startswith("lie-"):
+                self.records[fault.block :] = lie(fault.kind, self.records[fault.block :])
         self.by_hash = {r["block"]["hash"]: n for n, r in enumerate(self.records)}
         self.by_tx = {
             receipt["transactionHash"]: receipt for r in self.records for receipt in r["receipts"]

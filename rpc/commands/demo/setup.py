@@ -52,8 +52,9 @@ __all__ = [
 LIVE_BLOCKS = 256
 """Blocks generated after the demo's blocks, released one by one while serving."""
 
-MANIFEST_VERSION = 1
-"""Bumped when the layout or the picks change (an older demo directory is refused)."""
+MANIFEST_VERSION = 2
+"""Bumped when the layout, the picks or the chain change (an older demo directory is refused).
+Version 2: the chain's receipts roots are real, as sync's verification requires."""
 
 TRANSFER_TOPIC = "0x" + keccak256(b"Transfer(address,address,uint256)").hex()
 """topic0 of ERC-20 (and ERC-721) ``Transfer``."""

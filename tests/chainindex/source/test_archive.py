@@ -61,7 +61,7 @@ async def test_seeks_in_a_long_archive(tmp_path: Path) -> None:
             }  # fmt: skip
             f.write(orjson.dumps({"block": block}) + b"\n")
             parent = block_hash
-    source = ArchiveSource(path)
+    source = ArchiveSource(path, verify=False)  # made-up hashes
     try:
         for first in (700, 3, 512, 513, 255, 256, 0, 772):
             blocks = await source.blocks(first, min(first + 4, 772), with_logs=False)

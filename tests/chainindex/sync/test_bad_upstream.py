@@ -22,6 +22,9 @@ from tests.chainindex.sync.test_sync_archive import records
 from tests.fixtures import execution_apis_archive
 
 OPTIONS = SourceOptions(timeout=0.5, backoff=0.01, attempts=4, poll_interval=0.05)
+UNVERIFIED = dataclasses.replace(OPTIONS, verify=False)
+"""For the structural checks (links, blooms) on their own: with verification on, a changed
+parent hash or bloom is refused first as a hash that is not the header's."""
 CONFIG = SyncConfig(section_size=8, confirmations=0, follow=False, blocks_per_fetch=8)
 
 
@@ -45,10 +48,12 @@ def clean_dump(tmp_path_factory: pytest.TempPathFactory) -> dict[bytes, bytes]:
     return expected
 
 
-async def sync_from(node: FakeNode, path: Path, config: SyncConfig = CONFIG) -> ChainIndexer:
+async def sync_from(
+    node: FakeNode, path: Path, config: SyncConfig = CONFIG, options: SourceOptions = OPTIONS
+) -> ChainIndexer:
     store = open_datadir(path)
     try:
-        async with node.serving(), open_source(node.url, OPTIONS) as source:
+        async with node.serving(), open_source(node.url, options) as source:
             indexer = ChainIndexer(store, source, config)
             await indexer.run()
             return indexer
@@ -73,7 +78,8 @@ async def test_bad_answers_are_retried_and_never_stored(
 ) -> None:
     fault, message = FAULTS[kind]
     node = FakeNode([fault], delay=1.0)
-    await sync_from(node, tmp_path / "dd")
+    structural = fault.kind in ("parent", "bloom")
+    await sync_from(node, tmp_path / "dd", options=UNVERIFIED if structural else OPTIONS)
     assert fault.applied == fault.times
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(message in w for w in warnings), warnings
@@ -85,18 +91,23 @@ async def test_a_block_that_stays_bad_stops_sync_and_nothing_of_it_is_stored(
 ) -> None:
     node = FakeNode([Fault("bloom", 30, times=-1)])
     with pytest.raises(InvalidBlockError, match="block 30: logsBloom is not the bloom"):
-        await sync_from(node, tmp_path / "dd")
-    store = open_datadir(tmp_path / "dd")
+        await sync_from(node, tmp_path / "dd", options=UNVERIFIED)
+    await assert_stored_before(tmp_path / "dd", 30)
+
+
+async def assert_stored_before(path: Path, bad: int) -> None:
+    """The store holds an honest prefix of the chain ending before block ``bad``."""
+    store = open_datadir(path)
     try:
         source = ArchiveSource(execution_apis_archive())
         indexer = ChainIndexer(store, source, CONFIG)
         state = await indexer.reader.state()
         assert state.head is not None
-        assert state.head.number < 30
+        assert state.head.number < bad
         # Runs before the bad one may or may not have been committed when it failed.
         stored = assert_stored_chain(indexer.reader, records()[: state.head.number + 1])
         assert stored == state.head.number + 1
-        assert await indexer.reader.header(30) is None
+        assert await indexer.reader.header(bad) is None
         await source.aclose()
     finally:
         store.close()
@@ -108,7 +119,43 @@ async def test_a_parent_hash_that_stays_wrong_is_an_error(tmp_path: Path) -> Non
     with pytest.raises(
         InvalidBlockError, match=r"block 16: parentHash 0x6666.* not extend block 15"
     ):
-        await sync_from(node, tmp_path / "dd", config)
+        await sync_from(node, tmp_path / "dd", config, UNVERIFIED)
+    node = FakeNode([Fault("parent", 16, times=-1)])
+    with pytest.raises(InvalidBlockError, match=r"block 16: hash 0x.* is not keccak256"):
+        await sync_from(node, tmp_path / "dd2", config)
+
+
+LIES = {
+    "lie-forged-hash": (20, "hash 0x5a5a.* is not keccak256 of the header"),
+    "lie-log-data": (20, "receiptsRoot 0x.* is not the root of the receipts"),
+    "lie-dropped-logs": (20, "receiptsRoot 0x.* is not the root of the receipts"),
+    "lie-zero-roots": (20, "receiptsRoot 0x0000.* is not the root of the receipts"),
+    "lie-bloom": (20, "logsBloom is not the bloom of the receipts' logs"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LIES))
+async def test_a_careful_liar_is_refused_naming_block_and_field(kind: str, tmp_path: Path) -> None:
+    bad, message = LIES[kind]
+    config = dataclasses.replace(CONFIG, max_inconsistent=3)
+    with pytest.raises(InvalidBlockError, match=f"block {bad}: {message}"):
+        await sync_from(FakeNode([Fault(kind, bad)]), tmp_path / "dd", config)
+    await assert_stored_before(tmp_path / "dd", bad)
+
+
+@pytest.mark.parametrize("kind", sorted(set(LIES) - {"lie-bloom"}))
+async def test_without_verification_the_lie_would_be_stored(kind: str, tmp_path: Path) -> None:
+    # The lies are careful: only the consensus checks see them.
+    node = FakeNode([Fault(kind, LIES[kind][0])])
+    await sync_from(node, tmp_path / "dd", options=UNVERIFIED)
+    store = open_datadir(tmp_path / "dd")
+    try:
+        indexer = ChainIndexer(store, ArchiveSource(execution_apis_archive()), CONFIG)
+        stored = await indexer.reader.header(20)
+        assert stored is not None
+        assert "0x" + stored.hash.hex() == node.records[20]["block"]["hash"]
+    finally:
+        store.close()
 
 
 async def test_receipts_per_transaction_when_the_node_lacks_block_receipts(

@@ -25,8 +25,10 @@ def records() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in execution_apis_archive().read_bytes().splitlines()]
 
 
-async def sync(store: LevelDBStore, archive: Path, **config: Any) -> ChainIndexer:
-    source = ArchiveSource(archive)
+async def sync(
+    store: LevelDBStore, archive: Path, *, verify: bool = True, **config: Any
+) -> ChainIndexer:
+    source = ArchiveSource(archive, verify=verify)
     try:
         indexer = ChainIndexer(store, source, SyncConfig(**config))
         await indexer.run()
@@ -148,7 +150,15 @@ async def test_mainnet_blocks(tmp_path: Path) -> None:
         archive = tmp_path / f"{first}.jsonl"
         archive.write_bytes(b"".join(orjson.dumps(by_number[n]) + b"\n" for n in (first, second)))
         store = open_datadir(tmp_path / f"dd{first}")
-        indexer = await sync(store, archive, section_size=8, confirmations=0, from_block=first)
+        # An ethereum-etl export without mixHash: its hash cannot be checked, so verification
+        # refuses it, and it is synced with verification off (--no-verify).
+        verify = "mixHash" in by_number[first]["block"]
+        if not verify:
+            with pytest.raises(ArchiveError, match=f"block {first}: the header has no mixHash"):
+                await sync(store, archive, section_size=8, confirmations=0, from_block=first)
+        indexer = await sync(
+            store, archive, verify=verify, section_size=8, confirmations=0, from_block=first
+        )
         assert assert_stored_chain(indexer.reader, [by_number[first], by_number[second]]) == 2
         store.close()
 
@@ -183,10 +193,13 @@ async def test_another_chain_with_the_same_numbers_is_refused(tmp_path: Path) ->
     other.write_bytes(orjson.dumps(record) + b"\n")
     store = open_datadir(tmp_path / "dd")
     await sync(store, execution_apis_archive(), section_size=8, until=3)
+    with pytest.raises(ArchiveError, match=r"block 0: hash 0xabab.* is not keccak256"):
+        await sync(store, other, section_size=8)
+    # Without verification, the made-up hash is still another chain.
     with pytest.raises(
         ChainMismatchError, match="does not have the data directory's first block 0"
     ):
-        await sync(store, other, section_size=8)
+        await sync(store, other, verify=False, section_size=8)
     store.close()
 
 

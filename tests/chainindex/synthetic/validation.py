@@ -1,6 +1,7 @@
 """An independent check of a chain archive, written without the generator's code.
 
-It uses the ``rlp`` package for header hashes, ``eth-bloom`` for blooms and the recorded
+It uses the ``rlp`` package for header hashes, ``rlp`` and py-trie for receipts roots
+(:mod:`tests.chainindex.consensus_reference`), ``eth-bloom`` for blooms and the recorded
 mainnet fixture for the expected keys, and checks every invariant an upstream answer must meet
 for the indexer: parent links, blooms, log indexes, hashes and numbers consistent everywhere,
 geth's key order and minimal-hex encodings.
@@ -17,6 +18,7 @@ import rlp
 from eth_bloom.bloom import BloomFilter
 from eth_hash.auto import keccak
 
+from tests.chainindex.consensus_reference import reference_receipts_root
 from tests.fixtures import fixtures_dir, hexbytes
 
 QUANTITY = re.compile(r"^0x(0|[1-9a-f][0-9a-f]*)$")
@@ -98,6 +100,7 @@ def check_receipts(
     assert [r["transactionHash"] for r in receipts] == block["transactions"]
     if not receipts:
         assert block["transactionsRoot"] == EMPTY_TRIE == block["receiptsRoot"]
+    assert block["receiptsRoot"] == "0x" + reference_receipts_root(receipts).hex()
     log_index = 0
     cumulative = 0
     block_bloom = 0
