@@ -179,6 +179,7 @@ class SyntheticSource:
                 self._known[slot] = True
 
     def _produce(self, generator: ChainGenerator, count: int) -> list[GeneratedRecord]:
+        """The generator's next ``count`` records."""
         out = []
         for record in generator.records(count):
             if self._stop.is_set():
@@ -186,6 +187,14 @@ class SyntheticSource:
             out.append(record)
             self._track(generator)
         return out
+
+    def _skip(self, generator: ChainGenerator, count: int) -> None:
+        """Move the generator ``count`` blocks on, keeping no record (memory stays that of
+        one generator batch however far it walks)."""
+        for _ in generator.records(count):
+            if self._stop.is_set():
+                raise _StoppedError
+            self._track(generator)
 
     def _base(self, slot: int) -> tuple[int, Hash32]:
         """The first block of batch ``slot`` that is in the chain, and its parent's hash."""
@@ -208,11 +217,11 @@ class SyntheticSource:
             if not start[0] <= walker.next_block <= target:
                 walker.next_block, walker.parent_hash = start
             log.info("synthetic chain: generating headers %d..%d", walker.next_block, target - 1)
-            self._produce(walker, target - walker.next_block)
+            self._skip(walker, target - walker.next_block)
         base, parent = self._base(slot)
         if not base <= generator.next_block <= number:
             generator.next_block, generator.parent_hash = base, parent
-        self._produce(generator, number - generator.next_block)
+        self._skip(generator, number - generator.next_block)
 
     def _generate(self, first: int, last: int, with_logs: bool) -> list[GeneratedRecord]:
         if first < self.first:
