@@ -76,10 +76,17 @@ def _log_matches(query: Query, address: bytes, topics: tuple[bytes, ...]) -> boo
 
 
 def naive_scan(
-    store: LevelDBStore, query: Query, first: int, last: int, *, verify: bool = True
+    store: LevelDBStore,
+    query: Query,
+    first: int,
+    last: int,
+    *,
+    verify: bool = True,
+    section_size: int = 4096,
 ) -> NaiveAnswer:
-    """The query over ``first..last`` by the per-header scan (see the module)."""
-    view = ChainView(store, SectionStore(store, 4096))
+    """The query over ``first..last`` by the per-header scan (see the module); the
+    directory's ``section_size`` only opens it (no section is read)."""
+    view = ChainView(store, SectionStore(store, section_size))
     groups = query.groups
     started = time.perf_counter()
     answer = NaiveAnswer(0.0, 0, 0)

@@ -1,7 +1,8 @@
 """Where blocks come from: a node over JSON-RPC or a chain archive file.
 
 :func:`open_source` turns what a user gives as ``--upstream`` (an ``http(s)://`` or
-``ws(s)://`` URL, or the path of an archive file) into a :class:`ChainSource`.
+``ws(s)://`` URL, a ``synthetic:`` spec, or the path of an archive file) into a
+:class:`ChainSource`.
 
 * :mod:`~chainindex.source.base`: the :class:`ChainSource` protocol and
   :class:`SourceOptions`;
@@ -10,7 +11,8 @@
   :mod:`~chainindex.source.retry` (backoff);
 * :mod:`~chainindex.source.archive`: a chain archive file (:class:`ArchiveSource`), and
   :func:`write_archive`; :mod:`~chainindex.source.replay`: an archive replayed as a growing
-  chain (:class:`ReplaySource`);
+  chain (:class:`ReplaySource`); :mod:`~chainindex.source.synthetic`: a generated chain
+  streamed without an archive (:class:`SyntheticSource`, ``synthetic:saturated?blocks=N``);
 * :mod:`~chainindex.source.wire`: the wire shapes of answers and archive records;
   :mod:`~chainindex.source.parse`: wire records to validated blocks;
 * :mod:`~chainindex.source.ondemand`: logs fetched on demand for headers-only data
@@ -26,6 +28,7 @@ from chainindex.errors import UpstreamError
 from chainindex.source.archive import ArchiveSource, write_archive
 from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
 from chainindex.source.replay import ReplaySource
+from chainindex.source.synthetic import SyntheticSource, is_synthetic
 from chainindex.source.transport import open_transport
 from chainindex.source.upstream import RpcSource
 
@@ -36,6 +39,7 @@ __all__ = [
     "ReplaySource",
     "RpcSource",
     "SourceOptions",
+    "SyntheticSource",
     "is_url",
     "open_source",
     "write_archive",
@@ -56,7 +60,9 @@ async def open_source(
     """The source ``target`` names, closed on exit."""
     options = options or SourceOptions()
     source: ChainSource
-    if is_url(target):
+    if is_synthetic(target):
+        source = SyntheticSource.from_spec(target)
+    elif is_url(target):
         source = RpcSource(open_transport(target, options), options)
     elif "://" in target:
         scheme = target.split("://", 1)[0]

@@ -55,13 +55,16 @@ def register(commands: Any) -> None:
         "sync",
         help="sync headers, logs and bloom sections from a node or a chain archive",
         description="Sync headers, logs and bloom sections from a node (http(s)/ws(s) URL) "
-        "or a chain archive file into a data directory, then follow the head.",
+        "or a chain archive file into a data directory, then follow the head. "
+        "A generated chain streams straight in with --upstream "
+        "'synthetic:FILL?blocks=N&seed=S' (FILL: saturated, sparse or a fraction; more keys: "
+        "first, logs-per-block, contracts, holders; the chain of `logfilter generate`).",
     )
     parser.add_argument(
-        "--upstream",
-        metavar="URL|FILE",
-        help="node URL or archive (leave out to only set --chain-id on a synced directory)",
-    )
+        "--upstream", metavar="URL|FILE|SPEC",
+        help="node URL, chain archive, or synthetic:FILL?blocks=N[&seed=S] (a generated "
+        "chain); leave out to only set --chain-id on a synced directory",
+    )  # fmt: skip
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
     parser.add_argument(
         "--until", type=non_negative, metavar="N", help="stop once block N is synced"
