@@ -28,20 +28,21 @@ def test_other_schema_version_is_refused(datadir: Path) -> None:
     with store.batch() as batch:
         batch.put(schema.SCHEMA_KEY, struct.pack(">I", schema.SCHEMA_VERSION + 1))
     store.close()
-    with pytest.raises(IncompatibleSchemaError, match=r"schema version 3; .* reads version 2"):
+    with pytest.raises(IncompatibleSchemaError, match=r"schema version 4; .* reads version 3"):
         open_datadir(datadir)
     # The refusal leaves the directory usable by whoever owns it (the lock was released).
     LevelDBStore(datadir).close()
 
 
-def test_a_version_1_directory_is_restamped(datadir: Path) -> None:
+def test_a_version_1_directory_is_migrated(datadir: Path) -> None:
     store = LevelDBStore(datadir)
     with store.batch() as batch:
         batch.put(schema.SCHEMA_KEY, struct.pack(">I", 1))
     store.close()
     open_datadir(datadir).close()
     store = LevelDBStore(datadir)
-    assert store.get(schema.SCHEMA_KEY) == struct.pack(">I", 2)
+    assert store.get(schema.SCHEMA_KEY) == struct.pack(">I", schema.SCHEMA_VERSION)
+    assert store.get(schema.meta_key(schema.META_EXACT_FIRST)) is None  # nothing synced yet
     store.close()
 
 

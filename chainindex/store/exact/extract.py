@@ -1,0 +1,224 @@
+"""From logs records to index entries: every (value, log) pair of a run of blocks, grouped
+by value, with numpy over the columnar :class:`~chainindex.store.codec.LogsRecord`.
+
+A log has one address entry (kind 0) and one entry per topic (kind ``1 + position``). Entries
+refer to rows of the blocks' own tables of distinct addresses and topics, concatenated; the
+tables are deduplicated across blocks every :data:`COMPACT_ROWS` rows (by a 64-bit hash of
+each row, checked against the row itself, so equal hashes of different values are told apart
+exactly), which keeps memory at about 9 bytes per entry plus the distinct values. The values
+come out grouped with a stable sort by value id: the entries of a value are appended block by
+block in log order, so its positions come out ascending.
+
+Erigon's ``LogAddressIndex``/``LogTopicIndex`` collect the same pairs per block range
+(``core/state/db_state_writer.go``), with a map per value; here there is no per-entry Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+from chainindex.store.codec import LogsRecord
+from chainindex.store.exact.keys import ValueKey
+from chainindex.store.exact.positions import PositionLayout
+
+__all__ = ["COMPACT_ROWS", "SectionEntries", "row_hashes", "value_fingerprints"]
+
+COMPACT_ROWS = 1 << 18
+"""Table rows gathered before they are deduplicated."""
+
+U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def row_hashes(rows: U8, kinds: U64 | None = None) -> U64:
+    """A 64-bit hash of each row of a ``(n, width)`` byte matrix (splitmix64's finaliser over
+    the row's 8-byte words), with each row's kind mixed in when given."""
+    n, width = rows.shape
+    padded = -width % 8
+    if padded:
+        rows = np.concatenate([rows, np.zeros((n, padded), dtype=np.uint8)], axis=1)
+    words = np.ascontiguousarray(rows).view("<u8")
+    h = np.zeros(n, dtype=np.uint64) if kinds is None else kinds * _MIX2
+    with np.errstate(over="ignore"):
+        for i in range(words.shape[1]):
+            h = (h ^ words[:, i]) * _MUL
+            h ^= h >> np.uint64(31)
+        h ^= h >> np.uint64(30)
+        h *= _MIX1
+        h ^= h >> np.uint64(27)
+        h *= _MIX2
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def value_fingerprints(values: list[ValueKey]) -> U64:
+    """The fingerprints the head index files ``values`` under (as :meth:`SectionEntries.
+    fingerprints` computes them for entries)."""
+    out = np.zeros(len(values), dtype=np.uint64)
+    for width in (20, 32):
+        picked = [i for i, v in enumerate(values) if len(v) == width + 1]
+        if picked:
+            rows = np.frombuffer(b"".join(values[i][1:] for i in picked), dtype=np.uint8)
+            kinds = np.array([values[i][0] for i in picked], dtype=np.uint64)
+            out[picked] = row_hashes(rows.reshape(-1, width), kinds)
+    return out
+
+
+def _unique_rows(table: U8) -> tuple[U8, I64]:
+    """The distinct rows of ``table`` and, per row, the index of its distinct row."""
+    if not len(table):
+        return table, np.zeros(0, dtype=np.int64)
+    hashes = row_hashes(table)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    if (table[first[inverse]] == table).all():
+        return table[first], inverse.astype(np.int64)
+    unique, inverse = np.unique(table, axis=0, return_inverse=True)  # a hash collision
+    return unique, inverse.reshape(-1).astype(np.int64)
+
+
+class _Table:
+    """Rows of one width (addresses or topics), gathered from blocks, deduplicated now and
+    then; entries refer to rows by index."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.rows: U8 = np.zeros((0, width), dtype=np.uint8)
+        self.parts: list[U8] = []
+        self.pending = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) + self.pending
+
+    def add(self, values: tuple[bytes, ...]) -> int:
+        """Append a block's table; returns the row index of its first value."""
+        base = self.size
+        if values:
+            data = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, self.width)
+            self.parts.append(data)
+            self.pending += len(data)
+        return base
+
+    def compact(self) -> I64:
+        """Deduplicate every row; returns the new index of each old row."""
+        table = np.concatenate([self.rows, *self.parts]) if self.parts else self.rows
+        self.rows, inverse = _unique_rows(table)
+        self.parts = []
+        self.pending = 0
+        return inverse
+
+
+class SectionEntries:
+    """The entries of blocks of one section, added one logs record at a time."""
+
+    def __init__(self, layout: PositionLayout, section: int) -> None:
+        self.layout = layout
+        """Position layout of the directory."""
+        self.section = section
+        """The section the blocks belong to."""
+        self._addresses = _Table(20)
+        self._topics = _Table(32)
+        self._kinds: list[npt.NDArray[np.uint8]] = []
+        self._rows: list[U32] = []
+        self._positions: list[U32] = []
+        self.entries = 0
+        """Entries added so far."""
+
+    def add(self, number: int, record: LogsRecord) -> None:
+        """Add the logs of block ``number`` (in this section)."""
+        n = len(record)
+        if not n:
+            return
+        layout = self.layout
+        layout.check_logs(number, n)
+        offset = number - self.section * layout.section_size
+        if not 0 <= offset < layout.section_size:
+            raise ValueError(f"block {number} is not in section {self.section}")
+        positions = np.arange(n, dtype=np.uint32) | np.uint32(offset << layout.log_bits)
+        a_base = self._addresses.add(record.addresses)
+        t_base = self._topics.add(record.topics)
+        counts = record.log_topic_count
+        total = len(record.topic_refs)
+        self._kinds.append(np.zeros(n, dtype=np.uint8))
+        self._rows.append(record.log_address + np.uint32(a_base))
+        self._positions.append(positions)
+        if total:
+            owner = np.repeat(np.arange(n), counts)
+            starts = np.cumsum(counts, dtype=np.int64) - counts
+            slot = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+            self._kinds.append((slot + 1).astype(np.uint8))
+            self._rows.append(record.topic_refs + np.uint32(t_base))
+            self._positions.append(positions[owner])
+        self.entries += n + total
+        if self._addresses.pending + self._topics.pending >= COMPACT_ROWS:
+            self._compact()
+
+    def _compact(self) -> tuple[npt.NDArray[np.uint8], U32, U32]:
+        """Deduplicate the tables and join the entries into one array each."""
+        kinds = np.concatenate(self._kinds) if self._kinds else np.zeros(0, np.uint8)
+        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.uint32)
+        positions = np.concatenate(self._positions) if self._positions else np.zeros(0, np.uint32)
+        a_map, t_map = self._addresses.compact(), self._topics.compact()
+        is_address = kinds == 0
+        mapped = np.empty_like(rows)
+        mapped[is_address] = a_map[rows[is_address]]
+        mapped[~is_address] = t_map[rows[~is_address]]
+        rows = mapped
+        self._kinds, self._rows, self._positions = [kinds], [rows], [positions]
+        return kinds, rows, positions
+
+    def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
+        """Every value of the blocks added with its positions (ascending), values in no
+        particular order."""
+        kinds, rows, positions = self._compact()
+        if not len(kinds):
+            return
+        n_addresses, n_topics = len(self._addresses.rows), len(self._topics.rows)
+        ids = np.where(
+            kinds == 0,
+            rows.astype(np.int64),
+            n_addresses + (kinds.astype(np.int64) - 1) * n_topics + rows,
+        )
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        positions = positions[order]
+        starts = np.flatnonzero(np.diff(ids)) + 1
+        bounds = [0, *starts.tolist(), len(ids)]
+        firsts = ids[bounds[:-1]].tolist()
+        addresses = self._addresses.rows.tobytes()
+        topics = self._topics.rows.tobytes()
+        for index, value_id in enumerate(firsts):
+            if value_id < n_addresses:
+                key = b"\x00" + addresses[value_id * 20 : value_id * 20 + 20]
+            else:
+                kind, row = divmod(value_id - n_addresses, n_topics)
+                key = bytes([kind + 1]) + topics[row * 32 : row * 32 + 32]
+            yield key, positions[bounds[index] : bounds[index + 1]]
+
+    def fingerprints(self) -> tuple[U64, U32]:
+        """Every entry as ``(fingerprint of its value, position)``, sorted by fingerprint
+        then position (what the head index keeps)."""
+        kinds, rows, positions = self._compact()
+        fps = np.zeros(len(kinds), dtype=np.uint64)
+        is_address = kinds == 0
+        if is_address.any():
+            fps[is_address] = row_hashes(self._addresses.rows)[rows[is_address]]
+        if not is_address.all():
+            picked = ~is_address
+            slots = rows[picked].astype(np.int64) * 4 + kinds[picked] - 1
+            distinct, inverse = np.unique(slots, return_inverse=True)
+            hashes = row_hashes(
+                self._topics.rows[distinct // 4], (distinct % 4 + 1).astype(np.uint64)
+            )
+            fps[picked] = hashes[inverse.reshape(-1)]
+        order = np.lexsort((positions, fps))
+        return fps[order], positions[order]
