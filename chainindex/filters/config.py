@@ -1,16 +1,24 @@
 """What the query engine is configured with (:class:`QueryConfig`), what it counts
-(:class:`QueryStats`: candidate density among it), and where ``safe``/``finalized`` come from
-(:class:`Finality`)."""
+(:class:`QueryStats`: candidate density among it, and per path: :class:`PathStats`), and where
+``safe``/``finalized`` come from (:class:`Finality`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from chainindex.filters.criteria import BlockTag
+from chainindex.filters.planning import QueryPath
 
-__all__ = ["Finality", "QueryConfig", "QueryStats"]
+__all__ = ["PATHS", "Finality", "PathName", "PathStats", "QueryConfig", "QueryStats"]
+
+PathName = Literal["exact", "bloom", "scan"]
+"""Where a block's candidacy came from: the exact index (stored records or head index), the
+bloom sections (matcher or vectors), the header-bloom scan."""
+
+PATHS: tuple[PathName, ...] = ("exact", "bloom", "scan")
+"""Every path, in the order status shows them."""
 
 
 class Finality(Protocol):
@@ -42,6 +50,21 @@ class QueryConfig:
     """Blocks whose logs are fetched from the upstream at once (headers-only mode)."""
     reorg_retries: int = 3
     """Fresh starts of a query whose chain was reorganised under it."""
+    query_path: QueryPath = "auto"
+    """Which paths the planner may take (:mod:`~chainindex.filters.planning`): ``auto``,
+    ``exact``, or ``bloom`` to never use the exact index (benchmarks, tests)."""
+
+
+@dataclass(slots=True)
+class PathStats:
+    """Counters of one path."""
+
+    stretches: int = 0
+    """Stretches of queries answered through it."""
+    candidate_blocks: int = 0
+    """Blocks whose logs were read to verify (candidates of this path)."""
+    matched_blocks: int = 0
+    """Those that held a match."""
 
 
 @dataclass(slots=True)
@@ -56,6 +79,10 @@ class QueryStats:
     """Candidate blocks that held a matching log."""
     logs: int = 0
     """Logs returned."""
+    paths: dict[PathName, PathStats] = field(
+        default_factory=lambda: {name: PathStats() for name in PATHS}
+    )
+    """The same counts per path."""
 
     @property
     def density(self) -> float | None:
