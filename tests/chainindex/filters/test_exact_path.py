@@ -83,7 +83,7 @@ def check_queries(
         if rng.random() < 0.1:
             block = rng.choice(chain)
             query = LogQuery(criteria, block_hash=block.header.hash)
-            first = last = block.header.number
+            first = last = int(block.header.number)
         else:
             first = rng.randint(0, head)
             last = rng.randint(first, head)
@@ -118,7 +118,7 @@ def test_exact_bloom_and_brute_force_agree_across_reorgs(
     exact = LogQueryEngine(reader, retriever, config=QueryConfig(query_path="exact"))
     bloom = LogQueryEngine(reader, retriever, config=QueryConfig(query_path="bloom"))
     check_queries(rng, chain, exact, bloom)
-    for step in range(rng.randint(2, 5)):
+    for _ in range(rng.randint(2, 5)):
         if rng.random() < 0.6:
             depth = min(rng.randint(1, 64), len(chain) - 1)
             ancestor = chain[-depth - 1]

@@ -61,8 +61,10 @@ def test_malformed_records_are_corrupt_data() -> None:
             decode_chunk(bad, "where")
 
 
-def brute_force(blocks: list[tuple[int, LogsRecord, list[ChainLog]]], layout: PositionLayout,
-                section: int) -> dict[bytes, list[int]]:  # fmt: skip
+Blocks = list[tuple[int, LogsRecord, list[ChainLog]]]
+
+
+def brute_force(blocks: Blocks, layout: PositionLayout, section: int) -> dict[bytes, list[int]]:
     """Value key → positions within the section, one log at a time."""
     out: dict[bytes, list[int]] = {}
     for number, _, logs in blocks:
@@ -75,7 +77,7 @@ def brute_force(blocks: list[tuple[int, LogsRecord, list[ChainLog]]], layout: Po
     return out
 
 
-def section_blocks(seed: int, section: int, size: int) -> list[tuple[int, LogsRecord, list[ChainLog]]]:  # fmt: skip
+def section_blocks(seed: int, section: int, size: int) -> Blocks:
     blocks = random_chain(seed, size, first=section * size)
     return [
         (b.header.number, LogsRecord.parse(encode_logs(b.logs or ())), list(b.logs or ()))
