@@ -49,6 +49,7 @@ from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.config import Finality, QueryConfig, QueryStats
 from chainindex.filters.criteria import BlockTag, LogQuery
 from chainindex.filters.direct import VectorCache
+from chainindex.filters.exact import refresh_head
 from chainindex.filters.firstcall import SectionsSeen, first_call
 from chainindex.filters.planning import SearchPlan, plan_block
 from chainindex.filters.records import RecordCache
@@ -139,6 +140,13 @@ class LogQueryEngine:
         for run in list(self._running):
             if run.last >= first_block:
                 run.interrupt()
+
+    async def refresh_head(self) -> None:
+        """Bring the head index to the store's synced head (the service calls this after
+        each commit, so that queries seldom do the work); nothing under ``query_path``
+        ``bloom``."""
+        if self.config.query_path != "bloom":
+            await self.reader.read(partial(refresh_head, head=self.head))
 
     async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
         """The whole answer; :class:`ResultLimitError` past ``max_results`` logs (0: no

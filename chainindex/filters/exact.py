@@ -26,12 +26,20 @@ import numpy.typing as npt
 
 from chainindex.errors import ResultLimitError
 from chainindex.filters.criteria import LogCriteria
-from chainindex.filters.planning import SearchPlan
+from chainindex.filters.planning import SearchPlan, exact_index_first
 from chainindex.store.exact import HeadIndex, PositionLayout, ValueKey, stored_positions
 from chainindex.store.exact.keys import ADDRESS, value_key
 from chainindex.store.reader import ChainView
 
-__all__ = ["ExactFound", "check_result_limit", "find_exact", "index_groups"]
+__all__ = [
+    "ExactCoverage",
+    "ExactFound",
+    "check_result_limit",
+    "exact_coverage",
+    "find_exact",
+    "index_groups",
+    "refresh_head",
+]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -118,3 +126,44 @@ def check_result_limit(
     every = np.concatenate([found.stored, found.head])
     over = int(layout.split(every[max_results : max_results + 1])[0][0])
     raise ResultLimitError(max_results, plan.first, max(plan.first, over - 1))
+
+
+def refresh_head(view: ChainView, head: HeadIndex) -> None:
+    """Bring ``head`` to the snapshot's synced head (after a commit: queries then find it
+    ready); nothing for a directory without an exact index."""
+    state = view.state()
+    if state.head is None or state.tail is None or state.headers_only:
+        return
+    if exact_index_first(view) is None:
+        return
+    base = max(state.indexed_until + 1, state.tail)
+    if base <= state.head.number:
+        head.sync_to(view.reader, base, state.head.number)
+
+
+@dataclass(frozen=True, slots=True)
+class ExactCoverage:
+    """How far a directory's exact index reaches (stored records; the head index is the
+    engine's)."""
+
+    first_block: int | None
+    """First block of the sections with records (None: none yet)."""
+    last_block: int | None
+    """Last block of the sections with records."""
+    sections_to_build: int
+    """Sections below them still to build (a directory migrated from schema version 2)."""
+
+
+def exact_coverage(view: ChainView) -> ExactCoverage | None:
+    """The coverage of the snapshot's exact index (None: the directory has none)."""
+    exact_first = exact_index_first(view)
+    state = view.state()
+    if exact_first is None or state.tail is None:
+        return None
+    size = state.section_size
+    covered = state.sections > exact_first
+    return ExactCoverage(
+        max(exact_first * size, state.tail) if covered else None,
+        state.sections * size - 1 if covered else None,
+        max(0, exact_first - state.first_section),
+    )

@@ -16,6 +16,10 @@ go-ethereum's ``ChainIndexer`` with its bloom back end, for a service beside a n
   deeper than ``max_reorg_depth`` stops sync with :class:`~chainindex.errors.ReorgTooDeepError`.
 * **Crash safety**: the store is only changed by :class:`ChainWriter` batches, each leaving a
   state sync resumes from; at start the indexer reads that state and carries on.
+* **Exact index of older sections**: in a directory migrated from schema version 2, the
+  exact-index records of the sections stored before it are built beside sync, one section per
+  batch, downward (:mod:`chainindex.sync.indexbuild`); sync's own sections get theirs as they
+  are built. A finite sync waits for it.
 
 Lifecycle: ``await indexer.run()`` runs everything inside a :class:`asyncio.TaskGroup` the
 indexer owns (the head watcher and the fetches); it returns when ``until`` is reached (or
@@ -44,6 +48,7 @@ from chainindex.store.reader import ChainReader, ChainState
 from chainindex.store.writer import ChainWriter
 from chainindex.sync.config import SyncConfig, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
+from chainindex.sync.indexbuild import build_exact_index
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
 from chainindex.sync.reorg import (
     InconsistentAnswers,
@@ -131,10 +136,13 @@ class ChainIndexer:
             await self._start()
             async with asyncio.TaskGroup() as tasks:
                 watcher = tasks.create_task(self.source.watch_heads(self._on_head))
+                builder = tasks.create_task(build_exact_index(self.writer))
                 try:
                     await self._sync_loop(tasks)
+                    await builder
                 finally:
                     watcher.cancel()
+                    builder.cancel()
         except BaseExceptionGroup as group:
             raise first_error(group) from None
         finally:

@@ -3,14 +3,15 @@
 A command module exposes ``register(subparsers)``, which adds its parser and sets
 ``run=<function(args) -> exit status>`` as its default. :data:`COMMANDS` lists them in the
 order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.demo`),
-``sync``, ``serve``, ``export``, ``build_sections``, ``generate`` and ``search``. Beside
+``sync``, ``serve``, ``export``, ``build_sections``, ``build_index``, ``generate`` and
+``search``. Beside
 them: ``options`` (flags shared by the commands), ``progress`` (sync progress for people)
 and ``malloc`` (the single-arena setting of long syncs).
 """
 
 from __future__ import annotations
 
-from rpc.commands import build_sections, export, generate, search, serve, sync
+from rpc.commands import build_index, build_sections, export, generate, search, serve, sync
 from rpc.commands.demo import command as demo
 
-COMMANDS = [demo, sync, serve, export, build_sections, generate, search]
+COMMANDS = [demo, sync, serve, export, build_sections, build_index, generate, search]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainindex.errors import ConfigError
+from chainindex.filters import QueryConfig
 from rpc.commands.malloc import use_single_malloc_arena
 from rpc.commands.options import (
     add_source_options,
@@ -80,6 +81,12 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--query-threads", type=positive, default=1, metavar="N",
         help="worker threads of the query path (default 1: the work holds the GIL)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--query-path", choices=("auto", "exact", "bloom"), default="auto",
+        help="how log queries find their blocks: auto (the exact log index where the data "
+        "directory has one, the bloom sections elsewhere; the default), exact (the same, "
+        "named for benchmarks), bloom (never the exact index)",
     )  # fmt: skip
     add_sync_options(parser)
     add_text_index_options(parser)
@@ -151,6 +158,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         proxy=args.proxy,
         cache_bytes=args.log_cache_mb << 20,
         query_threads=args.query_threads,
+        query=QueryConfig(query_path=args.query_path),
         text_index=args.text_index or bool(args.abi),
         abi_files=tuple(args.abi),
     )

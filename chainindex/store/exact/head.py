@@ -109,15 +109,11 @@ class HeadIndex:
         """Last block held (``base - 1`` when empty)."""
         return self.base + len(self._hashes) - 1
 
-    @property
-    def entries(self) -> int:
-        """(value, log) entries held."""
-        return sum(len(run.fps) for run in self._runs)
-
-    def span(self) -> tuple[int, int] | None:
-        """First and last block held, if any."""
+    def summary(self) -> tuple[tuple[int, int] | None, int]:
+        """First and last block held (None: none), and the (value, log) entries held."""
         with self._lock:
-            return (self.base, self.top) if self._hashes else None
+            span = (self.base, self.top) if self._hashes else None
+            return span, sum(len(run.fps) for run in self._runs)
 
     # --- keeping up with the store ---------------------------------------------------------
 
