@@ -74,7 +74,7 @@ def test_density_is_one_on_the_exact_path(
         answers = {}
         engines = {}
         for path in ("exact", "bloom"):
-            config = QueryConfig(query_path=path)  # type: ignore[arg-type]
+            config = QueryConfig(query_path=path)
             engine = LogQueryEngine(reader, retriever, config=config)
             found = asyncio.run(engine.collect(LogQuery(criteria, first, last)))
             answers[path] = [log for b in found for log in b.logs()]
