@@ -11,7 +11,8 @@ above the first stored one) is written together with the move of the whole group
 row per bit (``R`` records, :mod:`chainindex.store.rows`), keyed by the head of the group's
 last section (a block hash commits to its ancestors, so that head vouches for every section
 of the row). Both moves happen inside one batch: a section is always in exactly one of the
-two forms. :meth:`SectionStore.truncate` undoes rows reaching above the new count, putting
+two forms. The move reads, decodes and encodes :data:`GROUP_MOVE_BITS` bits at a time, so
+that only the batch holds the whole group. :meth:`SectionStore.truncate` undoes rows reaching above the new count, putting
 the sections it keeps of a partial group back as ``B`` records.
 """
 
@@ -33,7 +34,7 @@ from chainindex.store import schema
 from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 from chainindex.store.rows import decode_row, decode_rows, encode_rows
 
-__all__ = ["DEFAULT_GROUP_SIZE", "SectionStore"]
+__all__ = ["DEFAULT_GROUP_SIZE", "GROUP_MOVE_BITS", "SectionStore"]
 
 Heads = Sequence[Hash32 | None] | U8
 """Section heads as :meth:`SectionStore.heads` returns them, or (all stored) as a
@@ -41,6 +42,11 @@ Heads = Sequence[Hash32 | None] | U8
 
 DEFAULT_GROUP_SIZE = 64
 """Sections per row unless the directory says otherwise (64 × 4096 blocks, rows of 32 KiB)."""
+
+GROUP_MOVE_BITS = 64
+"""Bits moved into rows at a time when a group completes: the group's vectors are read,
+decoded and encoded a slice at a time (2 MiB for groups of 64 sections of 4096 blocks), never
+all at once (measured: a headers-only sync's peak RSS, BENCHMARKS.md)."""
 
 _HASH_LENGTH = 32
 _first = itemgetter(0)
@@ -151,38 +157,48 @@ class SectionStore:
 
     def _write_group(self, batch: WriteBatch, last: int, head: Hash32, vectors: U8) -> None:
         """Rows for the group ending with section ``last`` (whose vectors are given), and
-        the removal of its earlier sections' ``B`` records."""
+        the removal of its earlier sections' ``B`` records, :data:`GROUP_MOVE_BITS` bits at a
+        time: only the batch holds the whole group (its rows, what it must write anyway)."""
         size = self.group_size
         first = last + 1 - size
-        rows = np.empty((BLOOM_BIT_LENGTH, size, self.width), dtype=np.uint8)
-        rows[:, size - 1] = vectors
-        if size > 1:
-            keys, earlier = self._read_group(first, last - 1)
-            rows[:, : size - 1] = earlier
-            for key in keys:
-                batch.delete(key)
         group = last // size
-        for bit, value in enumerate(encode_rows(rows.reshape(BLOOM_BIT_LENGTH, -1))):
-            batch.put(schema.bloom_row_key(bit, group, head), value)
+        expected: U8 | None = None
+        if size > 1:
+            heads = self.heads(first, last - 1)
+            if None in heads:
+                raise CorruptDataError(f"section {first + heads.index(None)} has no head")
+            expected = _head_matrix(heads)[0]
+        with self.kv.snapshot() as snapshot:
+            for lo in range(0, BLOOM_BIT_LENGTH, GROUP_MOVE_BITS):
+                hi = min(BLOOM_BIT_LENGTH, lo + GROUP_MOVE_BITS)
+                rows = np.empty((hi - lo, size, self.width), dtype=np.uint8)
+                rows[:, size - 1] = vectors[lo:hi]
+                if expected is not None:
+                    keys, earlier = self._read_group(snapshot, lo, hi, first, expected)
+                    rows[:, : size - 1] = earlier
+                    for key in keys:
+                        batch.delete(key)
+                values = encode_rows(rows.reshape(hi - lo, -1))
+                for bit, value in enumerate(values, start=lo):
+                    batch.put(schema.bloom_row_key(bit, group, head), value)
 
-    def _read_group(self, first: int, last: int) -> tuple[list[bytes], U8]:
-        """The ``B`` keys of stored sections ``first..last`` and their vectors as a
-        ``(2048, count, width)`` array: one range scan per bit (a scan across bits would
-        step over every deleted record of the groups below), one decompression for all."""
-        count = last - first + 1
-        heads = self.heads(first, last)
-        if None in heads:
-            raise CorruptDataError(f"section {first + heads.index(None)} has no head")
+    def _read_group(
+        self, snapshot: KeyValueReader, lo: int, hi: int, first: int, expected: U8
+    ) -> tuple[list[bytes], U8]:
+        """The ``B`` keys of bits ``lo..hi - 1`` of the stored sections ``first ..`` (whose
+        heads are the rows of ``expected``) and their vectors as a ``(bits, count, width)``
+        array: one range scan per bit (a scan across bits would step over every deleted
+        record of the groups below), one decompression for all."""
+        count = len(expected)
+        last = first + count - 1
         keys: list[bytes] = []
         blobs: list[bytes] = []
-        with self.kv.snapshot() as snapshot:
-            for bit in range(BLOOM_BIT_LENGTH):
-                for key, value in snapshot.iterate(*schema.bloom_bits_range(bit, first, last)):
-                    keys.append(key)
-                    blobs.append(value)
+        for bit in range(lo, hi):
+            for key, value in snapshot.iterate(*schema.bloom_bits_range(bit, first, last)):
+                keys.append(key)
+                blobs.append(value)
         bits, sections, found_heads = schema.parse_bloom_bits_keys(keys)
-        expected, _ = _head_matrix(heads)
-        if len(keys) != BLOOM_BIT_LENGTH * count or not (
+        if len(keys) != (hi - lo) * count or not (
             (found_heads == expected[sections - first]).all()
         ):
             raise CorruptDataError(
@@ -192,8 +208,8 @@ class SectionStore:
             decoded = decompress_many(blobs, self.width, copy=False)
         except CompressionError as err:
             raise CorruptDataError(f"a vector of sections {first}..{last}: {err}") from None
-        out = np.empty((BLOOM_BIT_LENGTH, count, self.width), dtype=np.uint8)
-        out[bits, sections - first] = decoded
+        out = np.empty((hi - lo, count, self.width), dtype=np.uint8)
+        out[bits - lo, sections - first] = decoded
         return keys, out
 
     def truncate(self, batch: WriteBatch, count: int) -> None:
