@@ -12,8 +12,8 @@ row per bit (``R`` records, :mod:`chainindex.store.rows`), keyed by the head of 
 last section (a block hash commits to its ancestors, so that head vouches for every section
 of the row). Both moves happen inside one batch: a section is always in exactly one of the
 two forms. The move reads, decodes and encodes :data:`GROUP_MOVE_BITS` bits at a time, so
-that only the batch holds the whole group. :meth:`SectionStore.truncate` undoes rows reaching above the new count, putting
-the sections it keeps of a partial group back as ``B`` records.
+that only the batch holds the whole group. :meth:`SectionStore.truncate` undoes rows reaching
+above the new count, putting the sections it keeps of a partial group back as ``B`` records.
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ logs records (one range scan). Started empty, the first call builds it from the 
 records; the service also calls :meth:`HeadIndex.sync_to` after each commit, so that queries
 seldom do that work.
 
-Entries are kept as ``(fingerprint of the value, position)`` pairs in sorted runs of blocks of
-one section (12 bytes an entry, the position relative to the section as in the stored
-records): a lookup is a binary search per run. Runs are merged as they come, the newest with
-the one before while that one is not larger (a binary counter: O(log n) runs per section). A
-fingerprint is a 64-bit hash of the value and its kind; two values that share one only make a
-log a candidate it should not be, which verification against the logs turns away.
+Entries are kept as ``(fingerprint of the value, position)`` pairs in sorted runs of blocks
+of one section (added :data:`RUN_BLOCKS` blocks at a time at most) (12 bytes an entry, the
+position relative to the section as in the stored records): a lookup is a binary search per
+run. Runs are merged as they come, the newest with the one before while that one is not
+larger (a binary counter: O(log n) runs per section). A fingerprint is a 64-bit hash of the
+value and its kind; two values that share one only make a log a candidate it should not be,
+which verification against the logs turns away.
 
 Memory is about 12 bytes per (value, log) entry of the blocks above the last section: bounded
 by the section size plus the confirmations, whatever the chain's length.
@@ -46,6 +47,9 @@ U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
 
 _EMPTY = np.zeros(0, dtype=np.uint64)
+
+RUN_BLOCKS = 256
+"""Most blocks added as one run (bounds the memory of building the index at start)."""
 
 
 @dataclass(slots=True)
@@ -78,7 +82,8 @@ class HeadCoverage:
     """What the head index answered for."""
 
     first: int
-    """First block covered (blocks of the stretch below it are not: the caller scans them)."""
+    """First block covered (blocks of the stretch below it would not be: the caller scans
+    them; the index reads any it lacks, so this is the stretch's first)."""
     positions: U64
     """Absolute positions of the matching logs of blocks ``first..`` the stretch's end."""
 
@@ -120,8 +125,7 @@ class HeadIndex:
     def sync_to(self, reader: KeyValueReader, base: int, head: int) -> int:
         """Make the index hold the canonical blocks ``base..head`` of ``reader`` (a snapshot):
         from the first block above the stored sections to the synced head. Returns the first
-        block it holds for that snapshot: ``base``, or above it when the snapshot is older than
-        the index (sections the index already dropped are not stored in it yet)."""
+        block it holds for that snapshot (``base``)."""
         with self._lock:
             return self._sync(reader, base, head)
 
@@ -132,7 +136,10 @@ class HeadIndex:
             agreed -= 1
         if agreed < min(self.top, head):  # another chain from agreed + 1 on
             self._drop_above(agreed)
-        if not self._hashes or self.top < base - 1:
+        if not self._hashes or self.top < base - 1 or base < self.base:
+            # Empty, or nothing to keep: a snapshot wanting blocks below those held (a reorg
+            # truncated stored sections; or, with several query threads, a snapshot older
+            # than the index) has them all read again.
             self._runs, self._hashes, self.base = [], [], base
         elif base > self.base:
             self._drop_below(base)
@@ -180,7 +187,9 @@ class HeadIndex:
             if number != expected:
                 raise CorruptDataError(f"no logs record of block {expected}")
             section = number // size
-            if entries is not None and entries.section != section:
+            if entries is not None and (
+                entries.section != section or number - run_first >= RUN_BLOCKS
+            ):
                 self._append_run(entries, run_first, number - 1)
                 entries, run_first = None, number
             if entries is None:
@@ -205,9 +214,11 @@ class HeadIndex:
             newer = runs.pop()
             older = runs[-1]
             fps = np.concatenate([older.fps, newer.fps])
-            positions = np.concatenate([older.positions, newer.positions])
-            order = np.lexsort((positions, fps))
-            runs[-1] = _Run(older.section, older.first, newer.last, fps[order], positions[order])
+            # The newer run's blocks are above the older's: a stable sort by fingerprint
+            # keeps each fingerprint's positions ascending.
+            order = np.argsort(fps, kind="stable")
+            positions = np.concatenate([older.positions, newer.positions])[order]
+            runs[-1] = _Run(older.section, older.first, newer.last, fps[order], positions)
 
     # --- answering ----------------------------------------------------------------------------
 
