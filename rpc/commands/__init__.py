@@ -6,7 +6,7 @@ order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.
 ``sync``, ``serve``, ``export``, ``build_sections``, ``build_index``, ``generate`` and
 ``search``. Beside
 them: ``options`` (flags shared by the commands), ``progress`` (sync progress for people)
-and ``malloc`` (the single-arena setting of long syncs).
+and ``malloc`` (the malloc settings of long syncs).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 
 from chainindex.errors import ConfigError
 from chainindex.filters import QueryConfig
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -191,7 +191,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     setup_logging(args.verbose)
-    use_single_malloc_arena()
+    use_flat_malloc()
     if args.upstream is None and not args.no_sync:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.source import SourceOptions, open_source
 from chainindex.store import open_datadir
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -84,7 +84,7 @@ async def _sync(args: argparse.Namespace, config: SyncConfig, options: SourceOpt
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
     setup_logging(args.verbose)
-    use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
+    use_flat_malloc()  # flat memory on long syncs (see rpc.commands.malloc)
     config = sync_config(args)
     try:
         return asyncio.run(_sync(args, config, source_options(args)))
