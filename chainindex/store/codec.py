@@ -44,12 +44,14 @@ from chainindex.types import ChainLog, Header
 __all__ = [
     "HEADER_FORMAT",
     "LOGS_FORMAT",
+    "LogsColumns",
     "LogsRecord",
     "decode_header",
     "decode_logs",
     "encode_header",
     "encode_logs",
     "header_bloom",
+    "logs_columns",
     "logs_record_may_match",
 ]
 
@@ -292,6 +294,55 @@ def _check_refs(
         ascending = not np.any(np.diff(data_ends.astype(np.int64)) < 0)
     if not ascending or int(data_ends[-1]) != n_data:
         raise CorruptDataError(f"{where}: data offsets out of order")
+
+
+@dataclass(frozen=True, slots=True)
+class LogsColumns:
+    """The columns of a checked logs record that say which values each log carries, as
+    numpy views of the record (no object per value: what the exact index reads)."""
+
+    addresses: npt.NDArray[np.uint8]
+    """Distinct addresses, ``(n, 20)``."""
+    topics: npt.NDArray[np.uint8]
+    """Distinct topics, ``(n, 32)``."""
+    log_address: npt.NDArray[np.uint32]
+    """Per log: its address, a row of :attr:`addresses`."""
+    log_topic_count: npt.NDArray[np.uint8]
+    """Per log: how many topics it has."""
+    topic_refs: npt.NDArray[np.uint32]
+    """Every log's topics in order, as rows of :attr:`topics`."""
+
+    def __len__(self) -> int:
+        return len(self.log_address)
+
+
+def logs_columns(record: bytes, where: str = "logs record") -> LogsColumns:
+    """Check ``record`` as :meth:`LogsRecord.parse` does and view its value columns."""
+    if len(record) < _LOGS_HEAD.size:
+        raise CorruptDataError(f"{where}: truncated ({len(record)} bytes)")
+    version, n_logs, n_tx, n_addr, n_topics, n_refs, n_data = _LOGS_HEAD.unpack_from(record)
+    if version != LOGS_FORMAT:
+        raise CorruptDataError(f"{where}: unknown format {version}")
+    addr_at = _LOGS_HEAD.size + n_tx * 36
+    topics_at = addr_at + n_addr * 20
+    logs_at = topics_at + n_topics * 32
+    refs_at = logs_at + n_logs * 9
+    ends_at = refs_at + n_refs * 4
+    if len(record) != ends_at + n_logs * 4 + n_data:
+        raise CorruptDataError(f"{where}: {len(record)} bytes, its counts say otherwise")
+    u8 = np.frombuffer(record, dtype=np.uint8)
+    columns = LogsColumns(
+        u8[addr_at:topics_at].reshape(-1, 20),
+        u8[topics_at:logs_at].reshape(-1, 32),
+        np.frombuffer(record, dtype=_U32, count=n_logs, offset=logs_at + n_logs * 4),
+        u8[logs_at + n_logs * 8 : refs_at],
+        np.frombuffer(record, dtype=_U32, count=n_refs, offset=refs_at),
+    )
+    log_tx = np.frombuffer(record, dtype=_U32, count=n_logs, offset=logs_at)
+    data_ends = np.frombuffer(record, dtype=_U32, count=n_logs, offset=ends_at)
+    _check_refs(where, log_tx, columns.log_address, columns.log_topic_count, columns.topic_refs,
+                data_ends, n_tx, n_addr, n_topics, n_refs, n_data)  # fmt: skip
+    return columns
 
 
 def decode_logs(record: bytes, header: Header) -> tuple[ChainLog, ...]:

@@ -1,13 +1,14 @@
 """From logs records to index entries: every (value, log) pair of a run of blocks, grouped
 by value, with numpy over the columnar :class:`~chainindex.store.codec.LogsRecord`.
 
-A log has one address entry (kind 0) and one entry per topic (kind ``1 + position``). Entries
-refer to rows of the blocks' own tables of distinct addresses and topics, concatenated; the
-tables are deduplicated across blocks every :data:`COMPACT_ROWS` rows (by a 64-bit hash of
-each row, checked against the row itself, so equal hashes of different values are told apart
-exactly), which keeps memory at about 9 bytes per entry plus the distinct values. The values
-come out grouped with a stable sort by value id: the entries of a value are appended block by
-block in log order, so its positions come out ascending.
+A log has one address entry (kind 0) and one entry per topic (kind ``1 + position``), read
+from the record's columns (:func:`~chainindex.store.codec.logs_columns`: numpy views, no
+object per value). Entries refer to rows of the blocks' own tables of distinct addresses and
+topics; every :data:`COMPACT_ROWS` rows those are matched with the section's distinct values
+so far (by a 64-bit hash of each row, checked against the row itself, so equal hashes of
+different values are told apart exactly), which keeps memory at about 9 bytes per entry plus
+the distinct values. The values come out grouped with a stable sort by value id: the entries
+of a value are appended block by block in log order, so its positions come out ascending.
 
 Erigon's ``LogAddressIndex``/``LogTopicIndex`` collect the same pairs per block range
 (``core/state/db_state_writer.go``), with a map per value; here there is no per-entry Python.
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
-from chainindex.store.codec import LogsRecord
+from chainindex.store.codec import LogsColumns
 from chainindex.store.exact.keys import ValueKey
 from chainindex.store.exact.positions import PositionLayout
 
@@ -73,48 +74,83 @@ def value_fingerprints(values: list[ValueKey]) -> U64:
     return out
 
 
-def _unique_rows(table: U8) -> tuple[U8, I64]:
-    """The distinct rows of ``table`` and, per row, the index of its distinct row."""
-    if not len(table):
-        return table, np.zeros(0, dtype=np.int64)
-    hashes = row_hashes(table)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    if (table[first[inverse]] == table).all():
-        return table[first], inverse.astype(np.int64)
-    unique, inverse = np.unique(table, axis=0, return_inverse=True)  # a hash collision
-    return unique, inverse.reshape(-1).astype(np.int64)
-
-
 class _Table:
-    """Rows of one width (addresses or topics), gathered from blocks, deduplicated now and
-    then; entries refer to rows by index."""
+    """Distinct rows of one width (addresses or topics) gathered from blocks. A block's rows
+    are pending until :meth:`compact` gives each its distinct row's id: ids never change,
+    new distinct rows take the next ones. Rows are matched by a 64-bit hash checked against
+    the rows themselves; a hash shared by different rows (crafted, or very bad luck) turns
+    the table to matching whole rows through a dict, slower but as exact."""
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self.rows: U8 = np.zeros((0, width), dtype=np.uint8)
+        self.table: U8 = np.zeros((0, width), dtype=np.uint8)
+        """The distinct rows, by id."""
+        self._hashes: U64 = np.zeros(0, dtype=np.uint64)
+        """Hashes of the distinct rows, ascending."""
+        self._ids: I64 = np.zeros(0, dtype=np.int64)
+        """The id of each of ``_hashes``."""
+        self._exact: dict[bytes, int] | None = None
         self.parts: list[U8] = []
         self.pending = 0
 
-    @property
-    def size(self) -> int:
-        return len(self.rows) + self.pending
-
-    def add(self, values: tuple[bytes, ...]) -> int:
-        """Append a block's table; returns the row index of its first value."""
-        base = self.size
-        if values:
-            data = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(-1, self.width)
-            self.parts.append(data)
-            self.pending += len(data)
+    def add(self, rows: U8) -> int:
+        """Make a block's rows pending; returns the pending index of the first."""
+        base = self.pending
+        if len(rows):
+            self.parts.append(rows)
+            self.pending += len(rows)
         return base
 
     def compact(self) -> I64:
-        """Deduplicate every row; returns the new index of each old row."""
-        table = np.concatenate([self.rows, *self.parts]) if self.parts else self.rows
-        self.rows, inverse = _unique_rows(table)
-        self.parts = []
-        self.pending = 0
-        return inverse
+        """The id of each pending row (by pending index); no row is pending after."""
+        pending = np.concatenate(self.parts) if self.parts else self.table[:0]
+        self.parts, self.pending = [], 0
+        if not len(pending):
+            return np.zeros(0, dtype=np.int64)
+        if self._exact is None:
+            found = self._by_hash(pending)
+            if found is not None:
+                return found
+            self._exact = {row.tobytes(): i for i, row in enumerate(self.table)}
+        return self._by_bytes(pending)
+
+    def _by_hash(self, pending: U8) -> I64 | None:
+        hashes = row_hashes(pending)
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        if not (pending[first[inverse]] == pending).all():
+            return None
+        at = np.searchsorted(self._hashes, distinct)
+        known = at < len(self._hashes)
+        known[known] = self._hashes[at[known]] == distinct[known]
+        ids = np.empty(len(distinct), dtype=np.int64)
+        ids[known] = self._ids[at[known]]
+        if not (self.table[ids[known]] == pending[first[known]]).all():
+            return None
+        new = np.flatnonzero(~known)
+        ids[new] = len(self.table) + np.arange(len(new))
+        self.table = np.concatenate([self.table, pending[first[new]]])
+        merged = np.concatenate([self._hashes, distinct[new]])
+        order = np.argsort(merged, kind="stable")
+        self._hashes = merged[order]
+        self._ids = np.concatenate([self._ids, ids[new]])[order]
+        out: I64 = ids[inverse.reshape(-1)]
+        return out
+
+    def _by_bytes(self, pending: U8) -> I64:
+        exact = self._exact
+        assert exact is not None
+        ids = np.empty(len(pending), dtype=np.int64)
+        new: list[U8] = []
+        for index, row in enumerate(pending):
+            key = row.tobytes()
+            found = exact.get(key)
+            if found is None:
+                found = exact[key] = len(self.table) + len(new)
+                new.append(row)
+            ids[index] = found
+        if new:
+            self.table = np.concatenate([self.table, np.stack(new)])
+        return ids
 
 
 class SectionEntries:
@@ -127,15 +163,14 @@ class SectionEntries:
         """The section the blocks belong to."""
         self._addresses = _Table(20)
         self._topics = _Table(32)
-        self._kinds: list[npt.NDArray[np.uint8]] = []
-        self._rows: list[U32] = []
-        self._positions: list[U32] = []
+        self._pending: list[tuple[npt.NDArray[np.uint8], U32, U32]] = []
+        self._done: list[tuple[npt.NDArray[np.uint8], U32, U32]] = []
         self.entries = 0
         """Entries added so far."""
 
-    def add(self, number: int, record: LogsRecord) -> None:
+    def add(self, number: int, columns: LogsColumns) -> None:
         """Add the logs of block ``number`` (in this section)."""
-        n = len(record)
+        n = len(columns)
         if not n:
             return
         layout = self.layout
@@ -144,47 +179,57 @@ class SectionEntries:
         if not 0 <= offset < layout.section_size:
             raise ValueError(f"block {number} is not in section {self.section}")
         positions = np.arange(n, dtype=np.uint32) | np.uint32(offset << layout.log_bits)
-        a_base = self._addresses.add(record.addresses)
-        t_base = self._topics.add(record.topics)
-        counts = record.log_topic_count
-        total = len(record.topic_refs)
-        self._kinds.append(np.zeros(n, dtype=np.uint8))
-        self._rows.append(record.log_address + np.uint32(a_base))
-        self._positions.append(positions)
+        a_base = self._addresses.add(columns.addresses)
+        t_base = self._topics.add(columns.topics)
+        counts = columns.log_topic_count
+        total = len(columns.topic_refs)
+        self._pending.append(
+            (np.zeros(n, dtype=np.uint8), columns.log_address + np.uint32(a_base), positions)
+        )
         if total:
             owner = np.repeat(np.arange(n), counts)
             starts = np.cumsum(counts, dtype=np.int64) - counts
             slot = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
-            self._kinds.append((slot + 1).astype(np.uint8))
-            self._rows.append(record.topic_refs + np.uint32(t_base))
-            self._positions.append(positions[owner])
+            kinds = (slot + 1).astype(np.uint8)
+            self._pending.append((kinds, columns.topic_refs + np.uint32(t_base), positions[owner]))
         self.entries += n + total
         if self._addresses.pending + self._topics.pending >= COMPACT_ROWS:
             self._compact()
 
-    def _compact(self) -> tuple[npt.NDArray[np.uint8], U32, U32]:
-        """Deduplicate the tables and join the entries into one array each."""
-        kinds = np.concatenate(self._kinds) if self._kinds else np.zeros(0, np.uint8)
-        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.uint32)
-        positions = np.concatenate(self._positions) if self._positions else np.zeros(0, np.uint32)
+    def _compact(self) -> None:
+        """Give the pending entries the ids of their values."""
         a_map, t_map = self._addresses.compact(), self._topics.compact()
+        if not self._pending:
+            return
+        kinds = np.concatenate([k for k, _, _ in self._pending])
+        rows = np.concatenate([r for _, r, _ in self._pending])
+        positions = np.concatenate([p for _, _, p in self._pending])
+        self._pending = []
         is_address = kinds == 0
         mapped = np.empty_like(rows)
         mapped[is_address] = a_map[rows[is_address]]
         mapped[~is_address] = t_map[rows[~is_address]]
-        rows = mapped
-        self._kinds, self._rows, self._positions = [kinds], [rows], [positions]
+        self._done.append((kinds, mapped, positions))
+
+    def _entries(self) -> tuple[npt.NDArray[np.uint8], U32, U32]:
+        """Every entry (kind, id of its value, position), in the order added; consumed."""
+        self._compact()
+        done, self._done = self._done, []
+        if not done:
+            return np.zeros(0, np.uint8), np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+        kinds = np.concatenate([k for k, _, _ in done])
+        rows = np.concatenate([r for _, r, _ in done])
+        positions = np.concatenate([p for _, _, p in done])
         return kinds, rows, positions
 
     def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
         """Every value of the blocks added with its positions (ascending), values in no
         particular order. Consumes the entries (their memory goes as the grouping needs
         its own: about 24 bytes an entry at the peak)."""
-        kinds, rows, positions = self._compact()
-        self._kinds, self._rows, self._positions = [], [], []
+        kinds, rows, positions = self._entries()
         if not len(kinds):
             return
-        n_addresses, n_topics = len(self._addresses.rows), len(self._topics.rows)
+        n_addresses, n_topics = len(self._addresses.table), len(self._topics.table)
         # Value ids: an address's row; a topic's kind and row after the addresses (int32:
         # fewer than 5 ids per entry of the section).
         ids = kinds.astype(np.int32)
@@ -204,8 +249,8 @@ class SectionEntries:
         bounds = [0, *starts.tolist(), len(ids)]
         firsts = ids[bounds[:-1]].tolist()
         del ids, starts
-        addresses = self._addresses.rows.tobytes()
-        topics = self._topics.rows.tobytes()
+        addresses = self._addresses.table.tobytes()
+        topics = self._topics.table.tobytes()
         for index, value_id in enumerate(firsts):
             if value_id < n_addresses:
                 key = b"\x00" + addresses[value_id * 20 : value_id * 20 + 20]
@@ -217,17 +262,17 @@ class SectionEntries:
     def fingerprints(self) -> tuple[U64, U32]:
         """Every entry as ``(fingerprint of its value, position)``, sorted by fingerprint
         then position (what the head index keeps)."""
-        kinds, rows, positions = self._compact()
+        kinds, rows, positions = self._entries()
         fps = np.zeros(len(kinds), dtype=np.uint64)
         is_address = kinds == 0
         if is_address.any():
-            fps[is_address] = row_hashes(self._addresses.rows)[rows[is_address]]
+            fps[is_address] = row_hashes(self._addresses.table)[rows[is_address]]
         if not is_address.all():
             picked = ~is_address
             slots = rows[picked].astype(np.int64) * 4 + kinds[picked] - 1
             distinct, inverse = np.unique(slots, return_inverse=True)
             hashes = row_hashes(
-                self._topics.rows[distinct // 4], (distinct % 4 + 1).astype(np.uint64)
+                self._topics.table[distinct // 4], (distinct % 4 + 1).astype(np.uint64)
             )
             fps[picked] = hashes[inverse.reshape(-1)]
         order = np.lexsort((positions, fps))

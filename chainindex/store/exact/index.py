@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from chainindex.errors import CorruptDataError
 from chainindex.store import schema
-from chainindex.store.codec import LogsRecord
+from chainindex.store.codec import LogsColumns, logs_columns
 from chainindex.store.exact.chunks import encode_chunk
 from chainindex.store.exact.extract import SectionEntries
 from chainindex.store.exact.keys import chunk_key
@@ -39,11 +39,12 @@ __all__ = ["ExactIndexStore", "read_records"]
 
 def read_records(
     reader: KeyValueReader, first: int, last: int
-) -> Iterator[tuple[int, bytes, LogsRecord]]:
-    """``(number, hash, record)`` of the stored logs of blocks ``first..last``, ascending."""
+) -> Iterator[tuple[int, bytes, LogsColumns]]:
+    """``(number, hash, value columns)`` of the stored logs of blocks ``first..last``,
+    ascending."""
     for key, value in reader.iterate(*schema.logs_range(first, last)):
         number, block_hash = schema.parse_logs_key(key)
-        yield number, block_hash, LogsRecord.parse(value, f"logs of block {number}")
+        yield number, block_hash, logs_columns(value, f"logs of block {number}")
 
 
 class ExactIndexStore:

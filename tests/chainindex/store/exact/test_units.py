@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pyroaring import BitMap
 
 from chainindex.errors import ConfigError, CorruptDataError, ExactIndexError
-from chainindex.store.codec import LogsRecord, encode_logs
+from chainindex.store.codec import LogsColumns, encode_logs, logs_columns
 from chainindex.store.exact import PositionLayout, extract
 from chainindex.store.exact.chunks import decode_chunk, encode_chunk
 from chainindex.store.exact.extract import SectionEntries, value_fingerprints
@@ -61,7 +61,7 @@ def test_malformed_records_are_corrupt_data() -> None:
             decode_chunk(bad, "where")
 
 
-Blocks = list[tuple[int, LogsRecord, list[ChainLog]]]
+Blocks = list[tuple[int, LogsColumns, list[ChainLog]]]
 
 
 def brute_force(blocks: Blocks, layout: PositionLayout, section: int) -> dict[bytes, list[int]]:
@@ -80,7 +80,7 @@ def brute_force(blocks: Blocks, layout: PositionLayout, section: int) -> dict[by
 def section_blocks(seed: int, section: int, size: int) -> Blocks:
     blocks = random_chain(seed, size, first=section * size)
     return [
-        (b.header.number, LogsRecord.parse(encode_logs(b.logs or ())), list(b.logs or ()))
+        (b.header.number, logs_columns(encode_logs(b.logs or ())), list(b.logs or ()))
         for b in blocks
     ]
 
@@ -99,11 +99,23 @@ def test_entries_grouped_by_value(seed: int, compact: int) -> None:
     assert got == brute_force(blocks, layout, 3)
 
 
-def test_equal_hashes_of_different_values_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every row hashing alike (the worst collision) still groups values exactly."""
-    monkeypatch.setattr(
-        extract, "row_hashes", lambda rows, kinds=None: np.zeros(len(rows), np.uint64)
-    )
+def _first_byte(rows: np.ndarray, kinds: object = None) -> np.ndarray:
+    return rows[:, 0].astype(np.uint64)
+
+
+def _zero(rows: np.ndarray, kinds: object = None) -> np.ndarray:
+    return np.zeros(len(rows), np.uint64)
+
+
+@pytest.mark.parametrize("compact", [1, 7, 1 << 18])
+@pytest.mark.parametrize("hashes", [_zero, _first_byte])
+def test_equal_hashes_of_different_values_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch, compact: int, hashes: object
+) -> None:
+    """Rows hashing alike (every row, or many: within a batch of rows and across batches)
+    still group values exactly."""
+    monkeypatch.setattr(extract, "row_hashes", hashes)
+    monkeypatch.setattr(extract, "COMPACT_ROWS", compact)
     layout = PositionLayout(16)
     blocks = section_blocks(9, 0, 16)
     entries = SectionEntries(layout, 0)
@@ -133,6 +145,6 @@ def test_fingerprints_are_those_of_the_values(seed: int) -> None:
 def test_a_block_outside_the_section_is_refused() -> None:
     entries = SectionEntries(PositionLayout(16), 2)
     log = random_chain(1, 40)
-    record = next(LogsRecord.parse(encode_logs(b.logs or ())) for b in log if b.logs)
+    record = next(logs_columns(encode_logs(b.logs or ())) for b in log if b.logs)
     with pytest.raises(ValueError, match="not in section 2"):
         entries.add(random.Random(0).choice([0, 31, 48]), record)
