@@ -36,7 +36,7 @@ from bench.common import Table, machine
 from chainindex.source import open_source, write_archive
 from chainindex.store import open_datadir
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def child_main(argv: list[str]) -> None:
     parser.add_argument("--section-size", type=int, default=4096)
     parser.add_argument("--no-logs", action="store_true")
     args = parser.parse_args(argv)
-    use_single_malloc_arena()  # as `logfilter sync` does
+    use_flat_malloc()  # as `logfilter sync` does
     print(orjson.dumps(asyncio.run(_child_sync(args))).decode())
 
 

@@ -126,6 +126,11 @@ class ReorgTooDeepError(SyncError):
     """A reorg reaches deeper than the configured bound (or below the first synced block)."""
 
 
+class ExactIndexError(ChainIndexError):
+    """The exact log index cannot hold what it is given (a block with more logs than its
+    positions can count)."""
+
+
 class EventsLaggedError(ChainIndexError):
     """A chain-event subscriber fell so far behind that its buffer overflowed; it was dropped
     and must catch up from the store (see :mod:`chainindex.sync.events`)."""

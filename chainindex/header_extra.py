@@ -9,7 +9,7 @@ header can be handed out as the node gave it (``newHeads``) and its hash rebuilt
 keccak256 of the RLP list of every field in :data:`RLP_ORDER`.
 
 Stored form (:meth:`HeaderExtra.encode`), appended to the header record after its fixed
-prefix (:mod:`chainindex.store.codec`)::
+prefix (:mod:`chainindex.store.headerrecord`)::
 
     u32 BE presence mask (bit i: field i of EXTRA_FIELDS present)
     then each present field, in order: hashes 32 bytes, miner 20, nonce 8;

@@ -1,16 +1,24 @@
 """What the query engine is configured with (:class:`QueryConfig`), what it counts
-(:class:`QueryStats`: candidate density among it), and where ``safe``/``finalized`` come from
-(:class:`Finality`)."""
+(:class:`QueryStats`: candidate density among it, and per path: :class:`PathStats`), and where
+``safe``/``finalized`` come from (:class:`Finality`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chainindex.filters.criteria import BlockTag
+from chainindex.filters.planning import QueryPath
 
-__all__ = ["Finality", "PathCounts", "QueryConfig", "QueryStats"]
+__all__ = ["PATHS", "Finality", "PathName", "PathStats", "QueryConfig", "QueryStats"]
+
+PathName = Literal["exact", "bloom", "scan"]
+"""Where a block's candidacy came from: the exact index (stored records or head index), the
+bloom sections (matcher or vectors), the header-bloom scan."""
+
+PATHS: tuple[PathName, ...] = ("exact", "bloom", "scan")
+"""Every path, in the order status shows them."""
 
 
 class Finality(Protocol):
@@ -42,23 +50,26 @@ class QueryConfig:
     """Blocks whose logs are fetched from the upstream at once (headers-only mode)."""
     reorg_retries: int = 3
     """Fresh starts of a query whose chain was reorganised under it."""
+    query_path: QueryPath = "auto"
+    """Which paths the planner may take (:mod:`~chainindex.filters.planning`): ``auto``,
+    ``exact``, or ``bloom`` to never use the exact index (benchmarks, tests)."""
 
 
 @dataclass(slots=True)
-class PathCounts:
-    """Candidate and matched blocks of one query path."""
+class PathStats:
+    """Counters of one path."""
 
+    stretches: int = 0
+    """Stretches of queries answered through it."""
     candidate_blocks: int = 0
-    """Blocks the path could not rule out."""
+    """Blocks whose logs were read to verify (candidates of this path)."""
     matched_blocks: int = 0
-    """Of those, blocks that held a matching log."""
+    """Those that held a match."""
 
 
 @dataclass(slots=True)
 class QueryStats:
-    """Counters over every query answered; the totals, and the same by query path (``bloom``:
-    the section vectors, ``scan``: the headers' blooms, ``hash``: a query by block hash; a new
-    path is a new key, seen by whoever reads :attr:`paths`)."""
+    """Counters over every query answered."""
 
     queries: int = 0
     """Queries run (each retry counts)."""
@@ -68,20 +79,10 @@ class QueryStats:
     """Candidate blocks that held a matching log."""
     logs: int = 0
     """Logs returned."""
-    paths: dict[str, PathCounts] = field(default_factory=dict)
-    """Candidate and matched blocks by query path."""
-
-    def count(self, path: str, candidates: int, matched: int, logs: int) -> None:
-        """A verification step of ``path`` looked at ``candidates`` blocks: ``matched`` of
-        them held ``logs`` matching logs."""
-        self.candidate_blocks += candidates
-        self.matched_blocks += matched
-        self.logs += logs
-        counts = self.paths.get(path)
-        if counts is None:
-            counts = self.paths[path] = PathCounts()
-        counts.candidate_blocks += candidates
-        counts.matched_blocks += matched
+    paths: dict[PathName, PathStats] = field(
+        default_factory=lambda: {name: PathStats() for name in PATHS}
+    )
+    """The same counts per path."""
 
     @property
     def density(self) -> float | None:

@@ -2,16 +2,21 @@
 
 go-ethereum's ``Filter.Logs`` (``eth/filters/filter.go``, bloombits era: ``indexedLogs``
 through a matcher session, ``unindexedLogs`` over the headers) as a service's
-query path: plan over one snapshot (:mod:`~chainindex.filters.planning`),
-answering small queries in that same first worker call (:mod:`~chainindex.filters.firstcall`),
-candidates from the bloom sections through :class:`bloombits.Matcher` for the indexed part
-and from the headers' blooms for the rest (:mod:`~chainindex.filters.candidates`), every
-candidate verified against its logs (:mod:`~chainindex.filters.verify`), many blocks per
-worker-thread call. The answer comes as chunks of :class:`BlockLogs`, ascending:
+query path: plan over one snapshot (:mod:`~chainindex.filters.planning`, whose docstring
+states the rule), answering small queries in that same first worker call
+(:mod:`~chainindex.filters.firstcall`); the blocks holding a match from the exact log index
+where the directory has one (:mod:`~chainindex.filters.exact`: its stored records and the
+engine's :class:`~chainindex.store.exact.HeadIndex`), candidates from the bloom sections
+through :class:`bloombits.Matcher` for sections without it and from the headers' blooms for
+the rest (:mod:`~chainindex.filters.candidates`); every candidate verified against its logs
+(:mod:`~chainindex.filters.verify`), many blocks per worker-thread call
+(:mod:`~chainindex.filters.stretches`). The stretches run in block order: bloom sections,
+exact records, header scan, head index. The answer comes as chunks of :class:`BlockLogs`,
+ascending:
 
 * :meth:`LogQueryEngine.collect` gathers the whole answer, stopping with
   :class:`~chainindex.errors.ResultLimitError` as soon as it passes ``max_results`` (so the
-  limit bounds memory);
+  limit bounds memory), or before reading any log when the exact index counts the answer;
 * :meth:`LogQueryEngine.stream` yields chunks as they are verified, for an answer written
   out while it is found (no limit: memory is bounded by a chunk).
 
@@ -37,30 +42,27 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 from functools import partial
 
-import numpy as np
-import numpy.typing as npt
-
 from bloombits.matcher import Matcher
 from bloombits.retrieval import Retriever
 from bloombits.valuecache import ValueCache
-from chainindex.aio import first_error
 from chainindex.errors import ChainReorgedError, ResultLimitError
-from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.config import Finality, QueryConfig, QueryStats
 from chainindex.filters.criteria import BlockTag, LogQuery
 from chainindex.filters.direct import VectorCache
+from chainindex.filters.exact import refresh_head
 from chainindex.filters.firstcall import SectionsSeen, first_call
 from chainindex.filters.planning import SearchPlan, plan_block
 from chainindex.filters.records import RecordCache
+from chainindex.filters.stretches import StretchRunner
 from chainindex.filters.verify import (
     BlockLogs,
     RecordMatcher,
     Verified,
     check_anchor,
-    record_of,
     verify_blocks,
     verify_headers,
 )
+from chainindex.store.exact import HeadIndex
 from chainindex.store.reader import ChainReader, ChainView
 from chainindex.types import Header
 
@@ -101,6 +103,7 @@ class LogQueryEngine:
         finality: Finality | None = None,
         config: QueryConfig | None = None,
         records: RecordCache | None = None,
+        head: HeadIndex | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side (its fetcher supplies headers-only logs)."""
@@ -118,6 +121,11 @@ class LogQueryEngine:
         """Decompressed section vectors of the direct path (one per data directory)."""
         self.stats = QueryStats()
         """Counters, candidate density among them."""
+        self.head = head if head is not None else HeadIndex(reader.sections.section_size)
+        """The exact index of the blocks above the stored sections (one per data directory;
+        used only where the directory has an exact index)."""
+        self.stretches = StretchRunner(reader, self.config, self.records, self.stats)
+        """Verification of the stretches after the first call."""
         self._running: set[_Run] = set()
         self._sections_seen: SectionsSeen | None = None
         """(section count, head of the last stored section) when last planned."""
@@ -133,6 +141,13 @@ class LogQueryEngine:
             if run.last >= first_block:
                 run.interrupt()
 
+    async def refresh_head(self) -> None:
+        """Bring the head index to the store's synced head (the service calls this after
+        each commit, so that queries seldom do the work); nothing under ``query_path``
+        ``bloom``."""
+        if self.config.query_path != "bloom":
+            await self.reader.read(partial(refresh_head, head=self.head))
+
     async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
         """The whole answer; :class:`ResultLimitError` past ``max_results`` logs (0: no
         limit)."""
@@ -140,7 +155,7 @@ class LogQueryEngine:
             out: list[BlockLogs] = []
             total = 0
             try:
-                async with aclosing(self._attempt(query)) as chunks:
+                async with aclosing(self._attempt(query, max_results)) as chunks:
                     async for first, chunk in chunks:
                         for block in chunk:
                             total += len(block)
@@ -178,7 +193,9 @@ class LogQueryEngine:
             return None
         return await self.finality.numbers(tags)
 
-    async def _attempt(self, query: LogQuery) -> AsyncGenerator[tuple[int, list[BlockLogs]]]:
+    async def _attempt(
+        self, query: LogQuery, max_results: int = 0
+    ) -> AsyncGenerator[tuple[int, list[BlockLogs]]]:
         """Yields ``(first block of the range, chunk)``; chunks may be empty."""
         self.stats.queries += 1
         matcher = RecordMatcher(query.criteria)
@@ -192,7 +209,7 @@ class LogQueryEngine:
                 return header, out
 
             header, verified = await self.reader.read(one_block)
-            yield header.number, await self._complete(verified, matcher, "hash")
+            yield header.number, await self.stretches.complete(verified, matcher, None)
             return
         finality = await self._finality(query)
         planned = await self.reader.read(
@@ -205,6 +222,8 @@ class LogQueryEngine:
                 seen=self._sections_seen,
                 vectors=self.vectors,
                 records=self.records,
+                head=self.head,
+                max_results=max_results,
             )
         )
         plan = planned.plan
@@ -212,31 +231,38 @@ class LogQueryEngine:
             self.cache.clear()  # stored sections were rewritten (a reorg deeper than them)
         self._sections_seen = planned.sections
         if planned.answer is not None:
-            found = await self._complete(planned.answer, matcher, "bloom")
-            if planned.tail is not None:
-                found += await self._complete(planned.tail, matcher, "scan")
-            yield plan.first, found
+            for path, verified in planned.answer:
+                self.stats.paths[path].stretches += 1
+                yield plan.first, await self.stretches.complete(verified, matcher, path)
             return
         run = _Run(plan.first, plan.last)
         self._running.add(run)
         started = time.perf_counter()
         candidates = self.stats.candidate_blocks
         matched = self.stats.matched_blocks
+        stretches = self.stretches
         try:
             if planned.candidates is not None:
-                async for chunk in self._verify_all(planned.candidates, plan, matcher):
+                async for chunk in stretches.verify(planned.candidates, plan, matcher, "bloom"):
                     yield plan.first, chunk
             elif plan.indexed is not None:
                 async with aclosing(self._indexed(plan, query, matcher, run)) as indexed:
                     async for chunk in indexed:
                         yield plan.first, chunk
-                if plan.scan is None and not run.checked:
+                if not run.checked:
                     # No verification followed the matcher's last vectors: check once more.
                     await self.reader.read(partial(check_anchor, anchor=(plan.last, plan.anchor)))
+            if planned.exact_blocks is not None and plan.exact is not None:
+                async for chunk in stretches.verify(planned.exact_blocks, plan, matcher, "exact"):
+                    yield plan.first, chunk
             if plan.scan is not None:
-                async with aclosing(self._scan(plan, query, matcher)) as scanned:
+                groups = query.criteria.value_groups
+                async with aclosing(stretches.scan(plan, groups, matcher)) as scanned:
                     async for chunk in scanned:
                         yield plan.first, chunk
+            if planned.head_blocks is not None and plan.head is not None:
+                async for chunk in stretches.verify(planned.head_blocks, plan, matcher, "exact"):
+                    yield plan.first, chunk
         finally:
             self._running.discard(run)
         if log.isEnabledFor(logging.DEBUG):
@@ -253,6 +279,7 @@ class LogQueryEngine:
     ) -> AsyncGenerator[list[BlockLogs]]:
         assert plan.indexed is not None
         first, last = plan.indexed
+        self.stats.paths["bloom"].stretches += 1
         bloom_matcher = Matcher(plan.section_size, query.criteria.groups, cache=self.cache)
         anchor = (plan.last, plan.anchor)
         step = self.config.verify_batch
@@ -289,74 +316,4 @@ class LogQueryEngine:
                         )
                     )
                     run.checked = True
-                    yield await self._complete(verified, matcher, "bloom")
-
-    async def _verify_all(
-        self, numbers: npt.NDArray[np.int64], plan: SearchPlan, matcher: RecordMatcher
-    ) -> AsyncGenerator[list[BlockLogs]]:
-        """Verify candidates found at planning, a batch per worker call (the first call's
-        anchor check covers the vectors read at planning)."""
-        anchor = (plan.last, plan.anchor)
-        step = self.config.verify_batch
-        for at in range(0, max(len(numbers), 1), step):
-            verified = await self.reader.read(
-                partial(
-                    verify_blocks,
-                    numbers=numbers[at : at + step],
-                    matcher=matcher,
-                    anchor=anchor,
-                    records=self.records,
-                )
-            )
-            yield await self._complete(verified, matcher, "bloom")
-
-    async def _scan(
-        self, plan: SearchPlan, query: LogQuery, matcher: RecordMatcher
-    ) -> AsyncGenerator[list[BlockLogs]]:
-        assert plan.scan is not None
-        first, last = plan.scan
-        groups = query.criteria.value_groups
-        anchor = (plan.last, plan.anchor)
-        for lo in range(first, last + 1, self.config.scan_chunk):
-            hi = min(last, lo + self.config.scan_chunk - 1)
-            verified = await self.reader.read(
-                partial(
-                    scan_and_verify,
-                    first=lo,
-                    last=hi,
-                    groups=groups,
-                    matcher=matcher,
-                    anchor=anchor,
-                    records=self.records,
-                )
-            )
-            yield await self._complete(verified, matcher, "scan")
-
-    async def _complete(
-        self, verified: Verified, matcher: RecordMatcher, path: str
-    ) -> list[BlockLogs]:
-        """Fetch and match the logs of blocks not stored (headers-only), merge in order,
-        count (under the query path that found the candidates)."""
-        found = verified.found
-        if verified.unstored:
-            fetched = await self._fetch(verified.unstored, matcher)
-            found = sorted([*found, *fetched], key=lambda b: b.header.number)
-        self.stats.count(path, verified.checked, len(found), sum(len(b) for b in found))
-        return found
-
-    async def _fetch(self, headers: list[Header], matcher: RecordMatcher) -> list[BlockLogs]:
-        limit = asyncio.Semaphore(self.config.fetch_concurrency)
-
-        async def one(header: Header) -> BlockLogs | None:
-            async with limit:
-                logs = await self.reader.logs(header)
-            record = record_of(logs)
-            indexes = matcher.select(record)
-            return BlockLogs(header, record, indexes) if len(indexes) else None
-
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                futures = [tasks.create_task(one(h)) for h in headers]
-        except BaseExceptionGroup as group:
-            raise first_error(group) from None
-        return [b for f in futures if (b := f.result()) is not None]
+                    yield await self.stretches.complete(verified, matcher, "bloom")

@@ -24,18 +24,35 @@ When the upstream is a chain archive, or the service serves a data directory rea
 chain it serves cannot change any more: every synced block is final, so both tags mean the
 synced head.
 
-**Splitting.** Blocks covered by stored sections (up to ``indexed_until``) go to the bloom
-matcher; the rest (the unindexed tail, and short indexed stretches below
-``matcher_min_blocks`` where reading the headers' blooms is cheaper than starting a matcher
-session) are scanned header by header with ``blooms_contain``. A query without any address or
-topic condition skips the matcher: every block that has logs (a non-zero bloom) is a
-candidate.
+**Splitting: the planner's rule.** Each stretch of the range goes to one of four paths, in
+block order (``query_path`` ``auto`` or ``exact``; ``bloom`` forces the bloom paths):
+
+1. ``indexed`` — the **bloom sections** (the matcher, or the vectors directly when short):
+   stored sections without exact-index records (a ``--no-logs`` directory, or, in a directory
+   migrated from schema version 2, the sections whose records are still being built);
+2. ``exact`` — the **exact index**'s stored records: sections ``exact-first .. sections - 1``
+   of a directory that stores logs (:mod:`chainindex.store.exact`);
+3. ``scan`` — the **header-bloom scan**: the blocks above the stored sections when there is
+   no head index (a ``--no-logs`` directory), or the few the head index does not hold for the
+   query's snapshot (see below);
+4. ``head`` — the **head index** (:class:`~chainindex.store.exact.HeadIndex`): the blocks
+   above the stored sections of a directory that stores logs, from memory.
+
+A query without any address or topic condition has nothing to look up: it scans the headers
+(every block that has logs, a non-zero bloom, is a candidate), as does every query under
+``bloom`` above the stored sections. Without an exact index, short indexed stretches below
+``matcher_min_blocks``, where reading the headers' blooms is cheaper than starting a matcher
+session, are scanned instead. The exact and head paths read only the blocks holding a
+matching log (candidate density 1.0); the planning call
+(:mod:`~chainindex.filters.firstcall`) narrows ``head`` to what the head index holds for its
+snapshot, the rest going to ``scan``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from eth_typing import Hash32
 
@@ -51,12 +68,27 @@ from chainindex.errors import (
 )
 from chainindex.filters.criteria import BlockRef, BlockTag, LogQuery
 from chainindex.store.reader import ChainState, ChainView
+from chainindex.store.schema import META_EXACT_FIRST, decode_u64, meta_key
 from chainindex.types import Header
 
-__all__ = ["SearchPlan", "Span", "plan_block", "plan_range", "resolve_range"]
+__all__ = [
+    "QueryPath",
+    "SearchPlan",
+    "Span",
+    "exact_index_first",
+    "plan_block",
+    "plan_range",
+    "resolve_range",
+]
 
 Span = tuple[int, int]
 """An inclusive block range ``(first, last)``."""
+
+QueryPath = Literal["auto", "exact", "bloom"]
+"""Which paths the planner may take: ``auto`` (the rule of the module docstring), ``exact``
+(the same today: the exact index wherever it reaches; kept apart so that benchmarks name
+the path they measure), ``bloom`` (never the exact index: the bloom sections and the
+header-bloom scan, as before it existed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +106,16 @@ class SearchPlan:
     indexed: Span | None
     """Blocks matched through the bloom sections, if any."""
     scan: Span | None
-    """Blocks whose header blooms are scanned, if any (always above ``indexed``)."""
+    """Blocks whose header blooms are scanned, if any (above ``indexed`` and ``exact``, below
+    ``head``)."""
     section_size: int
     """Blocks per section of the data directory."""
+    exact: Span | None = None
+    """Blocks answered from the exact index's stored records, if any (above ``indexed``)."""
+    head: Span | None = None
+    """Blocks answered from the head index, if any (the top of the range)."""
+    head_base: int = 0
+    """First block above the stored sections (where the head index starts)."""
 
     @property
     def blocks(self) -> int:
@@ -132,11 +171,13 @@ def plan_range(
     *,
     max_block_range: int = 0,
     matcher_min_blocks: int = 0,
+    query_path: QueryPath = "auto",
 ) -> SearchPlan:
     """Resolve, check and split a range query over the snapshot ``view``.
 
     ``max_block_range`` (0: none) bounds the number of blocks; ``matcher_min_blocks`` is the
-    shortest indexed stretch worth a matcher session.
+    shortest indexed stretch worth a matcher session (without an exact index);
+    ``query_path`` restricts the paths (see the module docstring).
     """
     state = view.state()
     first, last = resolve_range(query, state, finality)
@@ -145,15 +186,40 @@ def plan_range(
     anchor = view.canonical_hash(last)
     if anchor is None:
         raise CorruptDataError(f"block {last} is below the synced head but not stored")
+    size = state.section_size
+    indexed_until = state.indexed_until
+    base = max(indexed_until + 1, state.tail or 0)
+    exact_first = None
+    if query_path != "bloom" and not query.criteria.is_wildcard and not state.headers_only:
+        exact_first = exact_index_first(view)
+    if exact_first is not None:
+        top = min(last, indexed_until)
+        exact_lo = max(first, exact_first * size)
+        return SearchPlan(
+            first,
+            last,
+            anchor,
+            indexed=(first, min(top, exact_lo - 1)) if first < exact_lo and first <= top else None,
+            scan=None,
+            section_size=size,
+            exact=(exact_lo, top) if exact_lo <= top else None,
+            head=(max(first, base), last) if last >= base else None,
+            head_base=base,
+        )
     indexed: Span | None = None
     scan: Span | None = (first, last)
-    indexed_until = state.indexed_until
     if not query.criteria.is_wildcard and first <= indexed_until:
         top = min(last, indexed_until)
         if top - first + 1 >= max(matcher_min_blocks, 1):
             indexed = (first, top)
             scan = (top + 1, last) if top < last else None
-    return SearchPlan(first, last, anchor, indexed, scan, state.section_size)
+    return SearchPlan(first, last, anchor, indexed, scan, size, head_base=base)
+
+
+def exact_index_first(view: ChainView) -> int | None:
+    """First section with exact-index records in the snapshot (None: no exact index)."""
+    raw = view.reader.get(meta_key(META_EXACT_FIRST))
+    return None if raw is None else decode_u64(raw)
 
 
 def plan_block(view: ChainView, block_hash: bytes) -> Header:

@@ -1,17 +1,9 @@
-"""Binary encodings of the records the indexer stores: header records and a block's logs.
+"""Binary encoding of a block's logs as the indexer stores them (header records:
+:mod:`chainindex.store.headerrecord`).
 
-Both start with a one-byte format version (:data:`HEADER_FORMAT`, :data:`LOGS_FORMAT`),
-versioned together with the schema (:data:`chainindex.store.schema.SCHEMA_VERSION`). The
-block number and hash are in the key, so neither record repeats them.
-
-Header record: a fixed 297-byte prefix, read at fixed offsets by the query path, then the
-header's other fields as the node gave them (:mod:`chainindex.header_extra`, kept as bytes
-and decoded only where they are handed out)::
-
-    u8 version (2) · parent hash (32) · timestamp u64 BE · logsBloom (256) · other fields
-
-Version-1 records (schema 2) are the 297-byte prefix alone; they stay readable, their header
-has no other fields (:attr:`~chainindex.types.Header.extra` empty).
+The record starts with a one-byte format version (:data:`LOGS_FORMAT`), versioned together
+with the schema (:data:`chainindex.store.schema.SCHEMA_VERSION`). The block number and hash
+are in the key, so the record does not repeat them.
 
 Logs record: columnar, so that the query path can test a filter against a block's logs with
 numpy (the distinct addresses and topics come first, each log refers to them by index)
@@ -41,81 +33,27 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from eth_typing import Address, BlockNumber, Hash32
+from eth_typing import Address, Hash32
 
 from chainindex.errors import CorruptDataError
 from chainindex.types import ChainLog, Header
 
 __all__ = [
-    "HEADER_FORMAT",
     "LOGS_FORMAT",
+    "LogsColumns",
     "LogsRecord",
-    "decode_header",
     "decode_logs",
-    "encode_header",
     "encode_logs",
-    "header_bloom",
+    "logs_columns",
     "logs_record_may_match",
 ]
 
-HEADER_FORMAT: Final = 2
-"""Version byte of header records (1: the prefix alone, schema 2; still read)."""
 LOGS_FORMAT: Final = 1
 """Version byte of logs records."""
 
-_HEADER = struct.Struct(">B32sQ256s")
-_HEADER_SIZE: Final = _HEADER.size
-_BLOOM_OFFSET: Final = 1 + 32 + 8
 _LOGS_HEAD = struct.Struct("<BIIIIII")
 _U32 = np.dtype("<u4")
 _MAX_TOPICS: Final = 4
-
-
-_PREFIX_ONLY: Final = 1
-"""Version byte of schema-2 header records: the prefix alone."""
-
-
-def encode_header(header: Header) -> bytes:
-    """The stored record of ``header`` (number and hash are in its key)."""
-    prefix = _HEADER.pack(HEADER_FORMAT, header.parent_hash, header.timestamp, header.logs_bloom)
-    return prefix + header.extra
-
-
-def _well_formed(record: bytes) -> bool:
-    size = len(record)
-    if size == _HEADER.size:
-        return record[0] == _PREFIX_ONLY or record[0] == HEADER_FORMAT
-    return size > _HEADER.size and record[0] == HEADER_FORMAT
-
-
-def decode_header(number: int, block_hash: bytes, record: bytes) -> Header:
-    """The :class:`Header` stored as ``record`` under ``number`` and ``block_hash`` (its other
-    fields kept encoded: decode them with :meth:`chainindex.header_extra.HeaderExtra.decode`)."""
-    if not _well_formed(record):
-        raise CorruptDataError(
-            f"malformed header record of block {number} ({len(record)} bytes, "
-            f"format {record[:1].hex() or 'missing'})"
-        )
-    _, parent, timestamp, bloom = _HEADER.unpack_from(record)
-    return Header(
-        BlockNumber(number),
-        Hash32(bytes(block_hash)),
-        Hash32(parent),
-        timestamp,
-        bloom,
-        record[_HEADER.size :],
-    )
-
-
-def header_bloom(record: bytes) -> bytes:
-    """Just the logsBloom of a header record (checked like :func:`decode_header`; inlined:
-    the header scan calls it once per block)."""
-    size = len(record)
-    if size < _HEADER_SIZE or (
-        record[0] != HEADER_FORMAT and (record[0] != _PREFIX_ONLY or size != _HEADER_SIZE)
-    ):
-        raise CorruptDataError(f"malformed header record ({len(record)} bytes)")
-    return record[_BLOOM_OFFSET:_HEADER_SIZE]
 
 
 def encode_logs(logs: Sequence[ChainLog]) -> bytes:
@@ -322,6 +260,55 @@ def _check_refs(
         ascending = not np.any(np.diff(data_ends.astype(np.int64)) < 0)
     if not ascending or int(data_ends[-1]) != n_data:
         raise CorruptDataError(f"{where}: data offsets out of order")
+
+
+@dataclass(frozen=True, slots=True)
+class LogsColumns:
+    """The columns of a checked logs record that say which values each log carries, as
+    numpy views of the record (no object per value: what the exact index reads)."""
+
+    addresses: npt.NDArray[np.uint8]
+    """Distinct addresses, ``(n, 20)``."""
+    topics: npt.NDArray[np.uint8]
+    """Distinct topics, ``(n, 32)``."""
+    log_address: npt.NDArray[np.uint32]
+    """Per log: its address, a row of :attr:`addresses`."""
+    log_topic_count: npt.NDArray[np.uint8]
+    """Per log: how many topics it has."""
+    topic_refs: npt.NDArray[np.uint32]
+    """Every log's topics in order, as rows of :attr:`topics`."""
+
+    def __len__(self) -> int:
+        return len(self.log_address)
+
+
+def logs_columns(record: bytes, where: str = "logs record") -> LogsColumns:
+    """Check ``record`` as :meth:`LogsRecord.parse` does and view its value columns."""
+    if len(record) < _LOGS_HEAD.size:
+        raise CorruptDataError(f"{where}: truncated ({len(record)} bytes)")
+    version, n_logs, n_tx, n_addr, n_topics, n_refs, n_data = _LOGS_HEAD.unpack_from(record)
+    if version != LOGS_FORMAT:
+        raise CorruptDataError(f"{where}: unknown format {version}")
+    addr_at = _LOGS_HEAD.size + n_tx * 36
+    topics_at = addr_at + n_addr * 20
+    logs_at = topics_at + n_topics * 32
+    refs_at = logs_at + n_logs * 9
+    ends_at = refs_at + n_refs * 4
+    if len(record) != ends_at + n_logs * 4 + n_data:
+        raise CorruptDataError(f"{where}: {len(record)} bytes, its counts say otherwise")
+    u8 = np.frombuffer(record, dtype=np.uint8)
+    columns = LogsColumns(
+        u8[addr_at:topics_at].reshape(-1, 20),
+        u8[topics_at:logs_at].reshape(-1, 32),
+        np.frombuffer(record, dtype=_U32, count=n_logs, offset=logs_at + n_logs * 4),
+        u8[logs_at + n_logs * 8 : refs_at],
+        np.frombuffer(record, dtype=_U32, count=n_refs, offset=refs_at),
+    )
+    log_tx = np.frombuffer(record, dtype=_U32, count=n_logs, offset=logs_at)
+    data_ends = np.frombuffer(record, dtype=_U32, count=n_logs, offset=ends_at)
+    _check_refs(where, log_tx, columns.log_address, columns.log_topic_count, columns.topic_refs,
+                data_ends, n_tx, n_addr, n_topics, n_refs, n_data)  # fmt: skip
+    return columns
 
 
 def decode_logs(record: bytes, header: Header) -> tuple[ChainLog, ...]:

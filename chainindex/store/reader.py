@@ -32,7 +32,8 @@ from bloombits.arrays import U8
 from bloombits.bloom import BLOOM_BYTE_LENGTH
 from chainindex.errors import CorruptDataError, LogsUnavailableError, StoreError
 from chainindex.store import schema
-from chainindex.store.codec import LogsRecord, decode_header, header_bloom
+from chainindex.store.codec import LogsRecord
+from chainindex.store.headerrecord import decode_header, header_bloom
 from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.sections import SectionStore
 from chainindex.types import ChainLog, Header

@@ -22,44 +22,51 @@ key                                        value
 ``l`` number u64 · hash                    the block's logs, encoded
                                            (:mod:`chainindex.store.codec`; absent in headers-only
                                            mode)
+``x`` kind u8 · value · section u64        the exact log index: the positions (block offset,
+                                           log index) of the section's logs that carry
+                                           ``value`` as their address (kind 0, a 20-byte
+                                           value) or as topic ``kind - 1`` (kinds 1..4,
+                                           32 bytes), a portable roaring bitmap; see
+                                           :mod:`chainindex.store.exact`
 =========================================  ==============================================
 
 Meta records (``META_*``): ``section-size``, ``section-group``, ``sections-first`` and
 ``sections`` (bloom sections); ``chain-id``,
 ``tail`` (the first synced block, number u64 · hash) and ``headers-only`` (u8), fixed when
 sync first writes to the directory; ``head`` (the synced head, number u64 · hash), moved in
-the same batch as the blocks it covers.
+the same batch as the blocks it covers; ``exact-first`` (u64, only in directories that store
+logs): sections ``exact-first .. sections - 1`` have their exact-index records (``x``), written
+in the batch of each section; a directory migrated from version 2 starts with it at the
+section count and builds it downward, one section per batch with its records.
 
 Only canonical blocks are stored: a reorg deletes the ``h``/``c``/``n``/``l`` records of the
 blocks it undoes in the same batch as it writes their replacements, so a range scan over
 ``h`` yields exactly the canonical headers, one per height, ``tail`` through ``head``.
 
 Opening a directory checks ``meta/schema``: an empty database is stamped with the current
-version; an older version is brought up to date by the steps of :data:`MIGRATIONS`, all in
-one batch with the new stamp (so a crash leaves either the old directory or the new one);
-another version, or keys without a version (a foreign database), is refused with a clear
-error.
-
-Versions: 1, bloom sections under ``B`` only; 2, ``R`` rows (a superset: nothing to
-rewrite); 3, header records of format 2, which keep every header field the node gave
-(:mod:`chainindex.store.codec`; format-1 records stay as they are and are still read, their
-headers carrying only what they stored).
+version; an older version that :data:`MIGRATIONS` knows is migrated (each step from its
+version up adds its writes to the one batch that restamps the directory: version 1 has no
+``R`` rows yet, a subset of version 2; version 2 lacks the exact index, which the step marks
+as to be built); another version, or keys without a version (a foreign database), is refused
+with a clear error.
 """
 
 from __future__ import annotations
 
+import logging
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 from eth_typing import BlockNumber, Hash32
 
 from chainindex.errors import CorruptDataError, ForeignDataError, IncompatibleSchemaError
-from chainindex.store.kv import KeyValueStore, WriteBatch
+from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 
 __all__ = [
     "SCHEMA_VERSION",
+    "MigrationStep",
     "bloom_bits_key",
     "bloom_bits_range",
     "bloom_row_key",
@@ -74,31 +81,27 @@ __all__ = [
     "header_key",
     "header_range",
     "logs_key",
+    "logs_range",
     "meta_key",
     "parse_bloom_bits_key",
     "parse_bloom_bits_keys",
     "parse_bloom_row_keys",
     "parse_header_key",
+    "parse_logs_key",
     "section_head_key",
 ]
 
 SCHEMA_VERSION = 3
-"""Bumped whenever a layout or an encoding changes (2: ``R`` rows; 3: full headers)."""
+"""Bumped whenever what is stored changes, once per landing (2: ``R`` rows; 3: the exact log
+index, ``x`` records and ``meta/exact-first``, and header records of format 2, which keep
+every header field the node gave: format-1 records stay as they are and are still read, their
+headers carrying only what they stored)."""
 
-Migration = Callable[[KeyValueStore, WriteBatch], None]
-"""One upgrade step: reads the store, writes its changes to the batch (the caller commits
-it with the new version stamp)."""
+MigrationStep = Callable[[KeyValueReader, WriteBatch], None]
+"""One step of a migration: reads the directory as it is, adds its writes to the batch that
+restamps it (a step with long work to do marks it, and the work is done later, resumably)."""
 
-
-def _nothing_to_rewrite(store: KeyValueStore, batch: WriteBatch) -> None:
-    """A step whose new version reads every record of the old one as it is."""
-
-
-MIGRATIONS: dict[int, Migration] = {
-    1: _nothing_to_rewrite,  # 1 -> 2: R rows are new records; B vectors stay valid
-    2: _nothing_to_rewrite,  # 2 -> 3: format-1 header records are read as they are
-}
-"""The step from each older version to the next one."""
+log = logging.getLogger("chainindex.store")
 
 SCHEMA_KEY = b"meta/schema"
 """Where the schema version is kept."""
@@ -110,6 +113,7 @@ HEADER_PREFIX = b"h"
 CANONICAL_PREFIX = b"c"
 HASH_TO_NUMBER_PREFIX = b"n"
 LOGS_PREFIX = b"l"
+EXACT_PREFIX = b"x"
 META_PREFIX = b"meta/"
 
 META_SECTION_COUNT = "sections"
@@ -129,6 +133,9 @@ META_HEAD = "head"
 """Synced head (number u64 · hash): every canonical block tail..head is stored."""
 META_HEADERS_ONLY = "headers-only"
 """1 when the directory stores no logs (``--no-logs``), else 0 (u8), fixed by the first sync."""
+META_EXACT_FIRST = "exact-first"
+"""First section with exact-index records (u64): sections ``exact-first .. sections - 1``
+have them. Absent in a headers-only directory (no index) and before the first sync."""
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
@@ -271,8 +278,30 @@ def logs_key(number: BlockNumber, block_hash: Hash32) -> bytes:
     return LOGS_PREFIX + _U64.pack(number) + block_hash
 
 
-def check_schema(store: KeyValueStore, where: str) -> None:
-    """Stamp an empty store with :data:`SCHEMA_VERSION`, or check the version it has.
+def logs_range(first: int, last: int) -> tuple[bytes, bytes]:
+    """``[start, stop)`` keys covering the logs records of heights ``first..last`` (only
+    canonical blocks are stored: a scan yields each height's record once)."""
+    return LOGS_PREFIX + _U64.pack(first), LOGS_PREFIX + _U64.pack(last + 1)
+
+
+def parse_logs_key(key: bytes) -> tuple[BlockNumber, Hash32]:
+    """``(number, hash)`` of a logs key."""
+    if len(key) != _HEADER_KEY.size or key[:1] != LOGS_PREFIX:
+        raise CorruptDataError(f"malformed logs key {key.hex()}")
+    _, number, block_hash = _HEADER_KEY.unpack(key)
+    return BlockNumber(number), Hash32(block_hash)
+
+
+def check_schema(
+    store: KeyValueStore,
+    where: str,
+    migrations: Mapping[int, Sequence[MigrationStep]] | None = None,
+) -> int:
+    """Stamp an empty store with :data:`SCHEMA_VERSION`, or check the version it has,
+    migrating an older one that ``migrations`` knows (version → the steps that take a
+    directory of that version to the next; every step from the stored version up runs, all
+    in the one batch that restamps it). Returns the version found (that of an empty store:
+    :data:`SCHEMA_VERSION`).
 
     ``where`` names the store in error messages (usually the data directory).
     """
@@ -285,18 +314,22 @@ def check_schema(store: KeyValueStore, where: str) -> None:
             )
         with store.batch() as batch:
             batch.put(SCHEMA_KEY, _U32.pack(SCHEMA_VERSION))
-        return
+        return SCHEMA_VERSION
     if len(raw) != _U32.size:
         raise CorruptDataError(f"{where}: malformed schema version record {raw.hex()}")
-    (version,) = _U32.unpack(raw)
-    if version in MIGRATIONS:
+    version: int = _U32.unpack(raw)[0]
+    known = migrations or {}
+    if version < SCHEMA_VERSION and all(v in known for v in range(version, SCHEMA_VERSION)):
         with store.batch() as batch:
-            for step in range(version, SCHEMA_VERSION):
-                MIGRATIONS[step](store, batch)
+            for step_version in range(version, SCHEMA_VERSION):
+                for step in known[step_version]:
+                    step(store, batch)
             batch.put(SCHEMA_KEY, _U32.pack(SCHEMA_VERSION))
-        return
+        log.warning("%s: migrated from schema version %d to %d", where, version, SCHEMA_VERSION)
+        return version
     if version != SCHEMA_VERSION:
         raise IncompatibleSchemaError(
             f"{where} was written by schema version {version}; this logfilter reads version "
             f"{SCHEMA_VERSION}: rebuild it with `logfilter sync` into a new data directory"
         )
+    return version

@@ -8,15 +8,23 @@ the indexer can resume from after ``kill -9``:
 * :meth:`ChainWriter.reorg`: blocks above the common ancestor deleted, sections whose last
   block is above it truncated, the replacement blocks written and the head moved, together;
 * :meth:`ChainWriter.build_section`: one section's 2048 vectors, its head and the section
-  count, together (sections are derived from stored headers, so a section missing after a
-  crash is simply built at the next start).
+  count, together, with the section's exact-index records when the directory stores logs
+  (sections are derived from stored headers and logs, so a section missing after a crash is
+  simply built at the next start);
+* :meth:`ChainWriter.build_index_step`: the exact-index records of one section stored before
+  the index existed (a migrated directory), built downward
+  (:mod:`chainindex.store.exact.build`).
 
-Calls block; the indexer runs them in a worker thread. There is one writer per data
-directory (LevelDB's lock guarantees it across processes).
+A reorg's batch also deletes the exact-index records of the sections it truncates.
+
+Calls block; the indexer runs them in worker threads, serialised by the writer's lock (the
+index build runs beside sync). There is one writer per data directory (LevelDB's lock
+guarantees it across processes).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from eth_typing import BlockNumber, Hash32
@@ -24,7 +32,10 @@ from eth_typing import BlockNumber, Hash32
 from bloombits.generator import Generator
 from chainindex.errors import ChainMismatchError, ConfigMismatchError, CorruptDataError, SyncError
 from chainindex.store import schema
-from chainindex.store.codec import decode_logs, encode_header, encode_logs
+from chainindex.store.codec import decode_logs, encode_logs
+from chainindex.store.exact.build import BuildProgress, build_next
+from chainindex.store.exact.index import ExactIndexStore
+from chainindex.store.headerrecord import encode_header
 from chainindex.store.kv import KeyValueStore, WriteBatch
 from chainindex.store.reader import ChainState, ChainView
 from chainindex.store.sections import SectionStore
@@ -45,6 +56,10 @@ class ChainWriter:
         """The underlying store."""
         self.sections = SectionStore(store, section_size)
         """The bloom sections (fixes or checks the section size)."""
+        self.index = ExactIndexStore(section_size)
+        """The exact log index's records."""
+        self.lock = threading.Lock()
+        """Held by every write (and the reads it depends on)."""
 
     @property
     def section_size(self) -> int:
@@ -97,6 +112,10 @@ class ChainWriter:
         """Store ``blocks``, which must extend the synced head (or start the chain)."""
         if not blocks:
             return
+        with self.lock:
+            self._append(blocks, chain_id=chain_id, headers_only=headers_only)
+
+    def _append(self, blocks: Sequence[Block], *, chain_id: int | None, headers_only: bool) -> None:
         first = blocks[0].header
         state = self.state()
         with self.store.batch() as batch:
@@ -125,10 +144,16 @@ class ChainWriter:
         first_section = schema.encode_u64(first.number // self.section_size)
         batch.put(schema.meta_key(schema.META_SECTION_FIRST), first_section)
         batch.put(schema.meta_key(schema.META_SECTION_COUNT), first_section)
+        if not headers_only:
+            self.index.start(batch, first.number // self.section_size)
 
     def reorg(self, ancestor: Header, blocks: Sequence[Block]) -> list[Block]:
         """Replace every block above ``ancestor`` with ``blocks`` (which extend it; possibly
         none). Returns the removed blocks in chain order, with their stored logs."""
+        with self.lock:
+            return self._reorg(ancestor, blocks)
+
+    def _reorg(self, ancestor: Header, blocks: Sequence[Block]) -> list[Block]:
         state = self.state()
         if state.head is None or state.tail is None:
             raise SyncError("nothing synced: no reorg possible")
@@ -155,6 +180,7 @@ class ChainWriter:
                     f"{state.head.number - ancestor.number}"
                 )
             keep = max((ancestor.number + 1) // self.section_size, state.first_section)
+            self.index.truncate(batch, self.store, keep, state.sections, state.tail)
             self.sections.truncate(batch, keep)
             self._put_blocks(batch, blocks)
             head = blocks[-1].header if blocks else ancestor
@@ -169,6 +195,10 @@ class ChainWriter:
         Returns the section built, or None. Blocks of the first section below the tail
         count as empty (no bloom bits).
         """
+        with self.lock:
+            return self._build_section(confirmed)
+
+    def _build_section(self, confirmed: int) -> int | None:
         state = self.state()
         if state.head is None or state.tail is None:
             return None
@@ -187,9 +217,18 @@ class ChainWriter:
             generator.add_blooms(0, [bytes(256)] * offset)
         generator.add_blooms(offset, run.blooms)
         head = Hash32(run.hashes[-1])
+        indexed = self.index.first(self.store) is not None
         with self.store.batch() as batch:
+            if indexed:
+                self.index.write_section(batch, self.store, section, state.tail)
             self.sections.write_section(batch, section, head, generator.vectors())
         return section
+
+    def build_index_step(self) -> BuildProgress | None:
+        """Build the exact-index records of the highest section stored without them (a
+        directory migrated from schema version 2), in one batch; None when none is left."""
+        with self.lock:
+            return build_next(self.store, self.index)
 
     def header(self, number: int) -> Header | None:
         """The stored canonical header at ``number``."""

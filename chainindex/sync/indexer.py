@@ -18,6 +18,10 @@ go-ethereum's ``ChainIndexer`` with its bloom back end, for a service beside a n
   (:attr:`~chainindex.errors.ArchiveError.good`) are committed, then the error is raised.
 * **Crash safety**: the store is only changed by :class:`ChainWriter` batches, each leaving a
   state sync resumes from; at start the indexer reads that state and carries on.
+* **Exact index of older sections**: in a directory migrated from schema version 2, the
+  exact-index records of the sections stored before it are built beside sync, one section per
+  batch, downward (:mod:`chainindex.sync.indexbuild`); sync's own sections get theirs as they
+  are built. A finite sync waits for it.
 
 Lifecycle: ``await indexer.run()`` runs everything inside a :class:`asyncio.TaskGroup` the
 indexer owns (the head watcher and the fetches); it returns when ``until`` is reached (or
@@ -36,7 +40,6 @@ from contextlib import aclosing
 from chainindex.aio import first_error, run_to_completion
 from chainindex.errors import (
     ArchiveError,
-    ChainMismatchError,
     MissingBlockError,
     SourceError,
     UpstreamError,
@@ -45,10 +48,12 @@ from chainindex.source.base import ChainSource
 from chainindex.source.ondemand import LogCache
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.reader import ChainReader, ChainState
-from chainindex.store.writer import ChainWriter, set_chain_id
+from chainindex.store.writer import ChainWriter
 from chainindex.sync.checkpoint import guard_source
 from chainindex.sync.config import SyncConfig, SyncCounters, SyncObserver, SyncPhase, SyncStatus
 from chainindex.sync.events import ChainEvent, ChainEvents
+from chainindex.sync.identity import check_identity
+from chainindex.sync.indexbuild import build_exact_index
 from chainindex.sync.pipeline import FetchResult, fetch_in_order, fetch_run
 from chainindex.sync.reorg import (
     InconsistentAnswers,
@@ -138,10 +143,13 @@ class ChainIndexer:
             await self._start()
             async with asyncio.TaskGroup() as tasks:
                 watcher = tasks.create_task(self.source.watch_heads(self._on_head))
+                builder = tasks.create_task(build_exact_index(self.writer))
                 try:
                     await self._sync_loop(tasks)
+                    await builder
                 finally:
                     watcher.cancel()
+                    builder.cancel()
         except BaseExceptionGroup as group:
             raise first_error(group) from None
         finally:
@@ -150,34 +158,11 @@ class ChainIndexer:
     # --- start ------------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        config = self.config
-        chain_id = await self.source.chain_id()
-        if config.chain_id is not None:
-            if chain_id is not None and chain_id != config.chain_id:
-                raise ChainMismatchError(
-                    f"{self.source.name} serves chain {chain_id}, not chain {config.chain_id} "
-                    "(--chain-id)"
-                )
-            chain_id = config.chain_id
         self._upstream = await self.source.latest()
+        state = await run_to_completion(self.writer.state)
+        self._chain_id = await check_identity(self.source, self.writer, self.config, state)
         self._state = await run_to_completion(self.writer.state)
-        self.writer.check_config(
-            chain_id=chain_id, headers_only=config.headers_only, tail=config.from_block
-        )
-        self._chain_id = chain_id
-        state = self._state
-        if state.tail is not None:
-            assert state.head is not None
-            stored_tail = await run_to_completion(self.writer.header, state.tail)
-            theirs = await self.source.header_at(state.tail)
-            if stored_tail is None or theirs is None or theirs.hash != stored_tail.hash:
-                raise ChainMismatchError(
-                    f"{self.source.name} does not have the data directory's first block "
-                    f"{state.tail}: it serves another chain"
-                )
-            if chain_id is not None and state.chain_id is None:  # an archive had none
-                await run_to_completion(set_chain_id, self.writer.store, chain_id)
-                self._state = await run_to_completion(self.writer.state)
+        if state.head is not None:
             log.info(
                 "resuming at block %d (synced %d..%d)",
                 state.head.number + 1,

@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chainindex.errors import ConfigError
+from chainindex.filters import QueryConfig
 from rpc.commands.http_options import add_http_options, http_policy
 from rpc.commands.logsetup import setup_logging
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.monitoring_options import add_monitoring_options, monitoring_config
 from rpc.commands.options import (
     add_source_options,
@@ -101,6 +102,12 @@ def register(commands: Any) -> None:
         "--chain-id", type=chain_id, metavar="N",
         help="the chain's id, as for sync: checked against the upstream's and the data "
         "directory's, stored when the directory has none",
+    )  # fmt: skip
+    parser.add_argument(
+        "--query-path", choices=("auto", "exact", "bloom"), default="auto",
+        help="how log queries find their blocks: auto (the exact log index where the data "
+        "directory has one, the bloom sections elsewhere; the default), exact (the same, "
+        "named for benchmarks), bloom (never the exact index)",
     )  # fmt: skip
     add_sync_options(parser)
     add_text_index_options(parser)
@@ -182,6 +189,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         proxy_methods=_proxy_methods(args),
         cache_bytes=args.log_cache_mb << 20,
         query_threads=args.query_threads,
+        query=QueryConfig(query_path=args.query_path),
         text_index=args.text_index or bool(args.abi),
         abi_files=tuple(args.abi),
     )
@@ -232,7 +240,7 @@ def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     setup_logging(args)
-    use_single_malloc_arena()
+    use_flat_malloc()
     if args.upstream is None and not args.no_sync:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from chainindex.store.kv import KeyValueStore
 from chainindex.store.writer import set_chain_id
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from rpc.commands.logsetup import setup_logging
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.options import (
     add_source_options,
     add_sync_options,
@@ -147,7 +147,7 @@ def _close(store: KeyValueStore, text: TextIndex | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Sync until ``--until``, the end of an archive, or forever (follow mode)."""
     setup_logging(args)
-    use_single_malloc_arena()  # flat memory on long syncs (see rpc.commands.malloc)
+    use_flat_malloc()  # flat memory on long syncs (see rpc.commands.malloc)
     config = dataclasses.replace(sync_config(args), chain_id=args.chain_id)
     if args.upstream is None:
         return _set_chain_id(args)

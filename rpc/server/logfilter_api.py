@@ -8,8 +8,16 @@ the shape of RPC-CONTRACT.md::
 
 (quantities as hex; ``upstreamHead``/``lag`` null when unknown; ``phase`` the indexer's, or
 ``"read-only"`` under ``--no-sync``), plus ``queries``: the query path's counters and its
-candidate density (blocks holding a matching log / blocks the blooms could not rule out),
-the figure that shows bloom saturation.
+candidate density (blocks holding a matching log / blocks whose logs were read to verify),
+the figure that shows bloom saturation, overall and per path (``paths``: ``exact``,
+``bloom``, ``scan``, each ``{"stretches", "candidateBlocks", "matchedBlocks"}``);
+``planner``: ``{"path": "auto" | "exact" | "bloom", "rule": ...}`` (the rule of
+:mod:`chainindex.filters.planning` in one line); ``exactIndex``: how far the exact log index
+reaches, null in a directory without one (headers only)::
+
+    {"firstBlock", "lastBlock",        # the sections with stored records (null: none yet)
+     "sectionsToBuild",                # below them, still to build (a migrated directory)
+     "head": {"firstBlock", "lastBlock", "entries"}}   # the head index, in memory
 
 ``logfilter_search`` (one parameter object; the text index, ``--text-index``) searches the
 decoded logs::
@@ -41,6 +49,7 @@ from typing import Any
 
 from chainindex.errors import TooManyFilterValuesError
 from chainindex.filters import BlockTag, LogCriteria, LogQuery
+from chainindex.filters.exact import exact_coverage
 from chainindex.filters.planning import resolve_range
 from chainindex.hexutil import encode_data, encode_quantity
 from rpc.server.codec.search_params import SearchRequest, decode_search
@@ -48,7 +57,14 @@ from rpc.server.dispatch import CallContext, Handler, Params, RawJson, arg, chec
 from rpc.server.service import Service
 from rpc.server.textsearch import NOT_ENABLED, not_enabled
 
-__all__ = ["LogfilterApi"]
+__all__ = ["PLANNER_RULE", "LogfilterApi"]
+
+PLANNER_RULE = (
+    "exact index (stored records, head index above the sections) where logs are stored; "
+    "bloom sections where they are not, or not yet indexed; header-bloom scan above the "
+    "sections without a head index, and for queries without conditions"
+)
+"""The planner's rule in one line (:mod:`chainindex.filters.planning` states it in full)."""
 
 
 def _hex(value: int | None) -> str | None:
@@ -132,5 +148,31 @@ class LogfilterApi:
                 "matchedBlocks": encode_quantity(stats.matched_blocks),
                 "logs": encode_quantity(stats.logs),
                 "candidateDensity": stats.density,
+                "paths": {
+                    name: {
+                        "stretches": encode_quantity(path.stretches),
+                        "candidateBlocks": encode_quantity(path.candidate_blocks),
+                        "matchedBlocks": encode_quantity(path.matched_blocks),
+                    }
+                    for name, path in stats.paths.items()
+                },
+            },
+            "planner": {"path": service.engine.config.query_path, "rule": PLANNER_RULE},
+            "exactIndex": await self._exact_index(),
+        }
+
+    async def _exact_index(self) -> dict[str, Any] | None:
+        coverage = await self.service.reader.read(exact_coverage)
+        if coverage is None:
+            return None
+        span, entries = self.service.engine.head.summary()
+        return {
+            "firstBlock": _hex(coverage.first_block),
+            "lastBlock": _hex(coverage.last_block),
+            "sectionsToBuild": encode_quantity(coverage.sections_to_build),
+            "head": {
+                "firstBlock": None if span is None else encode_quantity(span[0]),
+                "lastBlock": None if span is None else encode_quantity(span[1]),
+                "entries": encode_quantity(entries),
             },
         }

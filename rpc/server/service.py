@@ -8,7 +8,8 @@ feed when asked for (``--text-index``: :mod:`rpc.server.textsearch`).
 
 :meth:`Service.run` is the background work, in one task group: the indexer, the chain-event
 fan-out (value-cache invalidation and query restarts on reorgs, installed filters,
-subscriptions), the expiry of installed filters, and the text index's feed. :func:`open_service`
+subscriptions), the expiry of installed filters, the exact index's head (brought up to date
+after each commit), and the text index's feed. :func:`open_service`
 builds a service from a data directory and an upstream and closes everything in order on exit
 (the text index and the retriever before the store).
 """
@@ -24,6 +25,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bloombits.errors import LogfilterError
 from bloombits.valuecache import ValueCache
 from chainindex.errors import ConfigError, EventsLaggedError, HeaderNotFoundError
 from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
@@ -185,6 +187,7 @@ class Service:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._fan_out())
             tasks.create_task(self._expire())
+            tasks.create_task(self._keep_head_index())
             if self.indexer is not None:
                 tasks.create_task(self.indexer.run())
             if self.text is not None:
@@ -208,6 +211,27 @@ class Service:
                         self.engine.cache.clear()
                     self.filters.drop_all(reason)
                     self.subscriptions.drop_all(reason)
+
+    async def _keep_head_index(self) -> None:
+        """The query engine's head index follows the store: built at start, brought up to
+        date after each commit (a query would otherwise do it first). A failure is logged:
+        queries meet it again and answer with an error, the service goes on."""
+        await self._refresh_head()
+        if self.indexer is None:
+            return
+        while True:
+            async with self.events.subscribe() as sub:
+                try:
+                    async for _ in sub:
+                        await self._refresh_head()
+                except EventsLaggedError:
+                    continue
+
+    async def _refresh_head(self) -> None:
+        try:
+            await self.engine.refresh_head()
+        except LogfilterError as err:
+            log.warning("the head of the exact index could not be brought up to date: %s", err)
 
     async def _expire(self) -> None:
         interval = min(EXPIRY_INTERVAL, self.limits.filter_timeout / 2)

@@ -13,7 +13,7 @@ from bloombits.keccak import keccak256
 from chainindex.errors import InvalidBlockError
 from chainindex.header_extra import EXTRA_FIELDS, RLP_ORDER, HeaderExtra
 from chainindex.source.parse import parse_header
-from chainindex.store.codec import decode_header, encode_header
+from chainindex.store.headerrecord import decode_header, encode_header
 from tests.fixtures import all_block_records, hexbytes
 
 QUANTITIES = {"difficulty", "number", "gasLimit", "gasUsed", "timestamp", "baseFeePerGas",

@@ -33,7 +33,7 @@ from rpc.commands.demo.examples import client_snippet, curl_examples, web3_snipp
 from rpc.commands.demo.setup import DemoError, DemoSpec, PreparedDemo, prepare
 from rpc.commands.demo.tour import run_tour
 from rpc.commands.logsetup import add_log_options, setup_logging
-from rpc.commands.malloc import use_single_malloc_arena
+from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.options import port, positive
 from rpc.server.app import DEFAULT_PORT, RpcServer, running_server
 from rpc.server.service import ServiceConfig, open_service
@@ -223,7 +223,7 @@ def _closing_line(demo: PreparedDemo, seconds: float, no_serve: bool, url: str) 
 def run(args: argparse.Namespace) -> int:
     """Set up (or reuse) the demo, run the examples, serve until Ctrl-C."""
     setup_logging(args)
-    use_single_malloc_arena()
+    use_flat_malloc()
     started = time.monotonic()
     spec = _spec(args)
     root = Path(args.datadir)

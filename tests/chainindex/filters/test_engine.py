@@ -1,11 +1,11 @@
 """The query path end to end over real LevelDB data directories, against a brute-force filter.
 
 Every random query's answer must equal :func:`reference_logs` over all the chain's logs,
-whichever way the engine is configured to run it: the matcher on every indexed stretch or
-never, verification one block per worker call or many, scans in short or long chunks, with
-the value cache filling up across queries; over a chain synced from genesis, one synced from
-a later block (sections below its first are empty), and a headers-only one whose logs come
-from a fetcher.
+whichever way the engine is configured to run it: through the exact index or the bloom
+sections, the matcher on every indexed stretch or never, verification one block per worker
+call or many, scans in short or long chunks, with the value cache filling up across queries;
+over a chain synced from genesis, one synced from a later block (sections below its first
+are empty), and a headers-only one whose logs come from a fetcher.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_typing import Address, Hash32
@@ -83,7 +84,7 @@ class Env:
     def head(self) -> int:
         return self.blocks[-1].header.number
 
-    def engine(self, **config: int) -> LogQueryEngine:
+    def engine(self, **config: Any) -> LogQueryEngine:
         return LogQueryEngine(
             self.reader, self.retriever, cache=self.cache, config=QueryConfig(**config)
         )
@@ -136,6 +137,7 @@ configs = st.fixed_dictionaries(
         "verify_batch": st.sampled_from([1, 3, 512]),
         "scan_chunk": st.sampled_from([7, 8192]),
         "direct_bytes": st.sampled_from([0, 2, 6, 200]),  # sections of 16 blocks: 2 bytes
+        "query_path": st.sampled_from(["auto", "exact", "bloom"]),
     }
 )
 

@@ -1,4 +1,5 @@
-"""Planning: the split between the matcher and the bloom scan, and safe/finalized."""
+"""Planning: the split between the exact index, the head index, the matcher and the bloom
+scan, and safe/finalized."""
 
 from __future__ import annotations
 
@@ -23,19 +24,23 @@ def reader(tmp_path: Path) -> ChainReader:
 
 
 def test_split_at_the_last_section(reader: ChainReader) -> None:
-    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 10, 99)))
+    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 10, 99), query_path="bloom"))
     assert (plan.indexed, plan.scan) == ((10, 63), (64, 99))
-    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 70, 80)))
+    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 70, 80), query_path="bloom"))
     assert (plan.indexed, plan.scan) == (None, (70, 80))
-    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 3, 40)))
+    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 3, 40), query_path="bloom"))
     assert (plan.indexed, plan.scan) == ((3, 40), None)
     assert plan.anchor == reader.view_sync(lambda v: v.canonical_hash(40))
 
 
 def test_short_indexed_stretches_are_scanned(reader: ChainReader) -> None:
-    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 50, 99), matcher_min_blocks=20))
+    plan = reader.view_sync(
+        lambda v: plan_range(v, LogQuery(ANY, 50, 99), matcher_min_blocks=20, query_path="bloom")
+    )
     assert (plan.indexed, plan.scan) == (None, (50, 99))
-    plan = reader.view_sync(lambda v: plan_range(v, LogQuery(ANY, 40, 99), matcher_min_blocks=20))
+    plan = reader.view_sync(
+        lambda v: plan_range(v, LogQuery(ANY, 40, 99), matcher_min_blocks=20, query_path="bloom")
+    )
     assert (plan.indexed, plan.scan) == ((40, 63), (64, 99))
 
 

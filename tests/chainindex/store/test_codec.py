@@ -12,15 +12,8 @@ from hypothesis import strategies as st
 
 from chainindex.errors import CorruptDataError
 from chainindex.header_extra import EXTRA_FIELDS, HeaderExtra
-from chainindex.store.codec import (
-    LogsRecord,
-    decode_header,
-    decode_logs,
-    encode_header,
-    encode_logs,
-    header_bloom,
-    logs_record_may_match,
-)
+from chainindex.store.codec import LogsRecord, decode_logs, encode_logs, logs_record_may_match
+from chainindex.store.headerrecord import decode_header, encode_header, header_bloom
 from chainindex.types import ChainLog, Header
 
 HEADER = Header(

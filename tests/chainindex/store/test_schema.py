@@ -34,15 +34,15 @@ def test_other_schema_version_is_refused(datadir: Path) -> None:
     LevelDBStore(datadir).close()
 
 
-@pytest.mark.parametrize("old", [1, 2])
-def test_an_older_directory_is_restamped(datadir: Path, old: int) -> None:
+def test_a_version_1_directory_is_migrated(datadir: Path) -> None:
     store = LevelDBStore(datadir)
     with store.batch() as batch:
-        batch.put(schema.SCHEMA_KEY, struct.pack(">I", old))
+        batch.put(schema.SCHEMA_KEY, struct.pack(">I", 1))
     store.close()
     open_datadir(datadir).close()
     store = LevelDBStore(datadir)
-    assert store.get(schema.SCHEMA_KEY) == struct.pack(">I", 3)
+    assert store.get(schema.SCHEMA_KEY) == struct.pack(">I", schema.SCHEMA_VERSION)
+    assert store.get(schema.meta_key(schema.META_EXACT_FIRST)) is None  # nothing synced yet
     store.close()
 
 

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from chainindex.store import LevelDBStore, open_datadir, schema
-from chainindex.store.codec import decode_header
+from chainindex.store.headerrecord import decode_header
 from rpc.cli import main
 from rpc.server.codec import encode_head
 from tests.fixtures import execution_apis_archive

@@ -1,0 +1,48 @@
+"""The exact log index: for every stored log, its address, and each topic together with its
+position, mapped to the logs that carry it, as roaring bitmaps beside the bloom sections.
+
+At bloom saturation (recent mainnet sets about half of a block's 2048 bloom bits) the blooms
+cannot tell a rare address from noise; this index answers a filter with exactly the logs that
+match, so a query reads only the logs records of blocks that hold an answer, including ANDs
+of common values and position-specific topics (``[[A], null, [H]]``).
+
+**Positions** are ``(block, log index)`` within a section, packed in 32 bits
+(:mod:`~chainindex.store.exact.positions`), rather than a global log sequence number: a
+position says its block and log index with no further lookup (a sequence number needs a
+table from numbers to blocks, itself an index to keep across reorgs), a section's records
+never change once written (a reorg above them cannot renumber them), and roaring's 16-bit
+containers then group each block's logs. The price is some unused space in each block's
+range, which roaring does not store.
+
+**Modules.** :mod:`~chainindex.store.exact.keys` (the key layout),
+:mod:`~chainindex.store.exact.positions` (log positions), :mod:`~chainindex.store.exact.extract`
+(logs records → entries grouped by value, numpy), :mod:`~chainindex.store.exact.chunks` (a
+record's bitmap), :mod:`~chainindex.store.exact.index` (:class:`ExactIndexStore`: coverage,
+a section's records, truncation), :mod:`~chainindex.store.exact.reader` (a filter's positions
+from the records), :mod:`~chainindex.store.exact.head` (:class:`HeadIndex`: the blocks above
+the sections, in memory) and :mod:`~chainindex.store.exact.build` (building the sections of
+a migrated directory).
+
+Compared with Erigon's ``LogAddressIndex``/``LogTopicIndex`` (bitmaps of block numbers per
+address and per topic, any position, chunked by block range): positions are of logs, not
+blocks, and topics are keyed with their position, which is what makes ANDs exact. Compared
+with go-ethereum's FilterMaps (EIP-7745): exact values instead of hashed rows with 1/256 false
+matches, and no history window.
+"""
+
+from chainindex.store.exact.head import HeadCoverage, HeadIndex
+from chainindex.store.exact.index import ExactIndexStore
+from chainindex.store.exact.keys import ADDRESS, ValueKey, value_key
+from chainindex.store.exact.positions import PositionLayout
+from chainindex.store.exact.reader import stored_positions
+
+__all__ = [
+    "ADDRESS",
+    "ExactIndexStore",
+    "HeadCoverage",
+    "HeadIndex",
+    "PositionLayout",
+    "ValueKey",
+    "stored_positions",
+    "value_key",
+]

@@ -1,0 +1,279 @@
+"""From logs records to index entries: every (value, log) pair of a run of blocks, grouped
+by value, with numpy over the columnar :class:`~chainindex.store.codec.LogsRecord`.
+
+A log has one address entry (kind 0) and one entry per topic (kind ``1 + position``), read
+from the record's columns (:func:`~chainindex.store.codec.logs_columns`: numpy views, no
+object per value). Entries refer to rows of the blocks' own tables of distinct addresses and
+topics; every :data:`COMPACT_ROWS` rows those are matched with the section's distinct values
+so far (by a 64-bit hash of each row, checked against the row itself, so equal hashes of
+different values are told apart exactly), which keeps memory at about 9 bytes per entry plus
+the distinct values. The values come out grouped with a stable sort by value id: the entries
+of a value are appended block by block in log order, so its positions come out ascending.
+
+Erigon's ``LogAddressIndex``/``LogTopicIndex`` collect the same pairs per block range
+(``core/state/db_state_writer.go``), with a map per value; here there is no per-entry Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+from chainindex.store.codec import LogsColumns
+from chainindex.store.exact.keys import ValueKey
+from chainindex.store.exact.positions import PositionLayout
+
+__all__ = ["COMPACT_ROWS", "SectionEntries", "row_hashes", "value_fingerprints"]
+
+COMPACT_ROWS = 1 << 18
+"""Table rows gathered before they are deduplicated."""
+
+U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def row_hashes(rows: U8, kinds: U64 | None = None) -> U64:
+    """A 64-bit hash of each row of a ``(n, width)`` byte matrix (splitmix64's finaliser over
+    the row's 8-byte words), with each row's kind mixed in when given."""
+    n, width = rows.shape
+    padded = -width % 8
+    if padded:
+        rows = np.concatenate([rows, np.zeros((n, padded), dtype=np.uint8)], axis=1)
+    words = np.ascontiguousarray(rows).view("<u8")
+    h = np.zeros(n, dtype=np.uint64) if kinds is None else kinds * _MIX2
+    with np.errstate(over="ignore"):
+        for i in range(words.shape[1]):
+            h = (h ^ words[:, i]) * _MUL
+            h ^= h >> np.uint64(31)
+        h ^= h >> np.uint64(30)
+        h *= _MIX1
+        h ^= h >> np.uint64(27)
+        h *= _MIX2
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def value_fingerprints(values: list[ValueKey]) -> U64:
+    """The fingerprints the head index files ``values`` under (as :meth:`SectionEntries.
+    fingerprints` computes them for entries)."""
+    out = np.zeros(len(values), dtype=np.uint64)
+    for width in (20, 32):
+        picked = [i for i, v in enumerate(values) if len(v) == width + 1]
+        if picked:
+            rows = np.frombuffer(b"".join(values[i][1:] for i in picked), dtype=np.uint8)
+            kinds = np.array([values[i][0] for i in picked], dtype=np.uint64)
+            out[picked] = row_hashes(rows.reshape(-1, width), kinds)
+    return out
+
+
+class _Table:
+    """Distinct rows of one width (addresses or topics) gathered from blocks. A block's rows
+    are pending until :meth:`compact` gives each its distinct row's id: ids never change,
+    new distinct rows take the next ones. Rows are matched by a 64-bit hash checked against
+    the rows themselves; a hash shared by different rows (crafted, or very bad luck) turns
+    the table to matching whole rows through a dict, slower but as exact."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.table: U8 = np.zeros((0, width), dtype=np.uint8)
+        """The distinct rows, by id."""
+        self._hashes: U64 = np.zeros(0, dtype=np.uint64)
+        """Hashes of the distinct rows, ascending."""
+        self._ids: I64 = np.zeros(0, dtype=np.int64)
+        """The id of each of ``_hashes``."""
+        self._exact: dict[bytes, int] | None = None
+        self.parts: list[U8] = []
+        self.pending = 0
+
+    def add(self, rows: U8) -> int:
+        """Make a block's rows pending; returns the pending index of the first."""
+        base = self.pending
+        if len(rows):
+            self.parts.append(rows)
+            self.pending += len(rows)
+        return base
+
+    def compact(self) -> I64:
+        """The id of each pending row (by pending index); no row is pending after."""
+        pending = np.concatenate(self.parts) if self.parts else self.table[:0]
+        self.parts, self.pending = [], 0
+        if not len(pending):
+            return np.zeros(0, dtype=np.int64)
+        if self._exact is None:
+            found = self._by_hash(pending)
+            if found is not None:
+                return found
+            self._exact = {row.tobytes(): i for i, row in enumerate(self.table)}
+        return self._by_bytes(pending)
+
+    def _by_hash(self, pending: U8) -> I64 | None:
+        hashes = row_hashes(pending)
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        if not (pending[first[inverse]] == pending).all():
+            return None
+        at = np.searchsorted(self._hashes, distinct)
+        known = at < len(self._hashes)
+        known[known] = self._hashes[at[known]] == distinct[known]
+        ids = np.empty(len(distinct), dtype=np.int64)
+        ids[known] = self._ids[at[known]]
+        if not (self.table[ids[known]] == pending[first[known]]).all():
+            return None
+        new = np.flatnonzero(~known)
+        ids[new] = len(self.table) + np.arange(len(new))
+        self.table = np.concatenate([self.table, pending[first[new]]])
+        merged = np.concatenate([self._hashes, distinct[new]])
+        order = np.argsort(merged, kind="stable")
+        self._hashes = merged[order]
+        self._ids = np.concatenate([self._ids, ids[new]])[order]
+        out: I64 = ids[inverse.reshape(-1)]
+        return out
+
+    def _by_bytes(self, pending: U8) -> I64:
+        exact = self._exact
+        assert exact is not None
+        ids = np.empty(len(pending), dtype=np.int64)
+        new: list[U8] = []
+        for index, row in enumerate(pending):
+            key = row.tobytes()
+            found = exact.get(key)
+            if found is None:
+                found = exact[key] = len(self.table) + len(new)
+                new.append(row)
+            ids[index] = found
+        if new:
+            self.table = np.concatenate([self.table, np.stack(new)])
+        return ids
+
+
+class SectionEntries:
+    """The entries of blocks of one section, added one logs record at a time."""
+
+    def __init__(self, layout: PositionLayout, section: int) -> None:
+        self.layout = layout
+        """Position layout of the directory."""
+        self.section = section
+        """The section the blocks belong to."""
+        self._addresses = _Table(20)
+        self._topics = _Table(32)
+        self._pending: list[tuple[npt.NDArray[np.uint8], U32, U32]] = []
+        self._done: list[tuple[npt.NDArray[np.uint8], U32, U32]] = []
+        self.entries = 0
+        """Entries added so far."""
+
+    def add(self, number: int, columns: LogsColumns) -> None:
+        """Add the logs of block ``number`` (in this section)."""
+        n = len(columns)
+        if not n:
+            return
+        layout = self.layout
+        layout.check_logs(number, n)
+        offset = number - self.section * layout.section_size
+        if not 0 <= offset < layout.section_size:
+            raise ValueError(f"block {number} is not in section {self.section}")
+        positions = np.arange(n, dtype=np.uint32) | np.uint32(offset << layout.log_bits)
+        a_base = self._addresses.add(columns.addresses)
+        t_base = self._topics.add(columns.topics)
+        counts = columns.log_topic_count
+        total = len(columns.topic_refs)
+        self._pending.append(
+            (np.zeros(n, dtype=np.uint8), columns.log_address + np.uint32(a_base), positions)
+        )
+        if total:
+            owner = np.repeat(np.arange(n), counts)
+            starts = np.cumsum(counts, dtype=np.int64) - counts
+            slot = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+            kinds = (slot + 1).astype(np.uint8)
+            self._pending.append((kinds, columns.topic_refs + np.uint32(t_base), positions[owner]))
+        self.entries += n + total
+        if self._addresses.pending + self._topics.pending >= COMPACT_ROWS:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Give the pending entries the ids of their values."""
+        a_map, t_map = self._addresses.compact(), self._topics.compact()
+        if not self._pending:
+            return
+        kinds = np.concatenate([k for k, _, _ in self._pending])
+        rows = np.concatenate([r for _, r, _ in self._pending])
+        positions = np.concatenate([p for _, _, p in self._pending])
+        self._pending = []
+        is_address = kinds == 0
+        mapped = np.empty_like(rows)
+        mapped[is_address] = a_map[rows[is_address]]
+        mapped[~is_address] = t_map[rows[~is_address]]
+        self._done.append((kinds, mapped, positions))
+
+    def _entries(self) -> tuple[npt.NDArray[np.uint8], U32, U32]:
+        """Every entry (kind, id of its value, position), in the order added; consumed."""
+        self._compact()
+        done, self._done = self._done, []
+        if not done:
+            return np.zeros(0, np.uint8), np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+        kinds = np.concatenate([k for k, _, _ in done])
+        rows = np.concatenate([r for _, r, _ in done])
+        positions = np.concatenate([p for _, _, p in done])
+        return kinds, rows, positions
+
+    def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
+        """Every value of the blocks added with its positions (ascending), values in no
+        particular order. Consumes the entries (their memory goes as the grouping needs
+        its own: about 24 bytes an entry at the peak)."""
+        kinds, rows, positions = self._entries()
+        if not len(kinds):
+            return
+        n_addresses, n_topics = len(self._addresses.table), len(self._topics.table)
+        # Value ids: an address's row; a topic's kind and row after the addresses (int32:
+        # fewer than 5 ids per entry of the section).
+        ids = kinds.astype(np.int32)
+        is_address = kinds == 0
+        del kinds
+        ids -= 1
+        ids *= n_topics
+        ids += n_addresses
+        ids += rows.view(np.int32)
+        ids[is_address] = rows.view(np.int32)[is_address]
+        del rows, is_address
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        positions = positions[order]
+        del order
+        starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        bounds = [0, *starts.tolist(), len(ids)]
+        firsts = ids[bounds[:-1]].tolist()
+        del ids, starts
+        addresses = self._addresses.table.tobytes()
+        topics = self._topics.table.tobytes()
+        for index, value_id in enumerate(firsts):
+            if value_id < n_addresses:
+                key = b"\x00" + addresses[value_id * 20 : value_id * 20 + 20]
+            else:
+                kind, row = divmod(value_id - n_addresses, n_topics)
+                key = bytes([kind + 1]) + topics[row * 32 : row * 32 + 32]
+            yield key, positions[bounds[index] : bounds[index + 1]]
+
+    def fingerprints(self) -> tuple[U64, U32]:
+        """Every entry as ``(fingerprint of its value, position)``, sorted by fingerprint
+        then position (what the head index keeps)."""
+        kinds, rows, positions = self._entries()
+        fps = np.zeros(len(kinds), dtype=np.uint64)
+        is_address = kinds == 0
+        if is_address.any():
+            fps[is_address] = row_hashes(self._addresses.table)[rows[is_address]]
+        if not is_address.all():
+            picked = ~is_address
+            slots = rows[picked].astype(np.int64) * 4 + kinds[picked] - 1
+            distinct, inverse = np.unique(slots, return_inverse=True)
+            hashes = row_hashes(
+                self._topics.table[distinct // 4], (distinct % 4 + 1).astype(np.uint64)
+            )
+            fps[picked] = hashes[inverse.reshape(-1)]
+        order = np.lexsort((positions, fps))
+        return fps[order], positions[order]

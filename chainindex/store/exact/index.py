@@ -1,0 +1,114 @@
+"""``ExactIndexStore``: the exact log index's records in a data directory, written in the
+batches of the sections they describe.
+
+* **Coverage.** ``meta/exact-first`` says which sections have records: ``exact-first ..
+  sections - 1``. A directory that stores logs gets it with its first sync (the first
+  section), so every section it builds has records; a headers-only directory has none. A
+  directory migrated from schema version 2 starts with it at its section count and has the
+  sections below built downward (:mod:`~chainindex.store.exact.build`).
+* **A section** (:meth:`ExactIndexStore.write_section`): its blocks' logs records are read (one
+  range scan: only canonical blocks are stored), their entries grouped by value
+  (:mod:`~chainindex.store.exact.extract`), and one record per (value, section) put into the
+  caller's batch, the one that writes the section's bloom vectors and count.
+* **Truncation** (:meth:`ExactIndexStore.truncate`, in a reorg's batch): the records of the
+  sections removed are found from the same logs records, still stored when the batch is
+  made, and deleted; ``exact-first`` never stays above the new section count.
+
+Unlike the bloom vectors (:mod:`chainindex.store.sections`), records are not merged into rows
+of a group of sections: a section of a saturated chain has about 500k distinct values, so a
+group of 64 would rewrite some 30M records in one batch (gigabytes); and since the section
+is the last part of the key, the records of one value are already one range scan, what the
+bloom rows buy the vectors. A record covers one section: bounded whatever the chain's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from chainindex.errors import CorruptDataError
+from chainindex.store import schema
+from chainindex.store.codec import LogsColumns, logs_columns
+from chainindex.store.exact.chunks import encode_chunk
+from chainindex.store.exact.extract import SectionEntries
+from chainindex.store.exact.keys import chunk_key
+from chainindex.store.exact.positions import PositionLayout
+from chainindex.store.kv import KeyValueReader, WriteBatch
+
+__all__ = ["ExactIndexStore", "read_records"]
+
+
+def read_records(
+    reader: KeyValueReader, first: int, last: int
+) -> Iterator[tuple[int, bytes, LogsColumns]]:
+    """``(number, hash, value columns)`` of the stored logs of blocks ``first..last``,
+    ascending."""
+    for key, value in reader.iterate(*schema.logs_range(first, last)):
+        number, block_hash = schema.parse_logs_key(key)
+        yield number, block_hash, logs_columns(value, f"logs of block {number}")
+
+
+class ExactIndexStore:
+    """Reads the coverage of, writes and truncates the exact index of one data directory."""
+
+    def __init__(self, section_size: int) -> None:
+        self.section_size = section_size
+        """Blocks per section."""
+        self._layout: PositionLayout | None = None
+
+    @property
+    def layout(self) -> PositionLayout:
+        """Position layout (built on first use: a section size too large for positions is a
+        ConfigError only for a directory that has an index)."""
+        if self._layout is None:
+            self._layout = PositionLayout(self.section_size)
+        return self._layout
+
+    def first(self, reader: KeyValueReader) -> int | None:
+        """First section with records (None: the directory has no exact index)."""
+        raw = reader.get(schema.meta_key(schema.META_EXACT_FIRST))
+        return None if raw is None else schema.decode_u64(raw)
+
+    def start(self, batch: WriteBatch, first_section: int) -> None:
+        """Give a new directory that stores logs its index, from its first section."""
+        _ = self.layout  # refuse a section size positions cannot address, before any write
+        batch.put(schema.meta_key(schema.META_EXACT_FIRST), schema.encode_u64(first_section))
+
+    def entries(self, reader: KeyValueReader, section: int, tail: int) -> SectionEntries:
+        """The entries of the stored logs of ``section``'s blocks (from ``tail`` on)."""
+        size = self.section_size
+        first, last = max(section * size, tail), (section + 1) * size - 1
+        entries = SectionEntries(self.layout, section)
+        expected = first
+        for number, _, record in read_records(reader, first, last):
+            if number != expected:
+                raise CorruptDataError(f"section {section}: no logs record of block {expected}")
+            entries.add(number, record)
+            expected += 1
+        if expected != last + 1:
+            raise CorruptDataError(f"section {section}: no logs record of block {expected}")
+        return entries
+
+    def write_section(
+        self, batch: WriteBatch, reader: KeyValueReader, section: int, tail: int
+    ) -> int:
+        """Add ``section``'s records to ``batch``; returns how many."""
+        count = 0
+        for value, positions in self.entries(reader, section, tail).grouped():
+            batch.put(chunk_key(value, section), encode_chunk(positions))
+            count += 1
+        return count
+
+    def truncate(
+        self, batch: WriteBatch, reader: KeyValueReader, keep: int, count: int, tail: int
+    ) -> None:
+        """Add to ``batch`` the removal of the records of sections ``keep .. count - 1``
+        (``reader`` still holding their blocks' logs), and lower ``exact-first`` to ``keep``
+        if it is above."""
+        first = self.first(reader)
+        if first is None:
+            return
+        for section in range(max(keep, first), count):
+            for value, _ in self.entries(reader, section, tail).grouped():
+                batch.delete(chunk_key(value, section))
+        if first > keep:
+            batch.put(schema.meta_key(schema.META_EXACT_FIRST), schema.encode_u64(keep))
