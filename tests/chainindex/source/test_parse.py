@@ -21,7 +21,10 @@ def test_every_recorded_block_parses_to_its_reference() -> None:
     count = 0
     for record in all_block_records():
         number = int(record["block"]["number"], 16)
-        block = parse_block(record["block"], record["receipts"], number)
+        # Two ethereum-etl blocks have no mixHash, so their hash cannot be checked (they are
+        # refused with verification on: tests/chainindex/source/test_verify.py).
+        verify = "mixHash" in record["block"]
+        block = parse_block(record["block"], record["receipts"], number, verify=verify)
         assert block.header == reference_header(record["block"])
         assert block.logs is not None
         assert list(block.logs) == reference_logs(record["block"], record["receipts"])
