@@ -263,7 +263,8 @@ class SyntheticSource:
     # --- the ChainSource protocol ------------------------------------------------------------
 
     async def chain_id(self) -> int | None:
-        return None
+        """The chain id the generator writes into its records (as ``generate`` does)."""
+        return self._headers.chain_id
 
     async def latest(self) -> Header:
         if self._head is None:
@@ -280,6 +281,8 @@ class SyntheticSource:
 
     async def records(self, first: int, last: int, *, with_logs: bool) -> list[ArchiveRecord]:
         records = (await self._run(self._parse, first, last, with_logs))[1]
+        if not with_logs:  # as an archive's: the header alone
+            records = [{"block": record["block"]} for record in records]
         return cast(list[ArchiveRecord], records)
 
     async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
