@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bloombits.keccak import keccak256
+from chainindex.trie import rlp
 
 __all__ = [
     "EMPTY_TRIE_ROOT",
@@ -21,7 +22,6 @@ __all__ = [
     "EXTRA_DATA",
     "HeaderFields",
     "derived_hash",
-    "rlp_encode",
     "transaction_hashes",
 ]
 
@@ -37,31 +37,6 @@ EXTRA_DATA = b"logfilter synthetic"
 """``extraData`` of every synthetic block: says where the chain came from."""
 
 _ZERO_NONCE = b"\x00" * 8
-
-
-def _encode_bytes(item: bytes) -> bytes:
-    length = len(item)
-    if length == 1 and item[0] < 0x80:
-        return item
-    if length < 56:
-        return bytes((0x80 + length,)) + item
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((0xB7 + len(size),)) + size + item
-
-
-def rlp_encode(items: list[bytes]) -> bytes:
-    """RLP of a flat list of byte strings (all a header needs)."""
-    payload = b"".join(_encode_bytes(item) for item in items)
-    length = len(payload)
-    if length < 56:
-        return bytes((0xC0 + length,)) + payload
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((0xF7 + len(size),)) + size + payload
-
-
-def _int_bytes(value: int) -> bytes:
-    """Minimal big-endian bytes of a non-negative integer (empty for zero), as RLP wants."""
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 def derived_hash(key: bytes, label: bytes, number: int, index: int | None = None) -> bytes:
@@ -114,7 +89,7 @@ class HeaderFields:
 
     def rlp(self) -> bytes:
         """The header's RLP: the 16 fields of a Paris header, in consensus order."""
-        return rlp_encode(
+        return rlp(
             [
                 self.parent_hash,
                 EMPTY_UNCLES_HASH,
@@ -123,15 +98,15 @@ class HeaderFields:
                 self.transactions_root,
                 self.receipts_root,
                 self.logs_bloom,
-                b"",  # difficulty 0
-                _int_bytes(self.number),
-                _int_bytes(self.gas_limit),
-                _int_bytes(self.gas_used),
-                _int_bytes(self.timestamp),
+                0,  # difficulty
+                self.number,
+                self.gas_limit,
+                self.gas_used,
+                self.timestamp,
                 EXTRA_DATA,
                 self.mix_hash,
                 _ZERO_NONCE,
-                _int_bytes(self.base_fee),
+                self.base_fee,
             ]
         )
 

@@ -21,14 +21,19 @@ QUANTITIES = {"difficulty", "number", "gasLimit", "gasUsed", "timestamp", "baseF
               "blobGasUsed", "excessBlobGas"}  # fmt: skip
 
 
-def reference_header_hash(block: dict[str, Any]) -> bytes:
-    """keccak256 of the RLP of the header fields ``block`` gives, in consensus order."""
+def reference_header_rlp(block: dict[str, Any]) -> bytes:
+    """The RLP of the header fields ``block`` gives, in consensus order (the ``rlp`` package)."""
     items = [
         int(block[name], 16) if name in QUANTITIES else hexbytes(block[name])
         for name in RLP_ORDER
         if name in block
     ]
-    return bytes(keccak(rlp.encode(items)))
+    return bytes(rlp.encode(items))
+
+
+def reference_header_hash(block: dict[str, Any]) -> bytes:
+    """keccak256 of :func:`reference_header_rlp`."""
+    return bytes(keccak(reference_header_rlp(block)))
 
 
 def reference_receipt(receipt: dict[str, Any]) -> bytes:

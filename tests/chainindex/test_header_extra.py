@@ -7,27 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import rlp
 
 from bloombits.keccak import keccak256
 from chainindex.errors import InvalidBlockError
 from chainindex.header_extra import EXTRA_FIELDS, RLP_ORDER, HeaderExtra
 from chainindex.source.parse import parse_header
 from chainindex.store.headerrecord import decode_header, encode_header
+from tests.chainindex.consensus_reference import reference_header_rlp
 from tests.fixtures import all_block_records, hexbytes
-
-QUANTITIES = {"difficulty", "number", "gasLimit", "gasUsed", "timestamp", "baseFeePerGas",
-              "blobGasUsed", "excessBlobGas"}  # fmt: skip
-
-
-def rlp_header(fields: dict[str, Any]) -> bytes:
-    """The RLP header of a JSON-RPC block, straight from its JSON (the reference)."""
-    items = [
-        int(fields[name], 16) if name in QUANTITIES else hexbytes(fields[name])
-        for name in RLP_ORDER
-        if name in fields
-    ]
-    return bytes(rlp.encode(items))
 
 
 def stored_fields(block: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +45,7 @@ def test_every_recorded_header_is_kept_exactly() -> None:
         assert kept == given
         shapes.add(tuple(kept))
         if "mixHash" in block:  # two ethereum-etl records lack it: their hash cannot be rebuilt
-            assert keccak256(rlp_header(kept)) == hexbytes(block["hash"])
+            assert keccak256(reference_header_rlp(kept)) == hexbytes(block["hash"])
             rebuilt += 1
     # Frontier, London, Shanghai, Cancun, Prague shapes (and the two without mixHash).
     assert len(shapes) == 6

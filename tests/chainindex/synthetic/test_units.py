@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import rlp
 from eth_bloom.bloom import BloomFilter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainindex.errors import SyntheticChainError
 from chainindex.synthetic import ChainShape, parse_fill, parse_mix
-from chainindex.synthetic.header import rlp_encode
 from chainindex.synthetic.population import assign_classes, bloom_bits_many
 from chainindex.synthetic.sampling import AliasTable, solve_zipf_exponent
-
-
-@given(st.lists(st.binary(max_size=300), max_size=20))
-def test_rlp_matches_the_rlp_package(items: list[bytes]) -> None:
-    assert rlp_encode(items) == rlp.encode(items)
 
 
 @given(st.lists(st.binary(min_size=1, max_size=40), min_size=1, max_size=30))
