@@ -60,7 +60,9 @@ class _Rpc:
         self.url = url
 
     async def post(self, body: dict[str, Any]) -> Any:
-        async with self.session.post(self.url, data=orjson.dumps(body)) as response:
+        async with self.session.post(
+            self.url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}
+        ) as response:
             answer = orjson.loads(await response.read())
         if "error" in answer:
             raise TourError(f"{body['method']} failed on the demo server: {answer['error']}")
