@@ -53,6 +53,9 @@ class QueryConfig:
     query_path: QueryPath = "auto"
     """Which paths the planner may take (:mod:`~chainindex.filters.planning`): ``auto``,
     ``exact``, or ``bloom`` to never use the exact index (benchmarks, tests)."""
+    exact_cache_bytes: int = 64 << 20
+    """Budget of the exact index's bitmap cache
+    (:class:`~chainindex.store.exact.cache.ExactBitmapCache`); 0 turns it off."""
 
 
 @dataclass(slots=True)

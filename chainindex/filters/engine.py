@@ -63,6 +63,7 @@ from chainindex.filters.verify import (
     verify_headers,
 )
 from chainindex.store.exact import HeadIndex
+from chainindex.store.exact.cache import ExactBitmapCache
 from chainindex.store.reader import ChainReader, ChainView
 from chainindex.types import Header
 
@@ -121,6 +122,12 @@ class LogQueryEngine:
         """Decompressed section vectors of the direct path (one per data directory)."""
         self.stats = QueryStats()
         """Counters, candidate density among them."""
+        self.exact_cache = (
+            ExactBitmapCache(self.config.exact_cache_bytes)
+            if self.config.exact_cache_bytes
+            else None
+        )
+        """Decoded exact-index records of values in repeated use (None: off)."""
         self.head = head if head is not None else HeadIndex(reader.sections.section_size)
         """The exact index of the blocks above the stored sections (one per data directory;
         used only where the directory has an exact index)."""
@@ -224,6 +231,7 @@ class LogQueryEngine:
                 records=self.records,
                 head=self.head,
                 max_results=max_results,
+                exact_cache=self.exact_cache,
             )
         )
         plan = planned.plan

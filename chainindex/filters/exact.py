@@ -9,7 +9,8 @@ header scan). The positions name the blocks to read, and only those: every block
 a match (candidate density 1.0). Verification still decides every log with geth's rule
 (:class:`~chainindex.filters.verify.RecordMatcher`): it is what applies a trailing wildcard
 position (a log must have that many topics, which the index does not record) and turns away a
-head-index fingerprint shared by two values.
+fingerprint shared by two values (stored records and head index alike: a shared fingerprint
+only ever adds candidates).
 
 When the whole range is exact and the filter has no trailing wildcard, the number of
 matching logs is known before any log is read: :func:`check_result_limit` refuses a query
@@ -28,6 +29,7 @@ from chainindex.errors import ResultLimitError
 from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.planning import SearchPlan, exact_index_first
 from chainindex.store.exact import HeadIndex, PositionLayout, ValueKey, stored_positions
+from chainindex.store.exact.cache import ExactBitmapCache
 from chainindex.store.exact.keys import ADDRESS, value_key
 from chainindex.store.reader import ChainView
 
@@ -86,13 +88,18 @@ class ExactFound:
 
 
 def find_exact(
-    view: ChainView, plan: SearchPlan, criteria: LogCriteria, head: HeadIndex
+    view: ChainView,
+    plan: SearchPlan,
+    criteria: LogCriteria,
+    head: HeadIndex,
+    cache: ExactBitmapCache | None = None,
 ) -> ExactFound:
-    """The positions of the plan's exact and head stretches (see the module docstring)."""
+    """The positions of the plan's exact and head stretches (see the module docstring);
+    ``cache`` keeps decoded records of values in repeated use."""
     groups = index_groups(criteria)
     layout = head.layout
     stored = (
-        stored_positions(view.reader, layout, groups, *plan.exact)
+        stored_positions(view.reader, layout, groups, *plan.exact, cache)
         if plan.exact is not None
         else _NONE
     )

@@ -35,6 +35,7 @@ from chainindex.filters.planning import SearchPlan, plan_range
 from chainindex.filters.records import RecordCache
 from chainindex.filters.verify import RecordMatcher, Verified, verify_blocks
 from chainindex.store.exact import HeadIndex
+from chainindex.store.exact.cache import ExactBitmapCache
 from chainindex.store.reader import ChainView
 
 __all__ = ["FirstCall", "SectionsSeen", "first_call"]
@@ -77,6 +78,7 @@ def first_call(
     records: RecordCache,
     head: HeadIndex,
     max_results: int = 0,
+    exact_cache: ExactBitmapCache | None = None,
 ) -> FirstCall:
     """Plan ``query`` in ``view`` and answer what fits (see the module docstring); ``seen``
     is what the previous query's first call found (None: no query yet)."""
@@ -94,7 +96,7 @@ def first_call(
     found.fresh = seen is None or seen[1] is None or view.section_head(seen[0] - 1) == seen[1]
     exact_count = 0
     if plan.exact is not None or plan.head is not None:
-        exact = find_exact(view, plan, query.criteria, head)
+        exact = find_exact(view, plan, query.criteria, head, exact_cache)
         check_result_limit(exact, query.criteria, max_results, head.layout)
         found.plan = plan = exact.plan
         found.exact_blocks = exact.blocks(head.layout, exact.stored)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from chainindex.store.exact.build import mark_unbuilt
+from chainindex.store.exact.build import mark_rebuild, mark_unbuilt
 from chainindex.store.schema import MigrationStep
 
 __all__ = ["MIGRATIONS"]
@@ -22,4 +22,8 @@ MIGRATIONS: Mapping[int, Sequence[MigrationStep]] = {
     # 2 → 3: the exact log index, built from the stored logs after the migration (header
     # records of format 1 need nothing: they are read as they are).
     2: (mark_unbuilt,),
+    # 3 → 4: the exact index's format 4 (fingerprint keys, dense positions, tagged records):
+    # the format-3 keys are deleted in batches after the migration, then the index rebuilt
+    # downward from the stored logs (chainindex.store.exact.build).
+    3: (mark_rebuild,),
 }

@@ -22,12 +22,16 @@ key                                        value
 ``l`` number u64 · hash                    the block's logs, encoded
                                            (:mod:`chainindex.store.codec`; absent in headers-only
                                            mode)
-``x`` kind u8 · value · section u64        the exact log index: the positions (block offset,
-                                           log index) of the section's logs that carry
-                                           ``value`` as their address (kind 0, a 20-byte
-                                           value) or as topic ``kind - 1`` (kinds 1..4,
-                                           32 bytes), a portable roaring bitmap; see
+``x`` fingerprint u64 · section u32        the exact log index (format 4): the dense
+                                           positions (i-th log of the section) of the
+                                           section's logs carrying a value whose
+                                           fingerprint (keccak256 of kind byte · value,
+                                           first 8 bytes; kind 0 an address, kinds 1..4 a
+                                           topic at position kind - 1) is in the key;
+                                           varint gaps or a portable roaring bitmap, see
                                            :mod:`chainindex.store.exact`
+``X`` section u32                          the section's log count per block (u32 LE
+                                           each): dense positions → block, log index
 =========================================  ==============================================
 
 Meta records (``META_*``): ``section-size``, ``section-group``, ``sections-first`` and
@@ -36,8 +40,10 @@ Meta records (``META_*``): ``section-size``, ``section-group``, ``sections-first
 sync first writes to the directory; ``head`` (the synced head, number u64 · hash), moved in
 the same batch as the blocks it covers; ``exact-first`` (u64, only in directories that store
 logs): sections ``exact-first .. sections - 1`` have their exact-index records (``x``), written
-in the batch of each section; a directory migrated from version 2 starts with it at the
-section count and builds it downward, one section per batch with its records.
+in the batch of each section; a directory migrated from version 2 or 3 starts with it at the
+section count and builds it downward, one section per batch with its records;
+``exact-purge`` (present while a migration from version 3 still has format-3 ``x`` keys to
+delete: the last key deleted, empty at first) comes before that build.
 
 Only canonical blocks are stored: a reorg deletes the ``h``/``c``/``n``/``l`` records of the
 blocks it undoes in the same batch as it writes their replacements, so a range scan over
@@ -47,8 +53,9 @@ Opening a directory checks ``meta/schema``: an empty database is stamped with th
 version; an older version that :data:`MIGRATIONS` knows is migrated (each step from its
 version up adds its writes to the one batch that restamps the directory: version 1 has no
 ``R`` rows yet, a subset of version 2; version 2 lacks the exact index, which the step marks
-as to be built); another version, or keys without a version (a foreign database), is refused
-with a clear error.
+as to be built; version 3's index has the format-3 keys, which the step marks to be purged
+and the index to be rebuilt); another version, or keys without a version (a foreign
+database), is refused with a clear error.
 """
 
 from __future__ import annotations
@@ -91,11 +98,12 @@ __all__ = [
     "section_head_key",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped whenever what is stored changes, once per landing (2: ``R`` rows; 3: the exact log
 index, ``x`` records and ``meta/exact-first``, and header records of format 2, which keep
 every header field the node gave: format-1 records stay as they are and are still read, their
-headers carrying only what they stored)."""
+headers carrying only what they stored; 4: the exact index's format 4, fingerprint keys,
+dense positions with the ``X`` counts, tagged varint/roaring records)."""
 
 MigrationStep = Callable[[KeyValueReader, WriteBatch], None]
 """One step of a migration: reads the directory as it is, adds its writes to the batch that
@@ -114,6 +122,7 @@ CANONICAL_PREFIX = b"c"
 HASH_TO_NUMBER_PREFIX = b"n"
 LOGS_PREFIX = b"l"
 EXACT_PREFIX = b"x"
+EXACT_COUNTS_PREFIX = b"X"
 META_PREFIX = b"meta/"
 
 META_SECTION_COUNT = "sections"
@@ -136,6 +145,9 @@ META_HEADERS_ONLY = "headers-only"
 META_EXACT_FIRST = "exact-first"
 """First section with exact-index records (u64): sections ``exact-first .. sections - 1``
 have them. Absent in a headers-only directory (no index) and before the first sync."""
+META_EXACT_PURGE = "exact-purge"
+"""Present while format-3 exact-index keys are left to delete after a migration from schema
+version 3: the last one deleted (empty before the first batch)."""
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")

@@ -1,5 +1,6 @@
 """Building the exact index of the sections a directory stored before it had one (a
-directory migrated from schema version 2), beside sync or alone (``logfilter build-index``).
+directory migrated from schema version 2, or from 3 whose format-3 records are deleted
+first), beside sync or alone (``logfilter build-index``).
 
 One section per write batch, downward from the oldest section sync indexed itself
 (:func:`chainindex.store.exact.build.build_next` through
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from chainindex.aio import run_to_completion
-from chainindex.store.exact.build import BuildProgress, pending_sections
+from chainindex.store.exact.build import BuildProgress, pending_sections, purge_pending
 from chainindex.store.writer import ChainWriter
 
 __all__ = ["PROGRESS_INTERVAL", "build_exact_index"]
@@ -36,20 +37,36 @@ async def build_exact_index(
     Each step goes to ``on_progress`` if given, else a line is logged every ``interval``
     seconds."""
     left = await run_to_completion(pending_sections, writer.store)
-    if not left:
+    purging = await run_to_completion(purge_pending, writer.store)
+    if not left and not purging:
         return 0
-    log.info(
-        "exact index: building %d sections from the stored logs (queries use the bloom "
-        "sections there meanwhile)",
-        left,
-    )
+    if purging:
+        log.warning(
+            "exact index: migrating to format 4: deleting the format-3 records, then "
+            "rebuilding %d sections from the stored logs (queries use the bloom sections "
+            "there meanwhile; resumable if interrupted)",
+            left,
+        )
+    else:
+        log.info(
+            "exact index: building %d sections from the stored logs (queries use the bloom "
+            "sections there meanwhile)",
+            left,
+        )
     shown = time.monotonic()
     built = 0
+    purged = 0
     while (progress := await run_to_completion(writer.build_index_step)) is not None:
-        built += 1
+        if progress.purged or progress.section < 0:
+            purged += progress.purged
+            if time.monotonic() - shown >= interval:
+                shown = time.monotonic()
+                log.info("exact index: %d format-3 records deleted so far", purged)
+        else:
+            built += 1
         if on_progress is not None:
             on_progress(progress)
-        elif time.monotonic() - shown >= interval or not progress.left:
+        elif progress.section >= 0 and (time.monotonic() - shown >= interval or not progress.left):
             shown = time.monotonic()
             log.info("exact index: section %d built, %d to go", progress.section, progress.left)
     log.info("exact index: complete")

@@ -1,8 +1,9 @@
 """``logfilter build-index``: build the exact log index of a data directory's stored logs.
 
-A directory written by a logfilter without the exact index (schema version 2) is migrated
-when opened (by any command): it is restamped, and the sections it stored are then indexed
-from their logs, downward, one section per write batch — beside sync, or all at once here,
+A directory written by a logfilter without the exact index (schema version 2), or with its
+format 3 (schema version 3, whose records are first deleted in batches), is migrated when
+opened (by any command): it is restamped, and the sections it stored are then indexed from
+their logs, downward, one section per write batch — beside sync, or all at once here,
 exiting when done. Resumable after any interruption (``kill -9`` included); progress goes to
 stderr, the summary to stdout. A headers-only (``--no-logs``) directory has no exact index:
 the bloom sections answer its queries.
@@ -55,10 +56,22 @@ class _Progress:
         self.section_size = section_size
         self.started = self.shown = time.monotonic()
         self.built = 0
+        self.purged = 0
 
     def __call__(self, progress: BuildProgress) -> None:
-        self.built += 1
         now = time.monotonic()
+        if progress.section < 0:
+            self.purged += progress.purged
+            if now - self.shown >= self.interval:
+                self.shown = now
+                print(
+                    f"build-index: {self.purged:,} format-3 records deleted (migration to "
+                    "format 4), then the sections are rebuilt",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return
+        self.built += 1
         if now - self.shown < self.interval and progress.left:
             return
         self.shown = now

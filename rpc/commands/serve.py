@@ -95,6 +95,11 @@ def register(commands: Any) -> None:
         "objects); 0 turns them off (default 64)",
     )  # fmt: skip
     parser.add_argument(
+        "--exact-cache-mb", type=non_negative, default=64, metavar="MB",
+        help="MiB for the exact log index's cache of decoded records of values in repeated "
+        "use (kept once used by 2 of the last 256 queries); 0 turns it off (default 64)",
+    )  # fmt: skip
+    parser.add_argument(
         "--query-threads", type=positive, default=1, metavar="N",
         help="worker threads of the query path (default 1: the work holds the GIL)",
     )  # fmt: skip
@@ -189,7 +194,7 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         proxy_methods=_proxy_methods(args),
         cache_bytes=args.log_cache_mb << 20,
         query_threads=args.query_threads,
-        query=QueryConfig(query_path=args.query_path),
+        query=QueryConfig(query_path=args.query_path, exact_cache_bytes=args.exact_cache_mb << 20),
         text_index=args.text_index or bool(args.abi),
         abi_files=tuple(args.abi),
     )

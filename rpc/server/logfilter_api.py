@@ -10,7 +10,9 @@ the shape of RPC-CONTRACT.md::
 ``"read-only"`` under ``--no-sync``), plus ``queries``: the query path's counters and its
 candidate density (blocks holding a matching log / blocks whose logs were read to verify),
 the figure that shows bloom saturation, overall and per path (``paths``: ``exact``,
-``bloom``, ``scan``, each ``{"stretches", "candidateBlocks", "matchedBlocks"}``);
+``bloom``, ``scan``, each ``{"stretches", "candidateBlocks", "matchedBlocks"}``) and
+``exactCache`` (``{"hits", "misses", "evictions", "entries", "bytes"}`` of the exact index's
+bitmap cache, null under ``--exact-cache-mb 0``);
 ``planner``: ``{"path": "auto" | "exact" | "bloom", "rule": ...}`` (the rule of
 :mod:`chainindex.filters.planning` in one line); ``exactIndex``: how far the exact log index
 reaches, null in a directory without one (headers only)::
@@ -52,6 +54,7 @@ from chainindex.filters import BlockTag, LogCriteria, LogQuery
 from chainindex.filters.exact import exact_coverage
 from chainindex.filters.planning import resolve_range
 from chainindex.hexutil import encode_data, encode_quantity
+from chainindex.store.exact.cache import ExactBitmapCache
 from rpc.server.codec.search_params import SearchRequest, decode_search
 from rpc.server.dispatch import CallContext, Handler, Params, RawJson, arg, check_arity
 from rpc.server.service import Service
@@ -69,6 +72,13 @@ PLANNER_RULE = (
 
 def _hex(value: int | None) -> str | None:
     return None if value is None else encode_quantity(value)
+
+
+def _exact_cache(cache: ExactBitmapCache | None) -> dict[str, str] | None:
+    """The exact index's bitmap cache counters (None: ``--exact-cache-mb 0``)."""
+    if cache is None:
+        return None
+    return {name: encode_quantity(value) for name, value in cache.stats()._asdict().items()}
 
 
 class LogfilterApi:
@@ -156,6 +166,7 @@ class LogfilterApi:
                     }
                     for name, path in stats.paths.items()
                 },
+                "exactCache": _exact_cache(service.engine.exact_cache),
             },
             "planner": {"path": service.engine.config.query_path, "rule": PLANNER_RULE},
             "exactIndex": await self._exact_index(),

@@ -1,10 +1,22 @@
-"""The value of an exact-index record: one value's log positions in one section, as a
-roaring bitmap (pyroaring, the portable serialisation every Roaring implementation reads:
-https://github.com/RoaringBitmap/RoaringFormatSpec).
+"""The value of an exact-index record (format 4): one fingerprint's log positions in one
+section, tagged by encoding.
 
-Positions are u32 (:mod:`~chainindex.store.exact.positions`); a bitmap is built with run
-optimisation, so the bytes of a chunk are a function of its positions alone (a data directory
-rebuilt from the same chain holds the same records).
+Positions are dense within the section: the i-th log of the section is position ``i``
+(:mod:`~chainindex.store.exact.counts` turns them back into blocks). A record is
+
+* ``0x01`` · LEB128 varints of the gaps between ascending positions (the first gap from 0):
+  what a value seen in a few logs costs, 1–3 bytes a position;
+* ``0x02`` · a roaring bitmap in the portable serialisation every Roaring implementation reads
+  (https://github.com/RoaringBitmap/RoaringFormatSpec), built with run optimisation: for a
+  value with at least :data:`ROARING_MIN` positions, when it is shorter than the varints.
+
+Either way the bytes of a record are a function of its positions alone (a data directory
+rebuilt from the same chain holds the same records). Lucene's postings likewise write short
+lists as vInt deltas (``Lucene90PostingsWriter``'s tail block) and long ones in blocks; the
+roaring side is Erigon's (its log indexes are roaring bitmaps of block numbers).
+
+:func:`encode_chunks` encodes the records of a whole section at once with numpy (no Python
+per position).
 """
 
 from __future__ import annotations
@@ -15,19 +27,110 @@ from pyroaring import BitMap
 
 from chainindex.errors import CorruptDataError
 
-__all__ = ["decode_chunk", "encode_chunk"]
+__all__ = ["ROARING", "ROARING_MIN", "VARINTS", "decode_chunk", "encode_chunk", "encode_chunks"]
+
+VARINTS = 0x01
+"""Tag of a record of varint gaps."""
+ROARING = 0x02
+"""Tag of a record holding a portable roaring bitmap."""
+ROARING_MIN = 64
+"""Fewest positions for which roaring is tried (below, varints are always shorter)."""
+
+U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
+I64 = npt.NDArray[np.int64]
 
 
-def encode_chunk(positions: npt.NDArray[np.uint32]) -> bytes:
-    """The stored form of ascending, distinct positions."""
-    return BitMap(positions).serialize()
+def _varints(gaps: U32) -> tuple[U8, I64]:
+    """LEB128 bytes of every gap, concatenated, and the byte length of each."""
+    values = gaps.astype(np.uint64)
+    lengths = np.ones(len(values), dtype=np.int64)
+    for shift in (7, 14, 21, 28):
+        lengths += values >= np.uint64(1 << shift)
+    total = int(lengths.sum())
+    out = np.empty(total, dtype=np.uint8)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    for byte in range(5):
+        has = lengths > byte
+        if not has.any():
+            break
+        chunk = (values[has] >> np.uint64(7 * byte)) & np.uint64(0x7F)
+        more = lengths[has] > byte + 1
+        out[starts[has] + byte] = (chunk | (more.astype(np.uint64) << np.uint64(7))).astype(
+            np.uint8
+        )
+    return out, lengths
+
+
+def encode_chunks(positions: U32, bounds: I64) -> list[bytes]:
+    """The records of several position lists at once: list ``i`` is ``positions[bounds[i] :
+    bounds[i + 1]]``, ascending and distinct."""
+    n = len(bounds) - 1
+    if n <= 0:
+        return []
+    gaps = positions.astype(np.uint32, copy=True)
+    if len(gaps) > 1:
+        gaps[1:] -= positions[:-1]
+    heads = bounds[:-1]
+    gaps[heads] = positions[heads]
+    data, lengths = _varints(gaps)
+    byte_ends = np.concatenate([[0], np.cumsum(lengths)])
+    offsets = byte_ends[bounds].tolist()
+    raw = data.tobytes()
+    tag = bytes([VARINTS])
+    sizes = np.diff(bounds).tolist()
+    out: list[bytes] = []
+    for i in range(n):
+        record = tag + raw[offsets[i] : offsets[i + 1]]
+        if sizes[i] >= ROARING_MIN:
+            start, stop = int(bounds[i]), int(bounds[i + 1])
+            bitmap = BitMap(positions[start:stop])
+            bitmap.run_optimize()
+            roaring = bytes([ROARING]) + bitmap.serialize()
+            if len(roaring) < len(record):
+                record = roaring
+        out.append(record)
+    return out
+
+
+def encode_chunk(positions: U32) -> bytes:
+    """The record of ascending, distinct positions."""
+    return encode_chunks(positions, np.array([0, len(positions)], dtype=np.int64))[0]
+
+
+def _decode_varints(data: bytes, where: str) -> U32:
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if not len(raw) or raw[-1] & 0x80:
+        raise CorruptDataError(f"{where}: truncated varint record")
+    ends = np.flatnonzero(raw < 0x80)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    if int((ends - starts).max()) > 4:
+        raise CorruptDataError(f"{where}: varint longer than 32 bits")
+    values = np.zeros(len(ends), dtype=np.uint64)
+    low = (raw & 0x7F).astype(np.uint64)
+    for byte in range(5):
+        at = starts + byte
+        has = at <= ends
+        values[has] |= low[at[has]] << np.uint64(7 * byte)
+    positions = np.cumsum(values)
+    if len(positions) and int(positions[-1]) > 0xFFFFFFFF:
+        raise CorruptDataError(f"{where}: position beyond 32 bits")
+    if len(values) > 1 and not values[1:].all():
+        raise CorruptDataError(f"{where}: repeated position")
+    return positions.astype(np.uint32)
 
 
 def decode_chunk(value: bytes, where: str) -> BitMap:
-    """The bitmap stored as ``value``; a malformed or empty one is CorruptDataError naming
-    ``where``."""
+    """The positions of the record ``value``; a malformed or empty one is CorruptDataError
+    naming ``where``."""
+    tag, body = value[:1], value[1:]
+    if tag == bytes([VARINTS]):
+        return BitMap(_decode_varints(body, where))
+    if tag != bytes([ROARING]):
+        raise CorruptDataError(f"{where}: unknown exact-index record tag {tag.hex() or 'none'}")
     try:
-        bitmap = BitMap.deserialize(value)
+        bitmap = BitMap.deserialize(body)
     except (ValueError, OverflowError, IndexError) as err:
         raise CorruptDataError(f"{where}: malformed bitmap ({err})") from None
     if not bitmap:

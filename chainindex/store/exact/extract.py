@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 
+from chainindex.errors import ExactIndexError
 from chainindex.store.codec import LogsColumns
 from chainindex.store.exact.keys import ValueKey
 from chainindex.store.exact.positions import PositionLayout
@@ -167,6 +168,8 @@ class SectionEntries:
         self._done: list[tuple[npt.NDArray[np.uint8], U32, U32]] = []
         self.entries = 0
         """Entries added so far."""
+        self.counts: U32 = np.zeros(layout.section_size, dtype=np.uint32)
+        """Logs of each block added, by offset in the section (what the ``X`` record keeps)."""
 
     def add(self, number: int, columns: LogsColumns) -> None:
         """Add the logs of block ``number`` (in this section)."""
@@ -179,6 +182,7 @@ class SectionEntries:
         if not 0 <= offset < layout.section_size:
             raise ValueError(f"block {number} is not in section {self.section}")
         positions = np.arange(n, dtype=np.uint32) | np.uint32(offset << layout.log_bits)
+        self.counts[offset] = n
         a_base = self._addresses.add(columns.addresses)
         t_base = self._topics.add(columns.topics)
         counts = columns.log_topic_count
@@ -222,13 +226,14 @@ class SectionEntries:
         positions = np.concatenate([p for _, _, p in done])
         return kinds, rows, positions
 
-    def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
-        """Every value of the blocks added with its positions (ascending), values in no
-        particular order. Consumes the entries (their memory goes as the grouping needs
-        its own: about 24 bytes an entry at the peak)."""
+    def value_groups(self) -> tuple[list[ValueKey], U32, I64]:
+        """Every value of the blocks added (in no particular order), the positions of all of
+        them (value ``i``'s are ``positions[bounds[i] : bounds[i + 1]]``, ascending) and the
+        bounds. Consumes the entries (their memory goes as the grouping needs its own: about
+        24 bytes an entry at the peak)."""
         kinds, rows, positions = self._entries()
         if not len(kinds):
-            return
+            return [], positions, np.zeros(1, dtype=np.int64)
         n_addresses, n_topics = len(self._addresses.table), len(self._topics.table)
         # Value ids: an address's row; a topic's kind and row after the addresses (int32:
         # fewer than 5 ids per entry of the section).
@@ -246,18 +251,44 @@ class SectionEntries:
         positions = positions[order]
         del order
         starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-        bounds = [0, *starts.tolist(), len(ids)]
+        bounds = np.concatenate([[0], starts, [len(ids)]]).astype(np.int64)
         firsts = ids[bounds[:-1]].tolist()
         del ids, starts
         addresses = self._addresses.table.tobytes()
         topics = self._topics.table.tobytes()
-        for index, value_id in enumerate(firsts):
+        keys: list[ValueKey] = []
+        for value_id in firsts:
             if value_id < n_addresses:
-                key = b"\x00" + addresses[value_id * 20 : value_id * 20 + 20]
+                keys.append(b"\x00" + addresses[value_id * 20 : value_id * 20 + 20])
             else:
                 kind, row = divmod(value_id - n_addresses, n_topics)
-                key = bytes([kind + 1]) + topics[row * 32 : row * 32 + 32]
-            yield key, positions[bounds[index] : bounds[index + 1]]
+                keys.append(bytes([kind + 1]) + topics[row * 32 : row * 32 + 32])
+        return keys, positions, bounds
+
+    def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
+        """Every value of the blocks added with its positions (ascending), values in no
+        particular order (see :meth:`value_groups`; consumes the entries)."""
+        keys, positions, bounds = self.value_groups()
+        edges = bounds.tolist()
+        for index, key in enumerate(keys):
+            yield key, positions[edges[index] : edges[index + 1]]
+
+    def dense(self, positions: U32) -> U32:
+        """Positions of the blocks added as dense positions within the section (the i-th log
+        of the section is ``i``; see :mod:`~chainindex.store.exact.counts`)."""
+        starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=starts[1:])
+        if starts[-1] > 0xFFFFFFFF:
+            raise ExactIndexError(
+                f"section {self.section} holds {int(starts[-1])} logs, more than the exact "
+                "log index counts per section: sync into a new data directory with a smaller "
+                "--section-size"
+            )
+        log_bits = np.uint32(self.layout.log_bits)
+        offsets = positions >> log_bits
+        logs = positions & np.uint32(self.layout.max_logs - 1)
+        out: U32 = (starts[offsets] + logs).astype(np.uint32)
+        return out
 
     def fingerprints(self) -> tuple[U64, U32]:
         """Every entry as ``(fingerprint of its value, position)``, sorted by fingerprint

@@ -25,16 +25,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from chainindex.errors import CorruptDataError
 from chainindex.store import schema
 from chainindex.store.codec import LogsColumns, logs_columns
-from chainindex.store.exact.chunks import encode_chunk
+from chainindex.store.exact.chunks import encode_chunk, encode_chunks
+from chainindex.store.exact.counts import SectionCounts
 from chainindex.store.exact.extract import SectionEntries
-from chainindex.store.exact.keys import chunk_key
+from chainindex.store.exact.keys import chunk_key, counts_key, fingerprint
 from chainindex.store.exact.positions import PositionLayout
 from chainindex.store.kv import KeyValueReader, WriteBatch
 
-__all__ = ["ExactIndexStore", "read_records"]
+__all__ = ["ENCODE_GROUPS", "ExactIndexStore", "read_records", "write_entries"]
+
+ENCODE_GROUPS = 1 << 15
+"""Records encoded at a time (bounds the memory of a section's encoding)."""
 
 
 def read_records(
@@ -91,24 +97,56 @@ class ExactIndexStore:
     def write_section(
         self, batch: WriteBatch, reader: KeyValueReader, section: int, tail: int
     ) -> int:
-        """Add ``section``'s records to ``batch``; returns how many."""
-        count = 0
-        for value, positions in self.entries(reader, section, tail).grouped():
-            batch.put(chunk_key(value, section), encode_chunk(positions))
-            count += 1
-        return count
+        """Add ``section``'s records to ``batch`` (built from its stored logs); returns how
+        many ``x`` records."""
+        return write_entries(batch, self.entries(reader, section, tail))
 
     def truncate(
         self, batch: WriteBatch, reader: KeyValueReader, keep: int, count: int, tail: int
     ) -> None:
         """Add to ``batch`` the removal of the records of sections ``keep .. count - 1``
-        (``reader`` still holding their blocks' logs), and lower ``exact-first`` to ``keep``
-        if it is above."""
+        (``reader`` still holding their blocks' logs, which name the keys), and lower
+        ``exact-first`` to ``keep`` if it is above."""
         first = self.first(reader)
         if first is None:
             return
         for section in range(max(keep, first), count):
-            for value, _ in self.entries(reader, section, tail).grouped():
-                batch.delete(chunk_key(value, section))
+            keys, _, _ = self.entries(reader, section, tail).value_groups()
+            for fp in {fingerprint(key) for key in keys}:
+                batch.delete(chunk_key(fp, section))
+            batch.delete(counts_key(section))
         if first > keep:
             batch.put(schema.meta_key(schema.META_EXACT_FIRST), schema.encode_u64(keep))
+
+
+def write_entries(batch: WriteBatch, entries: SectionEntries) -> int:
+    """Put the records of a whole section's ``entries`` into ``batch``: one ``x`` record per
+    fingerprint (values sharing one merged: a collision only adds candidates) and the ``X``
+    record of its log counts; returns how many ``x`` records. Consumes the entries."""
+    section = entries.section
+    counts = SectionCounts(entries.layout, section, entries.counts)
+    keys, positions, bounds = entries.value_groups()
+    positions = entries.dense(positions)
+    fps = [fingerprint(key) for key in keys]
+    merged: dict[int, list[int]] = {}
+    if len(set(fps)) != len(fps):
+        seen: dict[int, int] = {}
+        for index, fp in enumerate(fps):
+            if fp in seen:
+                merged.setdefault(fp, [seen[fp]]).append(index)
+            seen[fp] = index
+    edges = bounds.tolist()
+    for lo in range(0, len(fps), ENCODE_GROUPS):
+        hi = min(lo + ENCODE_GROUPS, len(fps))
+        part = bounds[lo : hi + 1]
+        records = encode_chunks(positions[edges[lo] : edges[hi]], part - part[0])
+        for fp, record in zip(fps[lo:hi], records, strict=True):
+            if fp not in merged:
+                batch.put(chunk_key(fp, section), record)
+    for fp, members in merged.items():
+        union = np.unique(
+            np.concatenate([positions[edges[i] : edges[i + 1]] for i in members])
+        ).astype(np.uint32)
+        batch.put(chunk_key(fp, section), encode_chunk(union))
+    batch.put(counts_key(section), counts.encode())
+    return len(fps) - sum(len(m) - 1 for m in merged.values())

@@ -1,5 +1,6 @@
-"""The exact index's parts against plain Python: positions, records, extraction (grouping
-by value, deduplication of values across blocks, the hash-collision fallback), fingerprints."""
+"""The exact index's parts against plain Python: positions, extraction (grouping by value,
+deduplication of values across blocks, the hash-collision fallback, dense positions),
+fingerprints. The stored format (keys, records, counts) is tested in ``test_format.py``."""
 
 from __future__ import annotations
 
@@ -9,14 +10,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyroaring import BitMap
 
-from chainindex.errors import ConfigError, CorruptDataError, ExactIndexError
+from chainindex.errors import ConfigError, ExactIndexError
 from chainindex.store.codec import LogsColumns, encode_logs, logs_columns
 from chainindex.store.exact import PositionLayout, extract
-from chainindex.store.exact.chunks import decode_chunk, encode_chunk
 from chainindex.store.exact.extract import SectionEntries, value_fingerprints
-from chainindex.store.exact.keys import chunk_key, chunk_range, parse_chunk_key, value_key
 from chainindex.types import ChainLog
 from tests.chainindex.filters.chain import random_chain
 
@@ -35,30 +33,6 @@ def test_layouts() -> None:
     blocks, logs = layout.split(positions)
     assert (blocks.tolist(), logs.tolist()) == ([3 * 16 + 2], [7])
     assert layout.block_range(50, 50) == (50 << 28, 51 << 28)
-
-
-def test_keys_sort_by_value_then_section() -> None:
-    a = value_key(0, b"\x01" * 20)
-    t = value_key(2, b"\x02" * 32)
-    assert parse_chunk_key(chunk_key(t, 77)) == (t, 77)
-    start, stop = chunk_range(a, 3, 5)
-    assert start <= chunk_key(a, 3) < chunk_key(a, 5) < stop <= chunk_key(a, 6)
-    with pytest.raises(ValueError, match="20 bytes"):
-        value_key(0, b"\x01" * 32)
-    with pytest.raises(CorruptDataError):
-        parse_chunk_key(chunk_key(a, 1)[:-1])
-
-
-@given(st.sets(st.integers(0, 2**32 - 1), min_size=1, max_size=300))
-def test_records_round_trip(values: set[int]) -> None:
-    positions = np.array(sorted(values), dtype=np.uint32)
-    assert list(decode_chunk(encode_chunk(positions), "x")) == sorted(values)
-
-
-def test_malformed_records_are_corrupt_data() -> None:
-    for bad in (b"", b"garbage", BitMap().serialize()):
-        with pytest.raises(CorruptDataError, match="where"):
-            decode_chunk(bad, "where")
 
 
 Blocks = list[tuple[int, LogsColumns, list[ChainLog]]]
@@ -148,3 +122,25 @@ def test_a_block_outside_the_section_is_refused() -> None:
     record = next(logs_columns(encode_logs(b.logs or ())) for b in log if b.logs)
     with pytest.raises(ValueError, match="not in section 2"):
         entries.add(random.Random(0).choice([0, 31, 48]), record)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), section=st.integers(0, 5))
+def test_dense_positions_number_the_logs_of_the_section(seed: int, section: int) -> None:
+    """The i-th log of the section (blocks in order, logs in block order) is position i."""
+    layout = PositionLayout(16)
+    blocks = section_blocks(seed, section, 16)
+    entries = SectionEntries(layout, section)
+    for number, record, _ in blocks:
+        entries.add(number, record)
+    order: dict[tuple[int, int], int] = {}
+    for number, _, logs in blocks:
+        for log in logs:
+            order[(number, log.log_index)] = len(order)
+    assert entries.counts.tolist() == [len(logs) for _, _, logs in blocks]
+    for key, positions in entries.grouped():
+        blocks_of, logs_of = layout.split(layout.absolute(section, positions))
+        expected = [
+            order[(b, i)] for b, i in zip(blocks_of.tolist(), logs_of.tolist(), strict=True)
+        ]
+        assert entries.dense(positions).tolist() == expected, key
