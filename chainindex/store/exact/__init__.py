@@ -6,13 +6,18 @@ cannot tell a rare address from noise; this index answers a filter with exactly 
 match, so a query reads only the logs records of blocks that hold an answer, including ANDs
 of common values and position-specific topics (``[[A], null, [H]]``).
 
-**Positions** are ``(block, log index)`` within a section, packed in 32 bits
-(:mod:`~chainindex.store.exact.positions`), rather than a global log sequence number: a
-position says its block and log index with no further lookup (a sequence number needs a
-table from numbers to blocks, itself an index to keep across reorgs), a section's records
-never change once written (a reorg above them cannot renumber them), and roaring's 16-bit
-containers then group each block's logs. The price is some unused space in each block's
-range, which roaring does not store.
+**Format 4** (:mod:`~chainindex.store.exact.keys`, :mod:`~chainindex.store.exact.chunks`,
+:mod:`~chainindex.store.exact.counts`): a record per (value fingerprint, section), the key 13
+bytes (``x`` · the first 8 bytes of keccak256 of the value's kind and bytes · section u32);
+its positions are **dense** within the section (the i-th log of the section), as LEB128
+varint gaps or, for a value with 64 logs or more, a portable roaring bitmap when shorter; a
+per-section ``X`` record of log counts per block turns positions back into blocks and log
+indexes. Format 3 spelt the value in the key and put the block offset in a position's high
+bits (27% of the stored logs at saturation); dense positions make a common value's gaps
+small and a rare value's record a few bytes. A section's records never change once written
+(a reorg above them cannot renumber them). Two values sharing a fingerprint share a record,
+the union of their logs: a collision only ever adds candidates, which verification turns
+away.
 
 **Modules.** :mod:`~chainindex.store.exact.keys` (the key layout),
 :mod:`~chainindex.store.exact.positions` (log positions), :mod:`~chainindex.store.exact.extract`
@@ -30,6 +35,7 @@ with go-ethereum's FilterMaps (EIP-7745): exact values instead of hashed rows wi
 matches, and no history window.
 """
 
+from chainindex.store.exact.cache import ExactBitmapCache, ExactCacheStats
 from chainindex.store.exact.head import HeadCoverage, HeadIndex
 from chainindex.store.exact.index import ExactIndexStore
 from chainindex.store.exact.keys import ADDRESS, ValueKey, value_key
@@ -38,6 +44,8 @@ from chainindex.store.exact.reader import stored_positions
 
 __all__ = [
     "ADDRESS",
+    "ExactBitmapCache",
+    "ExactCacheStats",
     "ExactIndexStore",
     "HeadCoverage",
     "HeadIndex",

@@ -4,15 +4,18 @@ batches of the sections they describe.
 * **Coverage.** ``meta/exact-first`` says which sections have records: ``exact-first ..
   sections - 1``. A directory that stores logs gets it with its first sync (the first
   section), so every section it builds has records; a headers-only directory has none. A
-  directory migrated from schema version 2 starts with it at its section count and has the
-  sections below built downward (:mod:`~chainindex.store.exact.build`).
+  directory migrated from schema version 2 or 3 starts with it at its section count and has
+  the sections below built downward (:mod:`~chainindex.store.exact.build`).
 * **A section** (:meth:`ExactIndexStore.write_section`): its blocks' logs records are read (one
   range scan: only canonical blocks are stored), their entries grouped by value
-  (:mod:`~chainindex.store.exact.extract`), and one record per (value, section) put into the
-  caller's batch, the one that writes the section's bloom vectors and count.
+  (:mod:`~chainindex.store.exact.extract`), and one record per (fingerprint, section) plus
+  the section's ``X`` counts put into the caller's batch, the one that writes the section's
+  bloom vectors and count (:func:`write_entries`: records encoded :data:`ENCODE_GROUPS` at a
+  time, with numpy).
 * **Truncation** (:meth:`ExactIndexStore.truncate`, in a reorg's batch): the records of the
-  sections removed are found from the same logs records, still stored when the batch is
-  made, and deleted; ``exact-first`` never stays above the new section count.
+  sections removed are named by the same logs records (their values' fingerprints), still
+  stored when the batch is made, and deleted with the ``X`` counts; ``exact-first`` never
+  stays above the new section count.
 
 Unlike the bloom vectors (:mod:`chainindex.store.sections`), records are not merged into rows
 of a group of sections: a section of a saturated chain has about 500k distinct values, so a
