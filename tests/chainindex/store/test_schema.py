@@ -28,7 +28,7 @@ def test_other_schema_version_is_refused(datadir: Path) -> None:
     with store.batch() as batch:
         batch.put(schema.SCHEMA_KEY, struct.pack(">I", schema.SCHEMA_VERSION + 1))
     store.close()
-    with pytest.raises(IncompatibleSchemaError, match=r"schema version 4; .* reads version 3"):
+    with pytest.raises(IncompatibleSchemaError, match=r"schema version 5; .* reads version 4"):
         open_datadir(datadir)
     # The refusal leaves the directory usable by whoever owns it (the lock was released).
     LevelDBStore(datadir).close()

@@ -48,9 +48,21 @@ def test_status_shows_the_paths_and_the_exact_index(
         assert paths["exact"]["candidateBlocks"] == paths["exact"]["matchedBlocks"] == blocks
         assert paths["bloom"]["candidateBlocks"] == paths["scan"]["candidateBlocks"] == "0x0"
         assert status["queries"]["candidateDensity"] == 1.0
+        cache = status["queries"]["exactCache"]
+        assert cache["hits"] == cache["entries"] == cache["bytes"] == "0x0"
+        decoded = int(cache["misses"], 16)
+        assert decoded > 0  # the address's records, not kept: one query used it so far
+        for _ in range(2):  # the second query keeps them, the third finds them
+            again = {"fromBlock": "0x0", "toBlock": "0x36", "address": ADDRESS}
+            assert exact.call("eth_getLogs", again) == expected
+        cache = exact.call("logfilter_status")["queries"]["exactCache"]
+        assert (int(cache["hits"], 16), int(cache["misses"], 16)) == (decoded, 2 * decoded)
+        assert int(cache["entries"], 16) == decoded
+        assert int(cache["bytes"], 16) > 0
+        assert cache["evictions"] == "0x0"
     finally:
         assert exact.stop() == 0
-    bloom = serve_archive(tmp_path_factory, "--query-path", "bloom")
+    bloom = serve_archive(tmp_path_factory, "--query-path", "bloom", "--exact-cache-mb", "0")
     try:
         got = bloom.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": "0x36", "address": ADDRESS})
         assert got == expected
@@ -59,5 +71,6 @@ def test_status_shows_the_paths_and_the_exact_index(
         paths = status["queries"]["paths"]
         assert paths["exact"]["stretches"] == "0x0"
         assert paths["bloom"]["stretches"] == paths["scan"]["stretches"] == "0x1"
+        assert status["queries"]["exactCache"] is None
     finally:
         assert bloom.stop() == 0
