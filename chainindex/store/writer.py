@@ -10,7 +10,9 @@ the indexer can resume from after ``kill -9``:
 * :meth:`ChainWriter.build_section`: one section's 2048 vectors, its head and the section
   count, together, with the section's exact-index records when the directory stores logs
   (sections are derived from stored headers and logs, so a section missing after a crash is
-  simply built at the next start);
+  simply built at the next start); the records come from the entries the writer kept while
+  appending the section's blocks (:mod:`chainindex.store.exact.pending`), or from the stored
+  logs when it did not see them all;
 * :meth:`ChainWriter.build_index_step`: the exact-index records of one section stored before
   the index existed (a migrated directory), built downward
   (:mod:`chainindex.store.exact.build`).
@@ -30,11 +32,18 @@ from collections.abc import Sequence
 from eth_typing import BlockNumber, Hash32
 
 from bloombits.generator import Generator
-from chainindex.errors import ChainMismatchError, ConfigMismatchError, CorruptDataError, SyncError
+from chainindex.errors import (
+    ChainMismatchError,
+    ConfigMismatchError,
+    CorruptDataError,
+    ExactIndexError,
+    SyncError,
+)
 from chainindex.store import schema
 from chainindex.store.codec import decode_logs, encode_logs
 from chainindex.store.exact.build import BuildProgress, build_next
-from chainindex.store.exact.index import ExactIndexStore
+from chainindex.store.exact.index import ExactIndexStore, write_entries
+from chainindex.store.exact.pending import PendingEntries
 from chainindex.store.headerrecord import encode_header
 from chainindex.store.kv import KeyValueStore, WriteBatch
 from chainindex.store.reader import ChainState, ChainView
@@ -58,6 +67,8 @@ class ChainWriter:
         """The bloom sections (fixes or checks the section size)."""
         self.index = ExactIndexStore(section_size)
         """The exact log index's records."""
+        self.pending = PendingEntries(self.index.layout)
+        """Index entries of the blocks appended since the last stored section."""
         self.lock = threading.Lock()
         """Held by every write (and the reads it depends on)."""
 
@@ -93,14 +104,29 @@ class ChainWriter:
                 f"the data directory starts at block {state.tail}, not {tail} (--from-block)"
             )
 
-    def _put_blocks(self, batch: WriteBatch, blocks: Sequence[Block]) -> None:
+    def _put_blocks(self, batch: WriteBatch, blocks: Sequence[Block]) -> list[tuple[int, bytes]]:
+        """Put ``blocks`` into ``batch``; returns their encoded logs records."""
+        records: list[tuple[int, bytes]] = []
         for block in blocks:
             h = block.header
             batch.put(schema.header_key(h.number, h.hash), encode_header(h))
             batch.put(schema.canonical_hash_key(h.number), h.hash)
             batch.put(schema.hash_to_number_key(h.hash), schema.encode_u64(h.number))
             if block.logs is not None:
-                batch.put(schema.logs_key(h.number, h.hash), encode_logs(block.logs))
+                record = encode_logs(block.logs)
+                batch.put(schema.logs_key(h.number, h.hash), record)
+                records.append((h.number, record))
+        return records
+
+    def _keep_entries(self, records: list[tuple[int, bytes]]) -> None:
+        """Hand the logs records just written to the pending entries of the exact index."""
+        if not records or self.index.first(self.store) is None:
+            return
+        for number, record in records:
+            try:
+                self.pending.add(number, record)
+            except ExactIndexError:  # the section is built from its logs, which says why
+                self.pending.drop_from(number)
 
     def append(
         self,
@@ -125,11 +151,12 @@ class ChainWriter:
                 raise SyncError(
                     f"block {first.number} does not extend the synced head {state.head.number}"
                 )
-            self._put_blocks(batch, blocks)
+            records = self._put_blocks(batch, blocks)
             last = blocks[-1].header
             batch.put(
                 schema.meta_key(schema.META_HEAD), schema.encode_block_ref(last.number, last.hash)
             )
+        self._keep_entries(records)
 
     def _start(
         self, batch: WriteBatch, first: Header, *, chain_id: int | None, headers_only: bool
@@ -182,11 +209,13 @@ class ChainWriter:
             keep = max((ancestor.number + 1) // self.section_size, state.first_section)
             self.index.truncate(batch, self.store, keep, state.sections, state.tail)
             self.sections.truncate(batch, keep)
-            self._put_blocks(batch, blocks)
+            records = self._put_blocks(batch, blocks)
             head = blocks[-1].header if blocks else ancestor
             batch.put(
                 schema.meta_key(schema.META_HEAD), schema.encode_block_ref(head.number, head.hash)
             )
+        self.pending.drop_from(ancestor.number + 1)
+        self._keep_entries(records)
         return removed
 
     def build_section(self, confirmed: int) -> int | None:
@@ -218,8 +247,11 @@ class ChainWriter:
         generator.add_blooms(offset, run.blooms)
         head = Hash32(run.hashes[-1])
         indexed = self.index.first(self.store) is not None
+        kept = self.pending.take(section, max(first, state.tail), last)
         with self.store.batch() as batch:
-            if indexed:
+            if indexed and kept is not None:
+                write_entries(batch, kept)
+            elif indexed:
                 self.index.write_section(batch, self.store, section, state.tail)
             self.sections.write_section(batch, section, head, generator.vectors())
         return section

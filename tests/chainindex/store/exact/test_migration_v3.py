@@ -100,7 +100,7 @@ def test_a_version_3_directory_is_purged_then_rebuilt(
 _KILLABLE = """
 import sys
 from chainindex.store.exact import build
-build.PURGE_KEYS = 7
+build.PURGE_KEYS = 3
 from rpc.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -125,7 +125,7 @@ def test_kill_9_during_the_migration_then_resume(tmp_path: Path) -> None:
         assert process.stderr is not None
         while (line := process.stderr.readline()) and not line.startswith(b"build-index:"):
             pass
-        time.sleep(rng.uniform(0.0, 0.15))
+        time.sleep(rng.uniform(0.0, 0.04))
         process.send_signal(signal.SIGKILL)
         process.wait()
         process.stderr.close()
