@@ -275,20 +275,21 @@ class SectionEntries:
 
     def dense(self, positions: U32) -> U32:
         """Positions of the blocks added as dense positions within the section (the i-th log
-        of the section is ``i``; see :mod:`~chainindex.store.exact.counts`)."""
-        starts = np.zeros(len(self.counts) + 1, dtype=np.int64)
-        np.cumsum(self.counts, out=starts[1:])
-        if starts[-1] > 0xFFFFFFFF:
+        of the section is ``i``; see :mod:`~chainindex.store.exact.counts`), in place: the
+        array given is overwritten and returned."""
+        total = int(self.counts.sum(dtype=np.uint64))
+        if total > 0xFFFFFFFF:
             raise ExactIndexError(
-                f"section {self.section} holds {int(starts[-1])} logs, more than the exact "
-                "log index counts per section: sync into a new data directory with a smaller "
+                f"section {self.section} holds {total} logs, more than the exact log index "
+                "counts per section: sync into a new data directory with a smaller "
                 "--section-size"
             )
-        log_bits = np.uint32(self.layout.log_bits)
-        offsets = positions >> log_bits
-        logs = positions & np.uint32(self.layout.max_logs - 1)
-        out: U32 = (starts[offsets] + logs).astype(np.uint32)
-        return out
+        starts = np.zeros(len(self.counts), dtype=np.uint32)
+        np.cumsum(self.counts[:-1], out=starts[1:])
+        first_logs = starts[positions >> np.uint32(self.layout.log_bits)]
+        positions &= np.uint32(self.layout.max_logs - 1)
+        positions += first_logs
+        return positions
 
     def fingerprints(self) -> tuple[U64, U32]:
         """Every entry as ``(fingerprint of its value, position)``, sorted by fingerprint

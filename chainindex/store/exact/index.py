@@ -42,7 +42,7 @@ from chainindex.store.kv import KeyValueReader, WriteBatch
 
 __all__ = ["ENCODE_GROUPS", "ExactIndexStore", "read_records", "write_entries"]
 
-ENCODE_GROUPS = 1 << 15
+ENCODE_GROUPS = 1 << 13
 """Records encoded at a time (bounds the memory of a section's encoding)."""
 
 
@@ -131,6 +131,7 @@ def write_entries(batch: WriteBatch, entries: SectionEntries) -> int:
     keys, positions, bounds = entries.value_groups()
     positions = entries.dense(positions)
     fps = [fingerprint(key) for key in keys]
+    del keys
     merged: dict[int, list[int]] = {}
     if len(set(fps)) != len(fps):
         seen: dict[int, int] = {}
