@@ -33,6 +33,7 @@ from bloombits.generator import Generator
 from chainindex.errors import ChainMismatchError, ConfigMismatchError, CorruptDataError, SyncError
 from chainindex.store import schema
 from chainindex.store.codec import decode_logs, encode_logs
+from chainindex.store.damage import LOGS, damage
 from chainindex.store.exact.build import BuildProgress, build_next
 from chainindex.store.exact.index import ExactIndexStore
 from chainindex.store.headerrecord import encode_header
@@ -220,7 +221,8 @@ class ChainWriter:
         indexed = self.index.first(self.store) is not None
         with self.store.batch() as batch:
             if indexed:
-                self.index.write_section(batch, self.store, section, state.tail)
+                with damage(LOGS, max(first, state.tail), last):  # what the records come from
+                    self.index.write_section(batch, self.store, section, state.tail)
             self.sections.write_section(batch, section, head, generator.vectors())
         return section
 
