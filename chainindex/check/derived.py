@@ -169,16 +169,22 @@ def _criteria(kind: int, value: bytes) -> LogCriteria:
 
 
 def check_exact_index(
-    view: ChainView, state: ChainState, exact_first: int, problems: Problems, lo: int
+    view: ChainView,
+    state: ChainState,
+    exact_first: int,
+    problems: Problems,
+    lo: int,
+    *,
+    from_block: int = 0,
 ) -> int:
-    """Check the exact index of sections ``max(lo, exact_first) .. state.sections - 1``;
-    returns how many were compared."""
+    """Check the exact index of sections ``max(lo, exact_first) .. state.sections - 1``
+    (their blocks from ``from_block`` on); returns how many were compared."""
     size = state.section_size
     layout = PositionLayout(size)
     compared = 0
     for section in range(max(lo, exact_first, state.first_section), state.sections):
         first, last = section_blocks(size, section, section)
-        first = max(first, state.tail or 0)
+        first = max(first, state.tail or 0, from_block)
         values = _section_values(view, layout, first, last)
         if values is None:
             continue
