@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chainindex.errors import StoreError
+from chainindex.store.damage import METADATA, damage
 from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 from chainindex.store.leveldb import LevelDBStore
 from chainindex.store.memory import MemoryStore
@@ -48,7 +49,8 @@ def open_datadir(path: str | Path) -> LevelDBStore:
         raise StoreError(f"data directory {path} is not a directory")
     store = LevelDBStore(path)
     try:
-        check_schema(store, str(path), MIGRATIONS)
+        with damage(METADATA):
+            check_schema(store, str(path), MIGRATIONS)
     except BaseException:
         store.close()
         raise
