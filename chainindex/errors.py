@@ -247,3 +247,25 @@ class FilterNotFoundError(FilterError):
 class FilterLaggedError(FilterError):
     """An installed filter gathered more changes than it may buffer between two polls; it
     was removed (install it again and catch up with a range query)."""
+
+
+class DataDamagedError(CorruptDataError):
+    """A part of the data directory is damaged (a LevelDB block failing its checksum, a
+    record that does not decode, a text-index file cut short): names the ``component``
+    (``headers``, ``logs``, ``bloom sections``, ``exact index``, ``text index``, ``metadata``)
+    and, where it can be known, the blocks affected. ``logfilter check`` says what is wrong
+    in detail; ``logfilter repair`` rebuilds the derived components."""
+
+    def __init__(self, component: str, first: int | None, last: int | None, detail: str) -> None:
+        where = (
+            component if first is None or last is None else f"{component} of blocks {first}-{last}"
+        )
+        super().__init__(f"data directory damaged ({where}): run logfilter check")
+        self.component = component
+        """Which part of the directory."""
+        self.first = first
+        """First block affected (None: not known)."""
+        self.last = last
+        """Last block affected (None: not known)."""
+        self.detail = detail
+        """What was found, for the log (never a file path)."""

@@ -22,7 +22,8 @@ import numpy.typing as npt
 
 from bloombits.arrays import U8
 from bloombits.bloom import bloom_indexes
-from chainindex.errors import CorruptDataError
+from chainindex.errors import DataDamagedError
+from chainindex.store.damage import SECTIONS, section_blocks
 from chainindex.store.reader import ChainView
 
 __all__ = ["VectorCache", "section_candidates"]
@@ -83,7 +84,11 @@ def section_candidates(
         fresh, found = view.bit_vectors(bit, lo, s1)
         if not found.all():
             missing = lo + int(np.argmin(found))
-            raise CorruptDataError(f"section {missing} has no vector for bloom bit {bit}")
+            raise DataDamagedError(
+                SECTIONS,
+                *section_blocks(section_size, missing, missing),
+                f"section {missing} has no vector for bloom bit {bit}",
+            )
         return fresh
 
     def bit_rows(bit: int) -> U8:

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from chainindex.errors import ResultLimitError
 from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.planning import SearchPlan, exact_index_first
+from chainindex.store.damage import EXACT_INDEX, LOGS, damage
 from chainindex.store.exact import HeadIndex, PositionLayout, ValueKey, stored_positions
 from chainindex.store.exact.cache import ExactBitmapCache
 from chainindex.store.exact.keys import ADDRESS, value_key
@@ -98,15 +99,15 @@ def find_exact(
     ``cache`` keeps decoded records of values in repeated use."""
     groups = index_groups(criteria)
     layout = head.layout
-    stored = (
-        stored_positions(view.reader, layout, groups, *plan.exact, cache)
-        if plan.exact is not None
-        else _NONE
-    )
+    stored = _NONE
+    if plan.exact is not None:
+        with damage(EXACT_INDEX, *plan.exact):
+            stored = stored_positions(view.reader, layout, groups, *plan.exact, cache)
     found = _NONE
     if plan.head is not None:
         first, last = plan.head
-        coverage = head.positions(view.reader, groups, first, last, plan.head_base)
+        with damage(LOGS, plan.head_base, last):  # the head index is read from the logs
+            coverage = head.positions(view.reader, groups, first, last, plan.head_base)
         found = coverage.positions
         if coverage.first > first:
             plan = dataclasses.replace(
@@ -145,7 +146,8 @@ def refresh_head(view: ChainView, head: HeadIndex) -> None:
         return
     base = max(state.indexed_until + 1, state.tail)
     if base <= state.head.number:
-        head.sync_to(view.reader, base, state.head.number)
+        with damage(LOGS, base, state.head.number):
+            head.sync_to(view.reader, base, state.head.number)
 
 
 @dataclass(frozen=True, slots=True)

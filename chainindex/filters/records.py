@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from chainindex.store.codec import LogsRecord, encode_logs
+from chainindex.store.damage import LOGS, damage
 from chainindex.store.reader import ChainView
 from chainindex.types import Header
 
@@ -116,7 +117,8 @@ class RecordCache:
         if prefilter is not None and not prefilter(held):
             self._store(bytes(header.hash), header, held, len(held) + 200)
             return NO_MATCH
-        record = LogsRecord.parse(held, f"logs of block {header.number}")
+        with damage(LOGS, header.number, header.number):
+            record = LogsRecord.parse(held, f"logs of block {header.number}")
         self._store(bytes(header.hash), header, record, record_size(record))
         return record
 

@@ -36,6 +36,7 @@ from eth_typing import Hash32
 
 from bloombits.retrieval import VectorBatch
 from chainindex.errors import CorruptDataError
+from chainindex.store.damage import SECTIONS, damage, section_blocks
 from chainindex.store.kv import KeyValueReader
 from chainindex.store.sections import SectionStore
 
@@ -121,14 +122,16 @@ class SectionRetriever:
                 gap = max(self.max_gap, self.sections.group_size - 1)
                 runs = _runs(wanted[:stored], gap)
             for run_first, run_last in runs:
-                vectors, found = self.sections.read_vectors(
-                    bit, run_first, run_last, snapshot, heads=heads[run_first : run_last + 1]
-                )
-                if not found.all():  # sections are written whole: this one is damaged
-                    raise CorruptDataError(
-                        f"section {run_first + int(np.argmin(found))} is stored but has no "
-                        f"vector for bloom bit {bit}"
+                size = self.sections.section_size
+                with damage(SECTIONS, *section_blocks(size, run_first, run_last)):
+                    vectors, found = self.sections.read_vectors(
+                        bit, run_first, run_last, snapshot, heads=heads[run_first : run_last + 1]
                     )
+                    if not found.all():  # sections are written whole: this one is damaged
+                        raise CorruptDataError(
+                            f"section {run_first + int(np.argmin(found))} is stored but has no "
+                            f"vector for bloom bit {bit}"
+                        )
                 if contiguous:
                     parts.append(vectors)
                 else:

@@ -22,11 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from chainindex.errors import StoreError
+from chainindex.store.damage import METADATA, damage
 from chainindex.store.kv import KeyValueReader, KeyValueStore, WriteBatch
 from chainindex.store.leveldb import LevelDBStore
 from chainindex.store.memory import MemoryStore
 from chainindex.store.migrate import MIGRATIONS
-from chainindex.store.schema import check_schema
+from chainindex.store.schema import SCHEMA_KEY, check_schema
 from chainindex.store.sections import SectionStore
 
 __all__ = [
@@ -48,6 +49,8 @@ def open_datadir(path: str | Path) -> LevelDBStore:
         raise StoreError(f"data directory {path} is not a directory")
     store = LevelDBStore(path)
     try:
+        with damage(METADATA):  # a damaged LevelDB block under the metadata, named as such
+            store.get(SCHEMA_KEY)
         check_schema(store, str(path), MIGRATIONS)
     except BaseException:
         store.close()

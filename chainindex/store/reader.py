@@ -33,6 +33,7 @@ from bloombits.bloom import BLOOM_BYTE_LENGTH
 from chainindex.errors import CorruptDataError, LogsUnavailableError, StoreError
 from chainindex.store import schema
 from chainindex.store.codec import LogsRecord
+from chainindex.store.damage import HEADERS, LOGS, SECTIONS, damage, section_blocks
 from chainindex.store.headerrecord import decode_header, header_bloom
 from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.sections import SectionStore
@@ -133,14 +134,16 @@ class ChainView:
 
     def header_with_hash(self, number: int, block_hash: Hash32) -> Header | None:
         """The stored header of block ``number`` with hash ``block_hash``, or None."""
-        raw = self.reader.get(schema.header_key(BlockNumber(number), block_hash))
-        return None if raw is None else decode_header(number, block_hash, raw)
+        with damage(HEADERS, number, number):
+            raw = self.reader.get(schema.header_key(BlockNumber(number), block_hash))
+            return None if raw is None else decode_header(number, block_hash, raw)
 
     def canonical_hash(self, number: int) -> Hash32 | None:
         """Hash of the canonical block at ``number``, or None if not synced."""
-        raw = self.reader.get(schema.canonical_hash_key(BlockNumber(number)))
-        if raw is not None and len(raw) != 32:
-            raise CorruptDataError(f"malformed canonical hash record of block {number}")
+        with damage(HEADERS, number, number):
+            raw = self.reader.get(schema.canonical_hash_key(BlockNumber(number)))
+            if raw is not None and len(raw) != 32:
+                raise CorruptDataError(f"malformed canonical hash record of block {number}")
         return None if raw is None else Hash32(raw)
 
     def header(self, number: int) -> Header | None:
@@ -161,9 +164,10 @@ class ChainView:
             return []
         start, stop = schema.header_range(first, last)
         out = []
-        for key, value in self.reader.iterate(start, stop):
-            number, block_hash = schema.parse_header_key(key)
-            out.append(decode_header(number, block_hash, value))
+        with damage(HEADERS, first, last):
+            for key, value in self.reader.iterate(start, stop):
+                number, block_hash = schema.parse_header_key(key)
+                out.append(decode_header(number, block_hash, value))
         return out
 
     def blooms(self, first: int, last: int) -> BloomRun:
@@ -176,21 +180,31 @@ class ChainView:
         parts: list[bytes] = []
         start_number = first
         if last >= first:
-            start, stop = schema.header_range(first, last)
-            for key, value in self.reader.iterate(start, stop):
-                number, block_hash = schema.parse_header_key(key)
-                if not hashes:
-                    start_number = number
-                elif number != start_number + len(hashes):
-                    raise CorruptDataError(f"header records skip from {start_number} to {number}")
-                hashes.append(block_hash)
-                parts.append(header_bloom(value))
+            with damage(HEADERS, first, last):
+                hashes, parts, start_number = self._bloom_parts(first, last)
         blooms = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(-1, BLOOM_BYTE_LENGTH)
         return BloomRun(start_number, tuple(hashes), blooms)
 
+    def _bloom_parts(self, first: int, last: int) -> tuple[list[Hash32], list[bytes], int]:
+        """Hashes and blooms of the synced blocks among ``first..last``, and the first's
+        number."""
+        hashes: list[Hash32] = []
+        parts: list[bytes] = []
+        start_number = first
+        for key, value in self.reader.iterate(*schema.header_range(first, last)):
+            number, block_hash = schema.parse_header_key(key)
+            if not hashes:
+                start_number = number
+            elif number != start_number + len(hashes):
+                raise CorruptDataError(f"header records skip from {start_number} to {number}")
+            hashes.append(block_hash)
+            parts.append(header_bloom(value))
+        return hashes, parts, start_number
+
     def logs_raw(self, header: Header) -> bytes | None:
         """The stored logs record of ``header``'s block as stored (unchecked), or None."""
-        raw: bytes | None = self.reader.get(schema.logs_key(header.number, header.hash))
+        with damage(LOGS, header.number, header.number):
+            raw: bytes | None = self.reader.get(schema.logs_key(header.number, header.hash))
         return raw
 
     def logs_record(self, header: Header) -> LogsRecord | None:
@@ -198,7 +212,8 @@ class ChainView:
         raw = self.logs_raw(header)
         if raw is None:
             return None
-        return LogsRecord.parse(raw, f"logs of block {header.number}")
+        with damage(LOGS, header.number, header.number):
+            return LogsRecord.parse(raw, f"logs of block {header.number}")
 
     def logs(self, header: Header) -> tuple[ChainLog, ...] | None:
         """The stored logs of ``header``'s block, or None when not stored (headers-only
@@ -209,7 +224,8 @@ class ChainView:
     def bit_vectors(self, bit: int, first: int, last: int) -> tuple[U8, npt.NDArray[np.bool_]]:
         """Vectors of bloom bit ``bit`` for sections ``first..last``, decoded, and which were
         found; see :meth:`SectionStore.read_vectors`."""
-        return self._sections.read_vectors(bit, first, last, self.reader)
+        with damage(SECTIONS, *section_blocks(self._sections.section_size, first, last)):
+            return self._sections.read_vectors(bit, first, last, self.reader)
 
     def section_head(self, section: int) -> Hash32 | None:
         """Head hash (last block's hash) of stored section ``section``, or None."""

@@ -41,6 +41,7 @@ from chainindex.errors import (
 )
 from chainindex.store import schema
 from chainindex.store.codec import decode_logs, encode_logs
+from chainindex.store.damage import LOGS, damage
 from chainindex.store.exact.build import BuildProgress, build_next
 from chainindex.store.exact.index import ExactIndexStore, write_entries
 from chainindex.store.exact.pending import PendingEntries
@@ -252,7 +253,8 @@ class ChainWriter:
             if indexed and kept is not None:
                 write_entries(batch, kept)
             elif indexed:
-                self.index.write_section(batch, self.store, section, state.tail)
+                with damage(LOGS, max(first, state.tail), last):  # what the records come from
+                    self.index.write_section(batch, self.store, section, state.tail)
             self.sections.write_section(batch, section, head, generator.vectors())
         return section
 

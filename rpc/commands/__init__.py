@@ -4,10 +4,10 @@ A command module exposes ``register(subparsers)``, which adds its parser and set
 ``run=<function(args) -> exit status>`` as its default. :data:`COMMANDS` lists them in the
 order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.demo`),
 ``sync``, ``serve``, ``backup``, ``export``, ``build_sections``, ``build_index``,
-``generate``, ``search`` and ``config``. Beside them: ``options`` (flags shared by the
-commands), ``logsetup`` (the logging flags), ``settings`` and ``layered`` (flag values from the
-environment and a config file), ``progress`` (sync progress for people) and ``malloc`` (the
-malloc settings of long syncs).
+``check``, ``repair``, ``generate``, ``search`` and ``config``. Beside them: ``options``
+(flags shared by the commands), ``logsetup`` (the logging flags), ``settings`` and
+``layered`` (flag values from the environment and a config file), ``progress`` (sync
+progress for people) and ``malloc`` (the malloc settings of long syncs).
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from rpc.commands import (
     backup,
     build_index,
     build_sections,
+    check,
     config,
     export,
     generate,
+    repair,
     search,
     serve,
     sync,
@@ -33,6 +35,8 @@ COMMANDS = [
     export,
     build_sections,
     build_index,
+    check,
+    repair,
     generate,
     search,
     config,

@@ -4,6 +4,7 @@ and the argparse types of numbers and ports."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
@@ -153,12 +154,17 @@ def add_text_index_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def abi_registry(files: Sequence[str]) -> AbiRegistry:
+    """The built-in events and those of the ``--abi`` files."""
+    registry = AbiRegistry()
+    for path in files:
+        registry.load_file(path)
+    return registry
+
+
 def open_text_index(args: argparse.Namespace) -> TextIndex:
     """The data directory's text index, decoding with the built-in and ``--abi`` events."""
-    registry = AbiRegistry()
-    for path in args.abi:
-        registry.load_file(path)
-    return TextIndex.in_datadir(args.datadir, registry=registry)
+    return TextIndex.in_datadir(args.datadir, registry=abi_registry(args.abi))
 
 
 def sync_config(args: argparse.Namespace) -> SyncConfig:

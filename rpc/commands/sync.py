@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.logsearch.index import TextIndex
@@ -36,6 +37,7 @@ from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_flat_malloc
 from rpc.commands.options import (
+    abi_registry,
     add_source_options,
     add_sync_options,
     add_text_index_options,
@@ -102,6 +104,7 @@ async def _sync(
     indexer: ChainIndexer | None = None
     text = None
     try:
+        await startup_check(store, args.datadir, registry=abi_registry(args.abi))
         text = open_text_index(args) if args.text_index or args.abi else None
         async with open_source(args.upstream, options) as source:
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)

@@ -33,6 +33,7 @@ from contextlib import asynccontextmanager, suppress
 from aiohttp import WSMsgType, hdrs, web
 
 from chainindex.aio import first_error
+from chainindex.errors import CorruptDataError
 from rpc.server.access import CALLS
 from rpc.server.compression import StreamedBody
 from rpc.server.dispatch import CallContext, Dispatcher, StreamedReply, respond
@@ -211,7 +212,11 @@ class RpcServer:
                 await body.write(part)
         except Exception as err:
             # The status line is out: the only honest thing left is to cut the connection.
-            log.warning("streamed answer aborted: %s", err)
+            # A damaged data directory is the operator's to hear about, loudly.
+            damaged = isinstance(err, CorruptDataError)
+            log.log(
+                logging.ERROR if damaged else logging.WARNING, "streamed answer aborted: %s", err
+            )
             body.abort()
             return body.response
         await body.finish()

@@ -18,6 +18,8 @@ from typing import Any, Final, NotRequired, TypedDict
 from bloombits.errors import LogfilterError
 from chainindex.errors import (
     BlockRangeBeyondHeadError,
+    CorruptDataError,
+    DataDamagedError,
     HexError,
     InvalidBlockRangeError,
     PendingLogsError,
@@ -27,8 +29,10 @@ from chainindex.errors import (
     TooManyFilterValuesError,
 )
 from chainindex.hexutil import encode_quantity
+from chainindex.textindex.errors import IndexCorruptError
 
 __all__ = [
+    "DATA_DAMAGED",
     "INTERNAL_ERROR",
     "INVALID_PARAMS",
     "INVALID_REQUEST",
@@ -44,6 +48,7 @@ __all__ = [
     "Notification",
     "Request",
     "as_json_rpc_error",
+    "damaged_error",
 ]
 
 log = logging.getLogger("rpc")
@@ -64,6 +69,9 @@ TIMEOUT: Final = -32002
 """The request took longer than the per-request timeout (geth's code)."""
 LIMIT_EXCEEDED: Final = -32005
 """A configured limit (block range, results, body, batch, filters, subscriptions)."""
+DATA_DAMAGED: Final = -32010
+"""The data directory is damaged where the answer lies (``data``: component and blocks); the
+operator runs ``logfilter check``."""
 PRUNED_HISTORY: Final = 4444
 """geth's code for history below the first available block."""
 
@@ -150,6 +158,8 @@ def as_json_rpc_error(error: BaseException) -> JsonRpcError:
             "to": encode_quantity(error.last),
         }
         return JsonRpcError(LIMIT_EXCEEDED, str(error), data)
+    if isinstance(error, CorruptDataError | IndexCorruptError):
+        return damaged_error(error)
     if isinstance(error, _INVALID_PARAMS_ERRORS):
         return JsonRpcError(INVALID_PARAMS, str(error))
     if isinstance(error, PrunedHistoryError):
@@ -162,3 +172,19 @@ def as_json_rpc_error(error: BaseException) -> JsonRpcError:
         return JsonRpcError(TIMEOUT, "request timed out")
     log.error("internal error answering a request", exc_info=error)
     return JsonRpcError(INTERNAL_ERROR, "internal error")
+
+
+def damaged_error(error: CorruptDataError | IndexCorruptError) -> JsonRpcError:
+    """The answer for a damaged data directory: ``-32010``, the component and the blocks
+    (hex, null when not known) in ``data``; the detail goes to the log, never to the
+    client."""
+    if not isinstance(error, DataDamagedError):
+        component = "text index" if isinstance(error, IndexCorruptError) else "store"
+        error = DataDamagedError(component, None, None, str(error))
+    log.error("%s (%s)", error, error.detail)
+    data = {
+        "component": error.component,
+        "fromBlock": None if error.first is None else encode_quantity(error.first),
+        "toBlock": None if error.last is None else encode_quantity(error.last),
+    }
+    return JsonRpcError(DATA_DAMAGED, str(error), data)

@@ -27,10 +27,12 @@ from pathlib import Path
 
 from bloombits.errors import LogfilterError
 from bloombits.valuecache import ValueCache
+from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError, EventsLaggedError, HeaderNotFoundError
 from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.hexutil import decode_quantity
+from chainindex.logsearch.decode import AbiRegistry
 from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
 from chainindex.source.ondemand import LogCache
 from chainindex.source.transport import JsonRpcTransport
@@ -242,6 +244,14 @@ class Service:
                 log.info("%d installed filters expired", len(gone))
 
 
+def _registry(files: tuple[str, ...]) -> AbiRegistry:
+    """The events a text index rebuilt at start decodes: built in, and ``--abi``'s."""
+    registry = AbiRegistry()
+    for path in files:
+        registry.load_file(path)
+    return registry
+
+
 @asynccontextmanager
 async def open_service(
     config: ServiceConfig, *, source: ChainSource | None = None
@@ -258,6 +268,12 @@ async def open_service(
             raise ConfigError(f"no data directory at {config.datadir} to serve (--no-sync)")
         store = open_datadir(config.datadir)
         stack.callback(store.close)
+        await startup_check(
+            store,
+            config.datadir,
+            read_only=config.read_only,
+            registry=_registry(config.abi_files),
+        )
         if source is None and config.upstream is not None:
             source = await stack.enter_async_context(open_source(config.upstream, config.source))
         upstream = source.transport if isinstance(source, RpcSource) else None

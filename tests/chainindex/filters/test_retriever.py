@@ -12,7 +12,7 @@ import pytest
 from eth_typing import Hash32
 
 from bloombits.matcher import Matcher
-from chainindex.errors import CorruptDataError
+from chainindex.errors import DataDamagedError
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.store import LevelDBStore, SectionStore, schema
 from tests.bloombits.chain import Chain, random_chain, reference
@@ -136,10 +136,17 @@ async def test_a_missing_vector_of_a_stored_section_is_corruption(
         else:
             batch.delete(schema.bloom_bits_key(77, 4, head(4)))
     missing = 3 if group == 3 else 4
-    with pytest.raises(
-        CorruptDataError, match=f"section {missing} is stored but has no vector for bloom bit 77"
-    ):
+    with pytest.raises(DataDamagedError) as raised:
         await retriever.retrieve(77, [3, 4, 5])
+    assert raised.value.detail == f"section {missing} is stored but has no vector for bloom bit 77"
+    assert raised.value.component == "bloom sections"
+    assert str(raised.value) == (  # the sections read: 3..5, or a run of them
+        f"data directory damaged (bloom sections of blocks {raised.value.first}-"
+        f"{raised.value.last}): run logfilter check"
+    )
+    assert raised.value.first is not None
+    assert raised.value.last is not None
+    assert raised.value.first <= missing * SIZE < (missing + 1) * SIZE - 1 <= raised.value.last
 
 
 async def test_a_malformed_vector_is_corruption(
@@ -150,8 +157,10 @@ async def test_a_malformed_vector_is_corruption(
             batch.put(schema.bloom_row_key(78, 0, head(2)), b"\x07")
         else:
             batch.put(schema.bloom_bits_key(78, 2, head(2)), b"\x07")
-    with pytest.raises(CorruptDataError, match="malformed"):
+    with pytest.raises(DataDamagedError) as raised:
         await retriever.retrieve(78, [2])
+    assert "malformed" in raised.value.detail
+    assert (raised.value.first, raised.value.last) == (2 * SIZE, 3 * SIZE - 1)
 
 
 async def test_the_matcher_over_leveldb_equals_the_reference(
