@@ -37,6 +37,18 @@ class BackupError(StoreError):
     or was stopped before it completed; nothing is left at the target."""
 
 
+class StorageFaultError(StoreError):
+    """The disk under the data directory (or an output file) failed: full, read-only,
+    permission denied, removed while in use, or an I/O error. Raised instead of the raw
+    ``OSError`` or LevelDB status so that every command ends with one line naming what could
+    not be written (see :mod:`chainindex.store.faults`); nothing is left half-written."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+        """The ``errno`` of the fault (``ENOSPC``, ``EROFS``...), None when not known."""
+
+
 class ConfigError(ChainIndexError):
     """What was asked for cannot work as given: a bad combination of flags or settings, a
     value out of range, a data directory or upstream missing for what was asked. Raised

@@ -21,7 +21,9 @@ from importlib import metadata
 from pathlib import Path
 
 from bloombits.errors import LogfilterError
+from chainindex.aio import first_error
 from chainindex.errors import ConfigError
+from chainindex.store.faults import storage_fault
 from rpc.commands import COMMANDS
 from rpc.commands.layered import LayeredParser
 from rpc.commands.settings import CliSettings, flag_actions
@@ -102,16 +104,28 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 2
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        try:
+            return run(args)
+        except BaseExceptionGroup as group:  # a TaskGroup's: report its root cause
+            raise first_error(group) from None
     except LogfilterError as err:
         print(f"logfilter: {err}", file=sys.stderr)
         return 1
     except OSError as err:
-        where = f": {err.filename}" if err.filename else ""
-        print(f"logfilter: {err.strerror or err}{where}", file=sys.stderr)
+        print(f"logfilter: {_os_error(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _os_error(err: OSError) -> str:
+    """One line for an OS error that no command turned into a :class:`LogfilterError`."""
+    if err.strerror is None:  # plyvel's IOError: a LevelDB status, as bytes
+        fault = storage_fault(err, "use the data directory")
+        if fault is not None:
+            return str(fault)
+    where = f": {err.filename}" if err.filename else ""
+    return f"{err.strerror or err}{where}"
 
 
 if __name__ == "__main__":

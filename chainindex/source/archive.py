@@ -360,7 +360,7 @@ async def write_archive(
     chain = await source.chain_id()
     tag = {} if chain is None else {"chainId": encode_quantity(chain)}
     written = 0
-    with atomic_write(out) as f:
+    with atomic_write(out, kind="archive") as f:
         parent = None
         for start in range(first, last + 1, chunk):
             end = min(last, start + chunk - 1)

@@ -17,6 +17,9 @@ exclusive ``flock`` on that folder while it is written), fsynced file by file, t
 to ``<out>`` and the parent folder fsynced: the target appears complete or not at all. A
 failure removes the partial folder; a ``kill -9`` leaves it, and the next backup to the
 same target removes it (one whose lock is free: a backup still running holds its own).
+A full disk or a read-only or forbidden target is one
+:class:`~chainindex.errors.StorageFaultError` naming the backup (``cannot write backup OUT:
+no space left on device``).
 
 Differs from Lucene's policy in holding open files instead of deferring deletions in the
 writer, and from a LevelDB checkpoint (RocksDB's ``Checkpoint``, hard links to the SST
@@ -36,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from chainindex.errors import BackupError
+from chainindex.errors import BackupError, StorageFaultError
+from chainindex.store.faults import relabel, storage_fault
 from chainindex.store.kv import KeyValueReader, KeyValueStore
 from chainindex.store.leveldb import LevelDBStore
 from chainindex.store.schema import META_HEAD, SCHEMA_KEY, decode_block_ref, meta_key
@@ -237,6 +241,26 @@ def backup_datadir(
     batch. Blocks: call it on a thread pool from async code."""
     target = Path(out).absolute()
     check_target(target)
+    try:
+        return _backup(store, datadir, target, text_dirs, batch_bytes, progress, stop)
+    except StorageFaultError as err:  # met in the partial copy: name the backup
+        raise relabel(err, f"write backup {target}") from None
+    except OSError as err:
+        fault = storage_fault(err, f"write backup {target}")
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _backup(
+    store: KeyValueStore,
+    datadir: str | Path,
+    target: Path,
+    text_dirs: Sequence[str],
+    batch_bytes: int,
+    progress: Callable[[BackupProgress], None] | None,
+    stop: threading.Event | None,
+) -> BackupResult:
     partial = Path(tempfile.mkdtemp(prefix=target.name + PARTIAL, dir=target.parent))
     try:
         with _folder_lock(partial):

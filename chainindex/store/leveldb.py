@@ -16,6 +16,7 @@ from typing import Any
 import plyvel
 
 from chainindex.errors import CorruptDataError, DataDirLockedError, StoreError
+from chainindex.store.faults import storage_fault
 
 __all__ = ["LevelDBStore"]
 
@@ -86,7 +87,9 @@ class LevelDBStore:
     Opening fails with :class:`~chainindex.errors.DataDirLockedError` when another process
     holds the directory, and :class:`~chainindex.errors.CorruptDataError` when LevelDB finds
     it damaged. Batches are applied with ``sync`` so a commit survives power loss and
-    ``kill -9`` alike.
+    ``kill -9`` alike. A full disk, a read-only or forbidden directory or an I/O error, on
+    opening or on a batch, is a :class:`~chainindex.errors.StorageFaultError` (see
+    :mod:`chainindex.store.faults`); a failed batch writes nothing.
     """
 
     def __init__(self, path: str | Path, *, create: bool = True, paranoid: bool = False) -> None:
@@ -95,10 +98,17 @@ class LevelDBStore:
         self.path = Path(path)
         """The data directory."""
         try:
+            if create:  # LevelDB ignores a failed mkdir, then reports the LOCK file missing
+                self.path.mkdir(parents=True, exist_ok=True)
             self._db = plyvel.DB(
                 str(self.path), create_if_missing=create, paranoid_checks=paranoid or None
             )
-        except plyvel.IOError as err:
+        except OSError as err:
+            fault = storage_fault(err, f"open data directory {self.path}")
+            if fault is not None:
+                raise fault from None
+            if not isinstance(err, plyvel.IOError):
+                raise
             if "lock" in str(err).lower():
                 raise DataDirLockedError(
                     f"data directory {self.path} is in use by another process"
@@ -119,8 +129,14 @@ class LevelDBStore:
 
     @contextmanager
     def batch(self) -> Iterator[Any]:
-        with self._db.write_batch(transaction=True, sync=True) as batch:
-            yield batch
+        try:
+            with self._db.write_batch(transaction=True, sync=True) as batch:
+                yield batch
+        except OSError as err:
+            fault = storage_fault(err, f"write data directory {self.path}")
+            if fault is None:
+                raise
+            raise fault from None
 
     @contextmanager
     def snapshot(self) -> Iterator[_SnapshotReader]:

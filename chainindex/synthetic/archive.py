@@ -81,6 +81,6 @@ def write_archive(
         raise SyntheticChainError(f"{target} exists (overwrite it explicitly)")
     if target.is_dir():
         raise SyntheticChainError(f"{target} is a directory")
-    with atomic_write(target, buffering=_BUFFER) as f:
+    with atomic_write(target, buffering=_BUFFER, kind="archive") as f:
         stats = _write(generator, f, count, progress)
     return stats

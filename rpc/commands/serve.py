@@ -20,6 +20,7 @@ from typing import Any
 
 from chainindex.errors import ConfigError
 from chainindex.filters import QueryConfig
+from chainindex.store.faults import while_present
 from rpc.commands.http_options import add_http_options, http_policy
 from rpc.commands.logsetup import setup_logging
 from rpc.commands.malloc import use_flat_malloc
@@ -217,7 +218,7 @@ def _ready(server: RpcServer) -> None:
 
 async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy) -> int:
     async with open_service(config) as service:
-        await serve(
+        running = serve(
             service,
             args.host,
             args.port,
@@ -225,6 +226,7 @@ async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPoli
             http=http,
             monitoring=monitoring_config(args),
         )
+        await while_present(config.datadir, running)  # a removed data directory: exit 1
     return 0
 
 

@@ -6,7 +6,8 @@ reorgs, and resumes where it stopped after any interruption (see
 removes the data directory it created; an archive with a bad line syncs every block before
 it, then fails naming the line. Progress goes to stderr: a bar on a terminal, a line every few
 seconds otherwise; the final summary to stdout. While it runs, the data directory's admin
-socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``.
+socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``. A data directory removed while
+sync runs stops it with one line (:func:`chainindex.store.faults.while_present`).
 
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
 archive's ``chainId``) and the directory's, and stored when the directory has none. Without
@@ -31,6 +32,7 @@ from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.logsearch.index import TextIndex
 from chainindex.source import ArchiveSource, SourceOptions, open_source
 from chainindex.store import open_datadir
+from chainindex.store.faults import while_present
 from chainindex.store.kv import KeyValueStore
 from chainindex.store.writer import set_chain_id
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
@@ -110,7 +112,9 @@ async def _sync(
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
             work = indexer.run() if text is None else sync_with_text_index(indexer, text)
-            await with_admin_socket(AdminIpc(args.datadir, store), work)
+            await while_present(
+                args.datadir, with_admin_socket(AdminIpc(args.datadir, store), work)
+            )
             if isinstance(source, ArchiveSource) and source.defect is not None:
                 raise source.defect  # all before the cut-off line is synced (a rerun too)
             status = indexer.status
