@@ -8,6 +8,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from rpc.cli import main
@@ -141,3 +142,32 @@ def test_a_damaged_file_stores_nothing(
     assert message in err
     assert err.count("\n") == 1, err
     assert not datadir.exists()
+
+
+def test_a_node_or_archive_takes_over_where_the_files_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """era1 files for the pre-merge blocks, then the whole chain's archive (standing for a
+    node, which keeps the pre-merge headers): sync goes on from block 36."""
+    from tests.fixtures import execution_apis_archive
+
+    write_fixture_era1(tmp_path / "era1")
+    datadir = str(tmp_path / "dd")
+    status, _, err = run(
+        capsys, "sync", "--upstream", f"era1:{tmp_path / 'era1'}", "--datadir", datadir, *COMMON
+    )
+    assert status == 0, err
+    status, out, err = run(
+        capsys, "sync", "--upstream", str(execution_apis_archive()), "--datadir", datadir,
+        *COMMON,
+    )  # fmt: skip
+    assert status == 0, err
+    assert out == f"synced blocks 0..54 (6 sections of 8) into {datadir}\n"
+    with ServeProcess("--datadir", datadir, "--no-sync") as server:
+        logs = server.call("eth_getLogs", {"fromBlock": "0x20", "toBlock": "0x28"})
+    assert [log["blockNumber"] for log in logs] == [
+        log["blockNumber"]
+        for line in execution_apis_archive().read_bytes().splitlines()[32:41]
+        for receipt in orjson.loads(line)["receipts"]
+        for log in receipt["logs"]
+    ]
