@@ -171,3 +171,25 @@ def test_a_node_or_archive_takes_over_where_the_files_end(
         for receipt in orjson.loads(line)["receipts"]
         for log in receipt["logs"]
     ]
+
+
+def test_serve_syncs_from_era1(tmp_path: Path) -> None:
+    """``serve --upstream era1:DIR --chain-id N`` syncs the files and answers from them."""
+    import time
+
+    write_fixture_era1(tmp_path / "era1", per_file=10)
+    args = ["--upstream", f"era1:{tmp_path / 'era1'}", "--datadir", str(tmp_path / "dd")]
+    with ServeProcess(*args, *COMMON) as server:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if server.call("eth_blockNumber") == "0x23":
+                    break
+            except RpcCallFailedError as err:  # before the first commit
+                if err.message != "no blocks synced yet":
+                    raise
+            assert time.monotonic() < deadline, "serve did not sync the era1 files"
+            time.sleep(0.1)
+        assert server.call("eth_chainId") == hex(CHAIN_ID)
+        logs = server.call("eth_getLogs", {"fromBlock": "0x3", "toBlock": "0x23"})
+    assert len(logs) == sum(len(x["logs"]) for r in records()[3:] for x in r["receipts"])
