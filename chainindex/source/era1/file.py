@@ -59,22 +59,29 @@ class Era1File:
         """The file."""
         self.name = str(self.path)
         """The file, for messages."""
-        try:
-            self._file: BinaryIO = self.path.open("rb")
-        except OSError as err:
-            raise Era1Error(f"cannot read era1 file {path}: {err.strerror or err}") from None
         self._lock = threading.Lock()
+        self._file: BinaryIO | None = None
         try:
-            self.size = self._file.seek(0, 2)
+            self.size = self._open().seek(0, 2)
             """Bytes in the file."""
             self.start, self.offsets, self.index_offset = self._read_index()
-        except BaseException:
-            self._file.close()
-            raise
+        finally:
+            self.close()  # reopened on use: a directory holds ~1900 files for mainnet
         self.verified = False
         """Whether :meth:`verify` has passed."""
         self.hashes: list[bytes] = []
         """Block hashes, in order (after :meth:`verify`)."""
+
+    def _open(self) -> BinaryIO:
+        """The open file (opened again after :meth:`close`)."""
+        if self._file is None:
+            try:
+                self._file = self.path.open("rb")
+            except OSError as err:
+                raise Era1Error(
+                    f"cannot read era1 file {self.path}: {err.strerror or err}"
+                ) from None
+        return self._file
 
     @property
     def count(self) -> int:
@@ -88,7 +95,7 @@ class Era1File:
 
     def _read_index(self) -> tuple[int, list[int], int]:
         """``(starting number, absolute offset of each block, offset of the index record)``."""
-        f, size = self._file, self.size
+        f, size = self._open(), self.size
         if size < 8 + 8 + 16:
             raise Era1Error(f"{self.name}: {size} bytes is too short for an era1 file")
         f.seek(size - 8)
@@ -114,7 +121,7 @@ class Era1File:
 
     def _tuple_at(self, offset: int, number: int) -> tuple[Era1Tuple, int]:
         """The block tuple whose header record is at ``offset`` and the offset after it."""
-        f, size, name = self._file, self.size, self.name
+        f, size, name = self._open(), self.size, self.name
         where = f"{name}: block {number}"
         _, header, at = e2store.read_record(f, offset, size, name, e2store.COMPRESSED_HEADER)
         _, body, at = e2store.read_record(f, at, size, name, e2store.COMPRESSED_BODY)
@@ -134,7 +141,7 @@ class Era1File:
         if self.verified:
             return
         with self._lock:
-            f, name = self._file, self.name
+            f, name = self._open(), self.name
             kind, length = e2store.read_header(f, 0, self.size, name)
             if kind != e2store.VERSION or length != 0:
                 raise Era1Error(f"{name}: does not start with an e2store Version record")
@@ -187,5 +194,8 @@ class Era1File:
             return self._tuple_at(self.offsets[number - self.start], number)[0]
 
     def close(self) -> None:
-        """Close the file."""
-        self._file.close()
+        """Close the file (a later read opens it again)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None

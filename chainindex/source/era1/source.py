@@ -84,6 +84,7 @@ class Era1Source:
             raise
         self._starts = [f.start for f in self._files]
         self._head: Header | None = None
+        self._current: Era1File | None = None
 
     @property
     def name(self) -> str:
@@ -104,6 +105,9 @@ class Era1Source:
 
     def _record(self, number: int, with_logs: bool) -> tuple[Era1File, ArchiveRecord]:
         f = self._file(number)
+        previous, self._current = self._current, f
+        if previous is not None and previous is not f:
+            previous.close()  # one file open at a time (it reopens if read again)
         header, body, receipts, _ = f.read(number)
         try:
             return f, decode_block(header, body, receipts if with_logs else None)

@@ -4,6 +4,7 @@ Era1Error that carries no block."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from pathlib import Path
 
@@ -205,3 +206,27 @@ async def test_a_changed_log_fails_the_receipts_root(tmp_path: Path) -> None:
     assert "block 5" in str(error)
     assert "receiptsRoot" in str(error)
     assert "is not the root of the receipts" in str(error)
+
+
+def _open_era1_files() -> int:
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            count += fd.readlink().suffix == ".era1"
+    return count
+
+
+async def test_one_file_open_at_a_time(tmp_path: Path) -> None:
+    """A mainnet directory holds ~1900 files: they are not all kept open."""
+    write_fixture_era1(tmp_path, per_file=1)
+    source = Era1Source(tmp_path, chain_id=CHAIN_ID)
+    try:
+        assert _open_era1_files() == 0
+        assert len(await source.blocks(0, 35, with_logs=True)) == 36
+        assert _open_era1_files() == 1
+        assert len(await source.blocks(3, 20, with_logs=False)) == 18
+        assert _open_era1_files() == 1
+    finally:
+        await source.aclose()
+    assert _open_era1_files() == 0
