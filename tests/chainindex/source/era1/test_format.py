@@ -129,3 +129,19 @@ def test_accumulator_root_of_a_full_file() -> None:
     assert accumulator_root([h for h, _ in pairs], [t for _, t in pairs]) == naive_root(pairs)
     with pytest.raises(ValueError, match="8193 hashes"):
         accumulator_root([b"\x00" * 32] * 8193, [0] * 8193)
+
+
+def test_published_epoch_accumulator_vectors() -> None:
+    """The Portal network's epoch accumulator test vectors (ethereum/portal-network-specs,
+    ``header-gossip-network-test-vectors.md`` at 6b06db1e): the same SSZ list of header
+    records era1 uses, over mainnet blocks 1 and 1..2 (total difficulty counted from block
+    1 there, as the vector's input gives it; the document calls block 1 "genesis")."""
+    block1 = bytes.fromhex("88e96d4537bea4d9c05d12549907b32561d3bf31f45aae734cdc119f13406cb6")
+    block2 = bytes.fromhex("b495a1d7e6663152ae92708da4843337b958146015a2802f4193a410044698c9")
+    d1, d2 = 17171480576, 17163096064
+    assert accumulator_root([block1], [d1]).hex() == (
+        "1978df242d723405f28d26184e57ccf1938b253ef08234bfeb4951abdf3bbe4c"
+    )
+    assert accumulator_root([block1, block2], [d1, d1 + d2]).hex() == (
+        "90cc48e39fe7062a3e5b6a3e78ff1f01544c22b87c6453cd718a1e5fe5ed8fa9"
+    )
