@@ -71,6 +71,13 @@ class Era1File:
         """Whether :meth:`verify` has passed."""
         self.hashes: list[bytes] = []
         """Block hashes, in order (after :meth:`verify`)."""
+        self.initial_td = 0
+        """Total difficulty before the file's first block (after :meth:`verify`)."""
+        self.final_td = 0
+        """Total difficulty after its last block (after :meth:`verify`)."""
+        self.linked = False
+        """Whether the file's total difficulty was found to go on from the file before it
+        (set by :class:`~chainindex.source.era1.source.Era1Source`)."""
 
     def _open(self) -> BinaryIO:
         """The open file (opened again after :meth:`close`)."""
@@ -159,6 +166,8 @@ class Era1File:
                         f"{name}: block {number}: total difficulty {td} is not the previous "
                         f"one plus the block's difficulty {difficulty}"
                     )
+                if not tds:
+                    self.initial_td = td - difficulty
                 hashes.append(keccak256(header))
                 tds.append(td)
             _, root, at = e2store.read_record(f, at, self.size, name, e2store.ACCUMULATOR)
@@ -171,6 +180,7 @@ class Era1File:
                     f"(0x{computed.hex()})"
                 )
             self.hashes = hashes
+            self.final_td = tds[-1]
             self.verified = True
 
     def _difficulty(self, header: bytes, number: int) -> int:

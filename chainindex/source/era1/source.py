@@ -15,7 +15,8 @@ header hash, receipts root, blooms, links). Any defect is one
 era1 files name no chain: the chain id is the one the user gives (``--chain-id``), required
 by :func:`chainindex.source.open_source`. What differs from go-ethereum's ``ReadDir``: the
 file names are not parsed (any ``*.era1`` name is accepted, the block index says what a file
-holds), and the total difficulty is not carried across files.
+holds); a file's total difficulty must go on from the file before it when that one was read
+first (as in a sync from the start), unchecked otherwise.
 """
 
 from __future__ import annotations
@@ -109,6 +110,15 @@ class Era1Source:
         if previous is not None and previous is not f:
             previous.close()  # one file open at a time (it reopens if read again)
         header, body, receipts, _ = f.read(number)
+        at = self._files.index(f)
+        if at and self._files[at - 1].verified and not f.linked:
+            before = self._files[at - 1]
+            if before.final_td != f.initial_td:
+                raise Era1Error(
+                    f"{f.name}: starts from total difficulty {f.initial_td}, but {before.name} "
+                    f"ends at {before.final_td}"
+                )
+            f.linked = True
         try:
             return f, decode_block(header, body, receipts if with_logs else None)
         except (RlpDecodingError, InvalidBlockError) as err:

@@ -230,3 +230,26 @@ async def test_one_file_open_at_a_time(tmp_path: Path) -> None:
     finally:
         await source.aclose()
     assert _open_era1_files() == 0
+
+
+async def test_total_difficulty_goes_on_across_files(tmp_path: Path) -> None:
+    """Each file consistent in itself, but the second one counts from another total."""
+    from chainindex.source.era1 import era1_tuple, write_era1_file
+    from tests.chainindex.source.era1.era1_chain import bodies, total_difficulties
+
+    tuples = [
+        era1_tuple(record, body, td + (7 if 10 <= n < 20 else 0))  # type: ignore[arg-type]
+        for n, (record, body, td) in enumerate(
+            zip(records(), bodies(), total_difficulties(), strict=True)
+        )
+    ]
+    for epoch, start in enumerate(range(0, 36, 10)):
+        write_era1_file(tmp_path, "fixture", epoch, tuples[start : start + 10], start)
+    source = Era1Source(tmp_path, chain_id=CHAIN_ID)
+    try:
+        assert len(await source.blocks(0, 9, with_logs=True)) == 10
+        with pytest.raises(Era1Error, match="starts from total difficulty") as info:
+            await source.blocks(8, 12, with_logs=True)
+        assert "fixture-00001-" in str(info.value)
+    finally:
+        await source.aclose()
