@@ -101,16 +101,13 @@ class Era1Source:
         """Number of the last block of the files."""
         return self._files[-1].last
 
-    def _file(self, number: int) -> Era1File:
-        return self._files[bisect.bisect_right(self._starts, number) - 1]
-
     def _record(self, number: int, with_logs: bool) -> tuple[Era1File, ArchiveRecord]:
-        f = self._file(number)
+        at = bisect.bisect_right(self._starts, number) - 1
+        f = self._files[at]
         previous, self._current = self._current, f
         if previous is not None and previous is not f:
             previous.close()  # one file open at a time (it reopens if read again)
         header, body, receipts, _ = f.read(number)
-        at = self._files.index(f)
         if at and self._files[at - 1].verified and not f.linked:
             before = self._files[at - 1]
             if before.final_td != f.initial_td:
