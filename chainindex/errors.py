@@ -126,6 +126,16 @@ class ArchiveError(SourceError):
         the indexer commits them before it stops."""
 
 
+class Era1Error(ArchiveError):
+    """An era1 file (go-ethereum's ``internal/era``: e2store records of pre-merge blocks) is
+    unreadable or fails its checks: framing, snappy, block index, accumulator root."""
+
+
+class RlpDecodingError(SourceError, ValueError):
+    """Bytes that are not canonical RLP (go-ethereum's ``rlp`` decoder errors: a length
+    beyond the input, a non-minimal length or single byte, trailing bytes)."""
+
+
 class LogsUnavailableError(SourceError):
     """The logs of a block are neither stored nor obtainable from the upstream."""
 

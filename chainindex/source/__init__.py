@@ -1,8 +1,9 @@
 """Where blocks come from: a node over JSON-RPC or a chain archive file.
 
 :func:`open_source` turns what a user gives as ``--upstream`` (an ``http(s)://`` or
-``ws(s)://`` URL, a ``synthetic:`` spec, or the path of an archive file) into a
-:class:`ChainSource`.
+``ws(s)://`` URL, a ``synthetic:`` spec, ``era1:DIR`` (a directory of era1 files), or the
+path of an archive file) into a :class:`ChainSource`. It is the one place where
+``--upstream`` is understood: every command that takes one goes through it.
 
 * :mod:`~chainindex.source.base`: the :class:`ChainSource` protocol and
   :class:`SourceOptions`;
@@ -13,6 +14,8 @@
   :func:`write_archive`; :mod:`~chainindex.source.replay`: an archive replayed as a growing
   chain (:class:`ReplaySource`); :mod:`~chainindex.source.synthetic`: a generated chain
   streamed without an archive (:class:`SyntheticSource`, ``synthetic:saturated?blocks=N``);
+* :mod:`~chainindex.source.era1`: go-ethereum's era1 files of pre-merge history
+  (:class:`Era1Source`, ``era1:DIR``; ``--chain-id`` required: the files name no chain);
 * :mod:`~chainindex.source.wire`: the wire shapes of answers and archive records;
   :mod:`~chainindex.source.parse`: wire records to validated blocks;
 * :mod:`~chainindex.source.ondemand`: logs fetched on demand for headers-only data
@@ -24,9 +27,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from chainindex.errors import UpstreamError
+from chainindex.errors import ConfigError, UpstreamError
 from chainindex.source.archive import ArchiveSource, write_archive
 from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
+from chainindex.source.era1 import Era1Source, is_era1
 from chainindex.source.replay import ReplaySource
 from chainindex.source.synthetic import SyntheticSource, is_synthetic
 from chainindex.source.transport import open_transport
@@ -35,6 +39,7 @@ from chainindex.source.upstream import RpcSource
 __all__ = [
     "ArchiveSource",
     "ChainSource",
+    "Era1Source",
     "HeadCallback",
     "ReplaySource",
     "RpcSource",
@@ -60,7 +65,15 @@ async def open_source(
     """The source ``target`` names, closed on exit."""
     options = options or SourceOptions()
     source: ChainSource
-    if is_synthetic(target):
+    if is_era1(target):
+        if options.chain_id is None:
+            raise ConfigError(
+                "era1 files name no chain: give --chain-id N with --upstream era1:DIR"
+            )
+        source = Era1Source(
+            target[len("era1:") :], chain_id=options.chain_id, verify=options.verify
+        )
+    elif is_synthetic(target):
         source = SyntheticSource.from_spec(target)
     elif is_url(target):
         source = RpcSource(open_transport(target, options), options)

@@ -44,6 +44,9 @@ class SourceOptions:
     verify: bool = True
     """Check every block's hash (keccak256 of its header) and ``receiptsRoot`` (the trie root
     of its receipts) before it is used (:mod:`chainindex.source.verify`)."""
+    chain_id: int | None = None
+    """The chain id the user names (``--chain-id``): what a source whose files name no
+    chain serves (era1 files, which require it)."""
     verify_transactions: bool = False
     """Also fetch full transactions (``eth_getBlockByNumber(n, true)``) and check
     ``transactionsRoot`` (with ``verify``); the records keep only their hashes."""

@@ -192,4 +192,5 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
         poll_interval=args.poll_interval,
         verify=not args.no_verify,
         verify_transactions=args.verify_transactions,
+        chain_id=getattr(args, "chain_id", None),  # era1 files name no chain: --chain-id
     )

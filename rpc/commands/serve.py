@@ -59,7 +59,8 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--upstream", metavar="URL|FILE",
-        help="node URL or chain archive to sync from (optional with --no-sync)",
+        help="node URL, chain archive or era1:DIR (with --chain-id) to sync from "
+        "(optional with --no-sync)",
     )  # fmt: skip
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")
     parser.add_argument(

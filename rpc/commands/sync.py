@@ -66,7 +66,8 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--upstream", metavar="URL|FILE|SPEC",
-        help="node URL, chain archive, or synthetic:FILL?blocks=N[&seed=S] (a generated "
+        help="node URL, chain archive, era1:DIR (go-ethereum's era1 files of pre-merge "
+        "history; needs --chain-id), or synthetic:FILL?blocks=N[&seed=S] (a generated "
         "chain); leave out to only set --chain-id on a synced directory",
     )  # fmt: skip
     parser.add_argument("--datadir", required=True, metavar="DIR", help="data directory (LevelDB)")

@@ -1,0 +1,1 @@
+"""Tests of chainindex.source.era1."""
