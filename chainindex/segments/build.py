@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chainindex.errors import SegmentError
@@ -26,6 +26,7 @@ from chainindex.source import SourceOptions, open_source
 from chainindex.store import LevelDBStore, open_datadir
 from chainindex.store.schema import SCHEMA_VERSION
 from chainindex.store.writer import ChainWriter
+from chainindex.sync.checkpoint import Checkpoint
 from chainindex.sync.config import SyncConfig
 from chainindex.sync.indexer import ChainIndexer
 
@@ -50,11 +51,13 @@ class SegmentTask:
     """``--no-logs``: headers and sections only."""
     chain_id: int | None = None
     """``--chain-id``, checked against the upstream's."""
-    options: SourceOptions = SourceOptions()
+    options: SourceOptions = field(default_factory=SourceOptions)
     """How the upstream is talked to (``max_concurrency``: this task's share of
     ``--max-requests``)."""
     blocks_per_fetch: int = 32
     """Most blocks per upstream request."""
+    checkpoint: Checkpoint | None = None
+    """``--checkpoint``: checked by the segment that holds its height."""
 
 
 def content_hash(store: LevelDBStore) -> tuple[str, int]:
@@ -84,6 +87,9 @@ async def _sync(task: SegmentTask, store: LevelDBStore) -> int | None:
         headers_only=task.headers_only,
         chain_id=task.chain_id,
         blocks_per_fetch=task.blocks_per_fetch,
+        checkpoint=task.checkpoint
+        if task.checkpoint is not None and task.first <= task.checkpoint.number <= task.last
+        else None,
         fetch_ahead=max(1, task.options.max_concurrency),
     )
     async with open_source(task.upstream, task.options) as source:

@@ -41,12 +41,14 @@ from chainindex.segments.manifest import (
     write_json,
 )
 from chainindex.source import SourceOptions
+from chainindex.sync.checkpoint import Checkpoint
 
-__all__ = ["BackfillObserver", "BackfillPlan", "plan_segments", "run_backfill"]
+__all__ = ["BackfillObserver", "BackfillPlan", "Span", "plan_segments", "run_backfill"]
 
 log = logging.getLogger("chainindex.segments")
 
 Span = tuple[int, int]
+"""An inclusive block range ``(first, last)``: one segment."""
 
 
 def plan_segments(first: int, last: int, section_size: int, segment_blocks: int) -> list[Span]:
@@ -96,6 +98,8 @@ class BackfillPlan:
     """Upstream requests in flight across all workers."""
     retries: int = 3
     """Attempts of a failing segment after its first."""
+    checkpoint: Checkpoint | None = None
+    """``--checkpoint``."""
 
     def spans(self) -> list[Span]:
         """The segments planned."""
@@ -113,6 +117,7 @@ class BackfillPlan:
             chain_id=self.chain_id,
             options=replace(self.options, max_concurrency=concurrency),
             blocks_per_fetch=self.blocks_per_fetch,
+            checkpoint=self.checkpoint,
         )
 
 

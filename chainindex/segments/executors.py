@@ -19,6 +19,8 @@ itself and reports ``KilledWorker`` when it keeps dying.
 from __future__ import annotations
 
 import ctypes
+import importlib
+import logging
 import multiprocessing
 import signal
 import sys
@@ -76,19 +78,21 @@ class TaskRunner:
                 initializer=_die_with_parent,
             )
             return self._pool
-        from distributed import Client, LocalCluster
-
+        dist: Any = importlib.import_module("distributed")
+        quiet = logging.getLogger("distributed")  # its INFO lines drown the progress
+        if not quiet.isEnabledFor(logging.DEBUG):
+            quiet.setLevel(logging.WARNING)
         try:
             if self.scheduler is not None:
-                self._client = Client(self.scheduler, timeout="20s")
+                self._client = dist.Client(self.scheduler, timeout="20s")
             else:
-                self._cluster = LocalCluster(
+                self._cluster = dist.LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: never clash with another
                 )
-                self._client = Client(self._cluster)
+                self._client = dist.Client(self._cluster)
         except OSError as err:
             raise ConfigError(f"cannot reach the Dask scheduler {self.scheduler}: {err}") from None
         executor: Executor = self._client.get_executor(pure=False)
@@ -98,7 +102,7 @@ class TaskRunner:
     def parallel(self) -> int:
         """Tasks that run at once: the pool's workers, or the cluster's worker threads."""
         if self._client is not None:
-            threads = sum(self._client.nthreads().values())
+            threads: int = sum(self._client.nthreads().values())
             return max(1, threads)
         return self.workers
 

@@ -12,6 +12,7 @@ an ordinary LevelDB data directory, readable by the same query path, not a flat 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -128,11 +129,13 @@ class Manifest:
 def check_links(segments: Sequence[SealedSegment]) -> None:
     """:class:`SegmentError` unless ``segments`` are contiguous, of one section size and
     mode, and each one's first block names the previous one's last as its parent."""
-    for below, above in zip(segments, segments[1:], strict=False):
+    for below, above in itertools.pairwise(segments):
         if above.first != below.last + 1:
             raise SegmentError(f"segments {below.name} and {above.name} are not contiguous")
         if (above.section_size, above.headers_only) != (below.section_size, below.headers_only):
-            raise SegmentError(f"segments {below.name} and {above.name} differ in section size or mode")
+            raise SegmentError(
+                f"segments {below.name} and {above.name} differ in section size or mode"
+            )
         if above.parent_hash != below.last_hash:
             raise SegmentError(
                 f"segment {above.name} does not link to segment {below.name}: block "
