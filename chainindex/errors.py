@@ -148,6 +148,11 @@ class ReorgTooDeepError(SyncError):
     """A reorg reaches deeper than the configured bound (or below the first synced block)."""
 
 
+class SegmentError(ChainIndexError):
+    """A history segment (``logfilter backfill``) that cannot be built, sealed, linked or
+    opened: the message names the segment and what is wrong."""
+
+
 class ExactIndexError(ChainIndexError):
     """The exact log index cannot hold what it is given (a block with more logs than its
     positions can count)."""

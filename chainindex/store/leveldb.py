@@ -146,6 +146,11 @@ class LevelDBStore:
         finally:
             snapshot.close()
 
+    def compact(self) -> None:
+        """Compact the whole key range (a sealed history segment is written once, then
+        compacted into its smallest, read-only form)."""
+        self._db.compact_range()
+
     def close(self) -> None:
         self._db.close()
 

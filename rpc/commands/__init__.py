@@ -3,16 +3,17 @@
 A command module exposes ``register(subparsers)``, which adds its parser and sets
 ``run=<function(args) -> exit status>`` as its default. :data:`COMMANDS` lists them in the
 order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.demo`),
-``sync``, ``serve``, ``backup``, ``export``, ``build_sections``, ``build_index``,
-``check``, ``repair``, ``generate``, ``search`` and ``config``. Beside them: ``options``
-(flags shared by the commands), ``logsetup`` (the logging flags), ``settings`` and
-``layered`` (flag values from the environment and a config file), ``progress`` (sync
+``sync``, ``serve``, ``backfill``, ``backup``, ``export``, ``build_sections``,
+``build_index``, ``check``, ``repair``, ``generate``, ``search`` and ``config``. Beside them:
+``options`` (flags shared by the commands), ``logsetup`` (the logging flags), ``settings``
+and ``layered`` (flag values from the environment and a config file), ``progress`` (sync
 progress for people) and ``malloc`` (the malloc settings of long syncs).
 """
 
 from __future__ import annotations
 
 from rpc.commands import (
+    backfill,
     backup,
     build_index,
     build_sections,
@@ -31,6 +32,7 @@ COMMANDS = [
     demo,
     sync,
     serve,
+    backfill,
     backup,
     export,
     build_sections,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from chainindex.errors import ConfigError
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.index import TextIndex
+from chainindex.segments.history import head_start
 from chainindex.source import SourceOptions
 from chainindex.sync.checkpoint import Checkpoint
 from chainindex.sync.indexer import SyncConfig
@@ -168,13 +169,14 @@ def open_text_index(args: argparse.Namespace) -> TextIndex:
 
 
 def sync_config(args: argparse.Namespace) -> SyncConfig:
-    """The :class:`SyncConfig` the flags ask for (bad values: one clear error)."""
+    """The :class:`SyncConfig` the flags ask for (bad values: one clear error); after a
+    backfill, the head store starts after the last sealed block."""
     if args.section_size % 8:
         raise ConfigError(f"--section-size {args.section_size} is not a multiple of 8")
     return SyncConfig(
         section_size=args.section_size,
         confirmations=args.confirmations,
-        from_block=args.from_block,
+        from_block=head_start(args.datadir, args.from_block),
         until=getattr(args, "until", None),
         follow=not getattr(args, "no_follow", False),
         headers_only=args.no_logs,

@@ -30,6 +30,7 @@ from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.logsearch.index import TextIndex
+from chainindex.segments.history import check_boundary
 from chainindex.source import ArchiveSource, SourceOptions, open_source
 from chainindex.store import open_datadir
 from chainindex.store.faults import while_present
@@ -110,6 +111,7 @@ async def _sync(
         await startup_check(store, args.datadir, registry=abi_registry(args.abi))
         text = open_text_index(args) if args.text_index or args.abi else None
         async with open_source(args.upstream, options) as source:
+            await check_boundary(source, args.datadir)  # after a backfill: the same chain
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
             work = indexer.run() if text is None else sync_with_text_index(indexer, text)

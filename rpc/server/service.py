@@ -31,8 +31,10 @@ from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError, EventsLaggedError, HeaderNotFoundError
 from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
 from chainindex.filters.retriever import SectionRetriever
+from chainindex.filters.segmented import SegmentedQueryEngine
 from chainindex.hexutil import decode_quantity
 from chainindex.logsearch.decode import AbiRegistry
+from chainindex.segments.history import SegmentHistory, check_boundary
 from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
 from chainindex.source.ondemand import LogCache
 from chainindex.source.transport import JsonRpcTransport
@@ -300,9 +302,22 @@ async def open_service(
             UpstreamFinality(upstream) if upstream is not None and not config.read_only else None
         )
         query = replace(config.query, max_block_range=config.limits.max_block_range)
-        engine = LogQueryEngine(
-            reader, retriever, cache=ValueCache(), finality=finality, config=query
+        history = await asyncio.to_thread(
+            SegmentHistory.open, config.datadir, fetcher=reader.fetcher, executor=pool
         )
+        engine: LogQueryEngine
+        if history is None:
+            engine = LogQueryEngine(
+                reader, retriever, cache=ValueCache(), finality=finality, config=query
+            )
+        else:  # after `logfilter backfill`: sealed segments below the head store
+            stack.callback(history.close)
+            if source is not None and not config.read_only:
+                await check_boundary(source, config.datadir)
+            engine = SegmentedQueryEngine(
+                history, reader, retriever, cache=ValueCache(), finality=finality, config=query
+            )
+            stack.callback(engine.close)
         text = None
         if config.text_index or config.abi_files:
             text = await stack.enter_async_context(

@@ -1,0 +1,218 @@
+"""``SegmentedQueryEngine``: log queries over sealed history segments and the head store.
+
+After ``logfilter backfill`` a data directory's history lives in sealed segments
+(:mod:`chainindex.segments`) and the head store (the directory's own store) starts after the
+last of them. This engine is the head store's :class:`~.engine.LogQueryEngine` with the
+history in front of it: a range is resolved once over the whole chain (``earliest`` is the
+first sealed block, ``latest`` the head store's head; geth's checks in geth's order, then
+``max_block_range``), then fanned out, in block order, to one plain engine per segment it
+touches and to the head engine for the rest. Each piece is an ordinary numeric-range query
+of one store, so every block is answered by the same planner and verification as a plain
+sync and the answer is the same, byte for byte. A range entirely in the head store goes to
+the head engine unchanged.
+
+Limits hold over the whole range: ``max_results`` counts across pieces and its suggested
+range starts at the query's first block and ends before the block where the count went over
+(the plain engine's rule); a piece is asked with what is left of the limit, so a segment
+whose exact index counts past it stops before reading any log. Segments never change, so
+only the head piece can meet a reorg: ``collect`` then starts the whole query over (up to
+``reorg_retries`` times), ``stream`` raises once it has yielded, as the plain engine does.
+What differs from one store: a ``blockHash`` query not found in the head looks in each
+segment in turn (a hash has no order to search by).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import cast
+
+from eth_typing import BlockNumber
+
+from bloombits.retrieval import Retriever
+from bloombits.valuecache import ValueCache
+from chainindex.errors import (
+    BlockRangeLimitError,
+    ChainReorgedError,
+    ResultLimitError,
+    UnknownBlockError,
+)
+from chainindex.filters.config import Finality, QueryConfig
+from chainindex.filters.criteria import LogQuery
+from chainindex.filters.engine import LogQueryEngine
+from chainindex.filters.planning import resolve_range
+from chainindex.filters.records import RecordCache
+from chainindex.filters.retriever import SectionRetriever
+from chainindex.filters.verify import BlockLogs
+from chainindex.segments.history import SegmentHistory
+from chainindex.store.reader import ChainReader, ChainState
+
+__all__ = ["SegmentedQueryEngine"]
+
+log = logging.getLogger("chainindex.filters")
+
+_Piece = tuple[LogQueryEngine, LogQuery, bool]
+"""(engine, numeric sub-query, whether it is the head store's)."""
+_Chunks = AsyncGenerator[list[BlockLogs]]
+"""A plain engine's ``stream`` (an async generator)."""
+
+
+class SegmentedQueryEngine(LogQueryEngine):
+    """The head store's engine with sealed history in front (see the module docstring)."""
+
+    def __init__(
+        self,
+        history: SegmentHistory,
+        reader: ChainReader,
+        retriever: Retriever,
+        *,
+        cache: ValueCache | None = None,
+        finality: Finality | None = None,
+        config: QueryConfig | None = None,
+        records: RecordCache | None = None,
+    ) -> None:
+        super().__init__(
+            reader, retriever, cache=cache, finality=finality, config=config, records=records
+        )
+        self.history = history
+        """The sealed segments (owned by the caller, who closes them)."""
+        piece_config = dataclasses.replace(self.config, max_block_range=0)
+        self._retrievers = [SectionRetriever(s.reader.sections) for s in history.segments]
+        self.segment_engines = [
+            LogQueryEngine(s.reader, r, config=piece_config, records=self.records)
+            for s, r in zip(history.segments, self._retrievers, strict=True)
+        ]
+        """One plain engine per segment (their caches of records shared with the head's)."""
+
+    def close(self) -> None:
+        """Shut the segments' retrievers down (the head's belongs to the caller)."""
+        for retriever in self._retrievers:
+            retriever.close()
+
+    # --- splitting ---------------------------------------------------------------------------
+
+    async def _whole_state(self) -> tuple[ChainState, int | None]:
+        """The head store's state widened to the history (tail: the first sealed block; head:
+        the last sealed one while the head store is empty), and the head store's tail."""
+        state = await self.reader.state()
+        head = state.head
+        if head is None:
+            last = self.history.segments[-1].reader
+            head = await last.header(self.history.last)
+        tail = BlockNumber(self.history.first)
+        return dataclasses.replace(state, tail=tail, head=head), state.tail
+
+    async def _pieces(self, query: LogQuery) -> tuple[int, list[_Piece]] | None:
+        """The range's first block and its pieces in block order; None when the head store
+        holds the whole range (the head engine answers it alone)."""
+        state, head_tail = await self._whole_state()
+        first, last = resolve_range(query, state, await self._finality(query))
+        limit = self.config.max_block_range
+        if limit and last - first + 1 > limit:
+            raise BlockRangeLimitError(limit, first)
+        if head_tail is not None and first >= head_tail:
+            return None
+        pieces: list[_Piece] = []
+        at = 0
+        for segment in self.history.overlapping(first, last):
+            while self.history.segments[at] is not segment:
+                at += 1
+            bounds = (max(first, segment.seal.first), min(last, segment.seal.last))
+            sub = dataclasses.replace(query, from_block=bounds[0], to_block=bounds[1])
+            pieces.append((self.segment_engines[at], sub, False))
+        if last > self.history.last:
+            sub = dataclasses.replace(query, from_block=self.history.last + 1, to_block=last)
+            pieces.append((self, sub, True))
+        return first, pieces
+
+    @staticmethod
+    def _run(engine: LogQueryEngine, query: LogQuery) -> _Chunks:
+        """A piece's chunks, through the plain engine's stream (the head's too)."""
+        return cast(_Chunks, LogQueryEngine.stream(engine, query))
+
+    async def _by_hash(self, query: LogQuery, max_results: int) -> list[BlockLogs]:
+        try:
+            return await super().collect(query, max_results)
+        except UnknownBlockError:
+            pass
+        for engine in self.segment_engines:
+            try:
+                return await engine.collect(query, max_results)
+            except UnknownBlockError:
+                continue
+        raise UnknownBlockError()
+
+    # --- public ------------------------------------------------------------------------------
+
+    async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
+        """The whole answer over history and head; :class:`ResultLimitError` past
+        ``max_results`` logs in all (0: no limit)."""
+        if query.block_hash is not None:
+            return await self._by_hash(query, max_results)
+        for attempt in range(self.config.reorg_retries + 1):
+            split = await self._pieces(query)
+            if split is None:
+                return await super().collect(query, max_results)
+            first, pieces = split
+            try:
+                return await self._collect(first, pieces, max_results)
+            except ChainReorgedError:
+                if attempt == self.config.reorg_retries:
+                    raise
+                log.info("chain reorganised under a query: starting it over")
+        raise AssertionError("unreachable")
+
+    async def _collect(self, first: int, pieces: list[_Piece], max_results: int) -> list[BlockLogs]:
+        out: list[BlockLogs] = []
+        total = 0
+        for engine, sub, _ in pieces:
+            left = max_results - total
+            if max_results and left > 0:
+                try:
+                    found = await LogQueryEngine.collect(engine, sub, left)
+                except ResultLimitError as err:
+                    assert isinstance(sub.from_block, int)
+                    if err.last > sub.from_block or sub.from_block == first:
+                        raise ResultLimitError(max_results, first, err.last) from None
+                    found = None  # over at its first block or the next: count it below
+                if found is not None:
+                    out.extend(found)
+                    total += sum(len(b) for b in found)
+                    continue
+            async with aclosing(self._run(engine, sub)) as chunks:
+                async for chunk in chunks:
+                    for block in chunk:
+                        total += len(block)
+                        if max_results and total > max_results:
+                            last = max(first, block.header.number - 1)
+                            raise ResultLimitError(max_results, first, last)
+                        out.append(block)
+        return out
+
+    async def stream(self, query: LogQuery) -> AsyncIterator[list[BlockLogs]]:
+        """The answer in chunks over history and head, in block order."""
+        if query.block_hash is not None:
+            yield await self._by_hash(query, 0)
+            return
+        for attempt in range(self.config.reorg_retries + 1):
+            split = await self._pieces(query)
+            started = False
+            try:
+                if split is None:
+                    async with aclosing(cast(_Chunks, super().stream(query))) as chunks:
+                        async for chunk in chunks:
+                            started = True
+                            yield chunk
+                    return
+                for engine, sub, _ in split[1]:
+                    async with aclosing(self._run(engine, sub)) as chunks:
+                        async for chunk in chunks:
+                            started = True
+                            yield chunk
+                return
+            except ChainReorgedError:
+                if started or attempt == self.config.reorg_retries:
+                    raise
+                log.info("chain reorganised under a query: starting it over")
