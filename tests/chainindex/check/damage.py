@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import plyvel
+from eth_typing import Hash32
 
 from rpc.cli import main
 from tests.fixtures import execution_apis_archive
@@ -48,15 +49,16 @@ def uncompressed_copy(source: Path, target: Path) -> Path:
     return target
 
 
-def get(datadir: Path, key: bytes) -> bytes:
-    """The value under ``key`` (read with checksums verified)."""
+def get(datadir: Path, key: bytes) -> Hash32:
+    """The value under ``key`` (read with checksums verified), typed as a hash since the
+    tests read hashes with it to build other keys."""
     db = plyvel.DB(str(datadir))
     try:
         value = db.get(key, verify_checksums=True)
     finally:
         db.close()
-    assert value is not None
-    return value
+    assert isinstance(value, bytes)
+    return Hash32(value)
 
 
 def flip_in_table(datadir: Path, key: bytes) -> None:
@@ -70,9 +72,9 @@ def flip_in_table(datadir: Path, key: bytes) -> None:
             hits.append((table, at))
     assert len(hits) == 1, f"the value lies in {len(hits)} table files"
     table, at = hits[0]
-    data = bytearray(table.read_bytes())
-    data[at + len(value) // 2] ^= 0x5A
-    table.write_bytes(bytes(data))
+    flipped = bytearray(table.read_bytes())
+    flipped[at + len(value) // 2] ^= 0x5A
+    table.write_bytes(bytes(flipped))
 
 
 def put(datadir: Path, key: bytes, value: bytes | None) -> None:

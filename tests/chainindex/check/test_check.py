@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from eth_typing import BlockNumber
 
 from bloombits.bitutil import compress_bytes, decompress_bytes
 from chainindex.logsearch.index import TextIndex
@@ -64,8 +65,8 @@ def test_a_flipped_byte_in_a_logs_block_is_primary_damage(
 ) -> None:
     copy = uncompressed_copy(pristine, tmp_path / "dd")
     assert run(capsys, "check", "--datadir", str(copy))[0] == 0  # the copy itself is sound
-    block_hash = get(copy, schema.canonical_hash_key(20))
-    flip_in_table(copy, schema.logs_key(20, block_hash))
+    block_hash = get(copy, schema.canonical_hash_key(BlockNumber(20)))
+    flip_in_table(copy, schema.logs_key(BlockNumber(20), block_hash))
 
     status, out, _ = run(capsys, "check", "--datadir", str(copy))
     assert status == 1
@@ -161,7 +162,8 @@ def test_exact_index_records(
 def _all_logs(datadir: Path) -> list[tuple[int, int, bytes]]:
     index = TextIndex.in_datadir(datadir, readonly=True)
     try:
-        hits, after = [], None
+        hits: list[tuple[int, int, bytes]] = []
+        after = None
         while True:
             page = index.search("", limit=100, sort="block_asc", after=after)
             hits += [(h.log.block_number, h.log.log_index, h.log.data) for h in page.hits]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from eth_typing import BlockNumber
 
 from chainindex.store import schema
 from rpc.cli import main
@@ -34,7 +35,8 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _damaged_logs(pristine: Path, target: Path, block: int) -> Path:
     copy = uncompressed_copy(pristine, target)
-    flip_in_table(copy, schema.logs_key(block, get(copy, schema.canonical_hash_key(block))))
+    number = BlockNumber(block)
+    flip_in_table(copy, schema.logs_key(number, get(copy, schema.canonical_hash_key(number))))
     return copy
 
 
