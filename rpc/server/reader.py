@@ -16,7 +16,9 @@ table, so a filter polled through any process is found), ``eth_blockNumber``,
 relayed whole to the writer (:class:`ReaderServer`): subscriptions and per-connection
 limits live there, for the connection's lifetime.
 
-``logfilter_status`` is the writer's, with ``process`` telling which process answered.
+``logfilter_status`` is the writer's, with ``process`` telling which process answered (a
+reader adds the history it serves and how many ``eth_getLogs`` it answered itself and
+forwarded).
 
 What differs from one process: a range that spans history and head is answered whole by the
 writer (not split between processes), so only queries of sealed history spread over
@@ -113,17 +115,22 @@ def reader_dispatcher(service: Service, link: WriterLink) -> Dispatcher:
     assert isinstance(service.engine, SegmentedQueryEngine)
     history = service.engine.history
     local_logs = EthApi(service).get_logs
+    counts = {"local": 0, "forwarded": 0}
 
     async def get_logs(params: Params, ctx: CallContext) -> Any:
         if sealed_range(params, history.first, history.last):
+            counts["local"] += 1
             return await local_logs(params, ctx)
+        counts["forwarded"] += 1
         return await link.call("eth_getLogs", params)
 
     async def status(params: Params, ctx: CallContext) -> Any:
         answer = await link.call("logfilter_status", params)
         value = orjson.loads(answer.json)
         if isinstance(value, dict):
-            value["process"] = process_info("reader")
+            value["process"] = process_info(
+                "reader", sealedHistory=[history.first, history.last], getLogs=dict(counts)
+            )
         return value
 
     async def forward(params: Params, ctx: CallContext) -> RawJson:
