@@ -16,7 +16,8 @@ them (SIGTERM, then SIGKILL after :data:`STOP_GRACE` seconds) whenever it stops:
 SIGINT/SIGTERM, on a failure, and when a reader ends on its own (the command then ends with
 one line and status 1: a reader that died is a fault, not restarted). A reader ends when its
 parent does, even by ``kill -9``: the kernel sends it SIGTERM (Linux ``PR_SET_PDEATHSIG``)
-and, on any system, it stops when its stdin, a pipe from the writer, reaches its end.
+and, on any system, it stops when its stdin, a pipe from the writer, reaches its end. A
+reader ignores SIGINT: Ctrl-C reaches the whole process group, and the writer stops them.
 
 This is the pre-fork model of nginx and gunicorn (a master and workers on one port) turned
 around: the master is also the one process that may write.
@@ -39,6 +40,7 @@ from rpc.server.app import RpcServer, dispatcher_for, running_server
 from rpc.server.dispatch import CallContext, Params
 from rpc.server.http import HttpPolicy
 from rpc.server.monitoring import MonitoringConfig
+from rpc.server.readcopy import clear_stale
 from rpc.server.reader import process_info
 from rpc.server.service import Service
 
@@ -139,13 +141,16 @@ async def serve_with_readers(
     port: int,
     count: int,
     argv: Sequence[str],
+    datadir: str,
     *,
     on_ready: Callable[[RpcServer], None],
     http: HttpPolicy,
     monitoring: MonitoringConfig,
 ) -> None:
     """The writer's side of ``--processes count``: serve ``service`` with ``count - 1``
-    readers until SIGINT/SIGTERM (returns), a failure or a reader's end (raises)."""
+    readers until SIGINT/SIGTERM (returns), a failure or a reader's end (raises). Once the
+    readers are stopped, whatever copies of ``datadir``'s segments they left (a reader
+    killed by SIGKILL cannot clean up) are removed."""
     readers = ReaderProcesses(argv, count - 1)
     dispatcher = dispatcher_for(service)
     own_status = dispatcher.methods["logfilter_status"]
@@ -182,6 +187,7 @@ async def serve_with_readers(
                     stopped.add_done_callback(lambda _: ended.cancel())
             finally:
                 await readers.stop()
+                await asyncio.to_thread(clear_stale, datadir)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -248,6 +248,7 @@ async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPoli
                 args.port,
                 args.processes,
                 sys.argv[1:],
+                config.datadir,
                 on_ready=_ready,
                 http=http,
                 monitoring=monitoring_config(args),
@@ -269,12 +270,14 @@ async def _serve_reader(
     args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy, socket_path: str
 ) -> int:
     """A reader process of ``--processes N`` (started by the writer, see
-    :mod:`rpc.commands.processes`); no metrics port of its own. SIGTERM, SIGINT and the
-    writer's end all stop it, at any moment of its life, with its copies removed."""
+    :mod:`rpc.commands.processes`); no metrics port of its own. SIGTERM and the writer's
+    end stop it, at any moment of its life, with its copies removed. SIGINT is left to the
+    writer (Ctrl-C reaches the whole process group: the writer then stops its readers, and
+    a reader that stopped first would look like a failure)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
         watch_parent(stop.set)
         monitoring = dataclasses.replace(monitoring_config(args), metrics_port=None)

@@ -112,9 +112,10 @@ def _requests(chain_logs: list[ChainLog], seed: int, count: int) -> list[bytes]:
     return out
 
 
-def _serve(datadir: Path, processes: int, *more: str) -> ServeProcess:
+def _serve(datadir: Path, processes: int, *more: str, log: Path | None = None) -> ServeProcess:
     return ServeProcess(
-        "--datadir", str(datadir), "--no-sync", "--processes", str(processes), *LIMITS, *more
+        "--datadir", str(datadir), "--no-sync", "--processes", str(processes), *LIMITS, *more,
+        log=log,
     )  # fmt: skip
 
 
@@ -247,6 +248,38 @@ def test_the_reader_ends_with_the_writer(datadir: Path, tmp_path: Path, how: str
         assert not (datadir / READERS_DIR / str(reader)).exists()  # its copies removed
     finally:
         server.stop()
+
+
+def test_sigint_is_the_writers_and_a_dead_reader_stops_the_command(
+    datadir: Path, tmp_path: Path
+) -> None:
+    datadir = Path(shutil.copytree(datadir, tmp_path / "dd", ignore=_locks))
+    log = tmp_path / "serve.log"
+    server = _serve(datadir, 2, log=log).start()
+    try:
+        _wait_readers(server)
+        reader = _processes(server.port)["reader"]["pid"]
+        os.kill(reader, signal.SIGINT)  # Ctrl-C reaches the readers too: the writer decides
+        time.sleep(1.0)
+        assert not _gone(reader, timeout=0.5)
+        assert _processes(server.port)["reader"]["pid"] == reader
+        os.kill(reader, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while server.alive:
+            assert time.monotonic() < deadline, "the writer outlived its reader"
+            time.sleep(0.05)
+        assert server.stop() == 1
+        lines = log.read_text().strip().splitlines()
+        assert lines[-1] == f"logfilter: reader process {reader} ended with status -9; stopping"
+        assert not (datadir / READERS_DIR).exists()  # the writer cleared what the reader left
+    finally:
+        server.stop()
+    left = datadir / READERS_DIR / "99999999" / "segments"  # as after a kill -9 of them all
+    left.mkdir(parents=True)
+    with _serve(datadir, 2) as again:  # cleared at start
+        _wait_readers(again)
+        again_reader = _processes(again.port)["reader"]["pid"]
+        assert sorted(p.name for p in (datadir / READERS_DIR).iterdir()) == [str(again_reader)]
 
 
 def test_processes_need_sealed_history(tmp_path: Path) -> None:
