@@ -185,12 +185,18 @@ class ReaderServer(RpcServer):
 
 
 async def _relay(source: Any, sink: Any) -> None:
-    """Messages of ``source`` sent to ``sink`` until ``source`` closes."""
-    async for message in source:
+    """Messages of ``source`` sent to ``sink`` until ``source`` closes; then ``sink`` is
+    closed with the same code and reason (the writer's "too slow: ..." reaches the client)."""
+    code, reason = 1000, ""
+    while True:
+        message = await source.receive()
         if message.type == WSMsgType.TEXT:
             data = message.data
             await sink.send_str(data.decode() if isinstance(data, bytes) else data)
         elif message.type == WSMsgType.BINARY:
             await sink.send_bytes(message.data)
         else:
+            if message.type == WSMsgType.CLOSE:
+                code, reason = message.data or 1000, message.extra or ""
             break
+    await sink.close(code=code, message=reason.encode())
