@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,8 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chainindex.types import ChainLog
 from rpc.server.readcopy import READERS_DIR
@@ -67,49 +68,43 @@ def _call(port: int, method: str, *params: Any) -> Any:
     return answer["result"]
 
 
-def _hex(n: int) -> str:
-    return hex(n)
-
-
-def _requests(chain_logs: list[ChainLog], seed: int, count: int) -> list[bytes]:
-    """Random ``eth_getLogs`` calls: values of real logs (and absent ones), numbered ranges
-    inside the history (most), across history and head, in the head, over the limits; tags,
-    block hashes and invalid parameters."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(count):
-        picked = rng.sample(chain_logs, 2)
-        criteria: dict[str, Any] = {}
-        if rng.random() < 0.6:
-            addresses = ["0x" + log.address.hex() for log in picked] + ["0x" + "42" * 20]
-            criteria["address"] = rng.sample(addresses, rng.randint(1, 2))
-        if rng.random() < 0.6:
-            topics = ["0x" + log.topics[0].hex() for log in picked if log.topics]
-            criteria["topics"] = [rng.sample([*topics, "0x" + "42" * 32], 1)]
-        kind = rng.random()
-        if kind < 0.55:  # inside the sealed history
-            first = rng.randint(0, SEALED_TO)
-            last = rng.randint(first, min(SEALED_TO, first + rng.choice((10, 300, 700))))
-        elif kind < 0.7:  # across history and head
-            first = rng.randint(SEALED_TO - 300, SEALED_TO)
-            last = rng.randint(SEALED_TO + 1, BLOCKS - 1)
-        elif kind < 0.8:  # the head store
-            first = rng.randint(SEALED_TO + 1, BLOCKS - 1)
-            last = rng.randint(first, BLOCKS - 1)
-        elif kind < 0.85:
-            first, last = 500, 400  # invalid: from > to
-        else:
-            first = last = -1
-        if first >= 0:
-            criteria["fromBlock"], criteria["toBlock"] = _hex(first), _hex(last)
-        elif rng.random() < 0.5:
-            criteria["fromBlock"] = rng.choice(("earliest", "latest", "0x01", "0x3ff"))
-            criteria["toBlock"] = rng.choice(("latest", "0x100", "0x4b0"))
-        else:
-            criteria["blockHash"] = "0x" + rng.choice(chain_logs).block_hash.hex()
-        call = {"jsonrpc": "2.0", "id": i, "method": "eth_getLogs", "params": [criteria]}
-        out.append(orjson.dumps(call))
-    return out
+def _request(chain_logs: list[ChainLog], data: st.DataObject) -> bytes:
+    """A random ``eth_getLogs`` call: values of real logs (and absent ones); a numbered range
+    inside the history (a reader answers it), across history and head, in the head, over the
+    limits, reversed; or tags, a block hash, invalid bounds (all the writer's)."""
+    picked = data.draw(st.lists(st.sampled_from(chain_logs), min_size=1, max_size=2))
+    criteria: dict[str, Any] = {}
+    addresses = ["0x" + log.address.hex() for log in picked] + ["0x" + "42" * 20]
+    chosen = data.draw(st.lists(st.sampled_from(addresses), max_size=2))
+    if chosen:
+        criteria["address"] = chosen
+    topics = ["0x" + log.topics[0].hex() for log in picked if log.topics] + ["0x" + "42" * 32]
+    if data.draw(st.booleans()):
+        criteria["topics"] = [data.draw(st.lists(st.sampled_from(topics), max_size=2))]
+    kind = data.draw(
+        st.sampled_from(["history", "history", "edge", "edge", "across", "head", "tags", "hash"])
+    )
+    if kind == "history":
+        first = data.draw(st.integers(0, SEALED_TO))
+        span = data.draw(st.sampled_from([0, 10, 300, 700]))  # 700: over --max-block-range
+        last = data.draw(st.integers(max(0, first - 5), min(SEALED_TO, first + span)))
+        criteria["fromBlock"], criteria["toBlock"] = hex(first), hex(last)
+    elif kind == "edge":  # bounds a few blocks either side of the last sealed block
+        first = data.draw(st.integers(SEALED_TO - 20, SEALED_TO + 20))
+        last = data.draw(st.integers(first - 2, SEALED_TO + 20))
+        criteria["fromBlock"], criteria["toBlock"] = hex(first), hex(last)
+    elif kind in ("across", "head"):
+        low = SEALED_TO - 300 if kind == "across" else SEALED_TO + 1
+        first = data.draw(st.integers(low, BLOCKS - 1))
+        criteria["fromBlock"] = hex(first)
+        criteria["toBlock"] = hex(data.draw(st.integers(first, BLOCKS - 1)))
+    elif kind == "tags":
+        bounds = ["earliest", "latest", "0x01", "0x3ff", "0x100", "0x4b0", "0x10000"]
+        criteria["fromBlock"] = data.draw(st.sampled_from(bounds))
+        criteria["toBlock"] = data.draw(st.sampled_from(bounds))
+    else:
+        criteria["blockHash"] = "0x" + data.draw(st.sampled_from(chain_logs)).block_hash.hex()
+    return orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "eth_getLogs", "params": [criteria]})
 
 
 def _serve(datadir: Path, processes: int, *more: str, log: Path | None = None) -> ServeProcess:
@@ -140,27 +135,49 @@ def _processes(port: int, tries: int = 60) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def reference(datadir: Path, chain_logs: list[ChainLog]) -> dict[bytes, bytes]:
-    """Every request's answer from ``--processes 1``, which has no ``process`` status."""
-    requests = _requests(chain_logs, seed=5, count=160)
-    with _serve(datadir, 1) as server:
-        assert "process" not in _call(server.port, "logfilter_status")
-        return {request: _post(server.port, request) for request in requests}
+def one(datadir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """``--processes 1`` over a copy of the directory (LevelDB: one process per store)."""
+    copy = Path(shutil.copytree(datadir, tmp_path_factory.mktemp("one") / "dd", ignore=_locks))
+    with _serve(copy, 1) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def two(datadir: Path, reference: dict[bytes, bytes]) -> Iterator[ServeProcess]:
+def two(datadir: Path, chain_logs: list[ChainLog]) -> Iterator[ServeProcess]:
+    """``--processes 2`` over the directory (after ``chain_logs``, which reads it)."""
     with _serve(datadir, 2) as server:
         _wait_readers(server)
         yield server
 
 
-def test_two_processes_answer_as_one(two: ServeProcess, reference: dict[bytes, bytes]) -> None:
-    for request, expected in reference.items():
-        assert _post(two.port, request) == expected, request
-    batch = list(reference)[:20]
-    joined = b"[" + b",".join(batch) + b"]"
-    assert orjson.loads(_post(two.port, joined)) == [orjson.loads(reference[r]) for r in batch]
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_two_processes_answer_as_one(
+    one: ServeProcess, two: ServeProcess, chain_logs: list[ChainLog], data: st.DataObject
+) -> None:
+    request = _request(chain_logs, data)
+    assert _post(two.port, request) == _post(one.port, request)
+
+
+def test_batches_and_status(
+    one: ServeProcess, two: ServeProcess, chain_logs: list[ChainLog]
+) -> None:
+    assert "process" not in _call(one.port, "logfilter_status")  # one process: as before
+    log = chain_logs[len(chain_logs) // 3]
+    assert log.block_number <= SEALED_TO
+    sealed = {"fromBlock": hex(log.block_number), "toBlock": hex(log.block_number + 3)}
+    head = {"fromBlock": hex(SEALED_TO + 1), "toBlock": hex(BLOCKS - 1)}
+    calls = [
+        {"jsonrpc": "2.0", "id": i, "method": "eth_getLogs", "params": [criteria]}
+        for i, criteria in enumerate([sealed, head, {**sealed, "address": "0x" + "42" * 20}])
+    ]
+    calls.append({"jsonrpc": "2.0", "id": 9, "method": "eth_blockNumber", "params": []})
+    calls.append({"jsonrpc": "2.0", "id": 10, "method": "eth_nope", "params": []})
+    batch = orjson.dumps(calls)
+    for _ in range(20):  # over fresh connections: both processes answer the same
+        assert _post(two.port, batch) == _post(one.port, batch)
     seen = _processes(two.port)
     assert set(seen) == {"writer", "reader"}
     reader = seen["reader"]
@@ -187,16 +204,21 @@ def test_filters_are_found_through_any_process(two: ServeProcess) -> None:
 
 
 def test_websockets_work_through_either_process(
-    two: ServeProcess, reference: dict[bytes, bytes]
+    one: ServeProcess, two: ServeProcess, chain_logs: list[ChainLog]
 ) -> None:
-    request = next(iter(reference))
+    log = chain_logs[len(chain_logs) // 2]
+    criteria = {"fromBlock": hex(log.block_number), "toBlock": hex(log.block_number)}
+    request = orjson.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [criteria]}
+    )
+    expected = _post(one.port, request).decode()
 
     async def run() -> None:
         async with aiohttp.ClientSession() as session:
             for _ in range(12):  # new connections: the kernel spreads them
                 async with session.ws_connect(two.ws_url) as ws:
                     await ws.send_bytes(request)
-                    assert (await ws.receive()).data == reference[request].decode()
+                    assert (await ws.receive()).data == expected
                     sub = b'{"jsonrpc":"2.0","id":"s","method":"eth_subscribe","params":["logs"]}'
                     await ws.send_bytes(sub)
                     subscribed = orjson.loads((await ws.receive()).data)
