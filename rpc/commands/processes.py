@@ -181,6 +181,13 @@ async def serve_with_readers(
                 if stop.is_set():
                     return
                 on_ready(running)
+                pids = ", ".join(str(child.pid) for child in readers.children)
+                print(
+                    f"logfilter: {count} processes share the port: writer {os.getpid()}, "
+                    f"readers {pids}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 async with asyncio.TaskGroup() as tasks:
                     ended = tasks.create_task(readers.ended())
                     stopped = tasks.create_task(stop.wait())
