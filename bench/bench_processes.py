@@ -8,7 +8,9 @@ then 4096..4999 synced into the head store), built once with the ``logfilter`` c
 (kept in ``--datadir`` when given). The server is ``logfilter serve --no-sync
 --processes N`` in its own processes on 127.0.0.1; the load is ``wrk`` (1 thread, 32
 connections, the Lua script of :mod:`bench.bench_rpc` cycling 64 bodies) on the same cores.
-Figures are medians of ``--repeats`` runs of ``--duration`` seconds.
+Figures are medians of ``--repeats`` runs of ``--duration`` seconds. Beside requests/s, the
+CPU time the server's processes spent per request (user + system, from ``/proc``): unlike
+requests/s it does not depend on the share of the cores other work leaves the server.
 
 * small queries of the sealed history: a contract address over a 32-block window (a few
   logs), 64 windows in blocks 0..4095 — a reader answers these itself;
@@ -19,6 +21,7 @@ Figures are medians of ``--repeats`` runs of ``--duration`` seconds.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -77,6 +80,30 @@ def queries(port: int, first: int, last: int, wanted: int = 64) -> list[bytes]:
     return out
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children (the readers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def _measured(server: ServeProcess, requests: list[bytes], duration: float, tmp: Path) -> Any:
+    """One wrk run, with the server's CPU ms per request (all its processes)."""
+    before = _cpu_seconds(server.pid)
+    figures = wrk(server.url, requests, duration, tmp)
+    spent = _cpu_seconds(server.pid) - before
+    return {**figures, "cpu_ms": 1e3 * spent / (figures["rps"] * duration)}
+
+
 def _wait_readers(server: ServeProcess, processes: int) -> None:
     while processes > 1:
         process = _result(server.port, call_body("logfilter_status"))["process"]
@@ -98,7 +125,15 @@ def main() -> None:
         build(datadir)
         table = Table(
             f"Small eth_getLogs at 32 connections (wrk), {args.duration:g} s x {args.repeats}",
-            ["queries", "--processes", "requests/s", "p50 ms", "p99 ms", "load before"],
+            [
+                "queries",
+                "--processes",
+                "requests/s",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms/request",
+                "load before",
+            ],
         )
         bodies: dict[str, list[bytes]] = {}
         for processes in (1, 2):
@@ -112,11 +147,11 @@ def main() -> None:
                     load = Path("/proc/loadavg").read_text().split()[0]
                     wrk(server.url, requests, 2.0, tmp)  # warm-up
                     figures = median_runs(
-                        partial(wrk, server.url, requests, args.duration, tmp), args.repeats
+                        partial(_measured, server, requests, args.duration, tmp), args.repeats
                     )
                     table.add(
                         label, processes, round(figures["rps"]), figures["p50"], figures["p99"],
-                        load,
+                        figures["cpu_ms"], load,
                     )  # fmt: skip
         table.print()
 
