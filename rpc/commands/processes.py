@@ -2,10 +2,11 @@
 
 The command's own process is the writer: it syncs, holds the head store, the installed
 filters and the subscriptions, and answers on the port as with one process. It also
-listens on a unix socket in a private temporary directory (mode 0700), the readers' channel
-to it (:mod:`rpc.server.writerlink`). Then it starts the readers, each the same command line
-again (``sys.argv``, plus ``--port P --processes 1``: the port the writer bound, so that
-``--port 0`` works) with :data:`READER_ENV` naming the socket; each reader serves its own
+listens on two unix sockets in a private temporary directory (mode 0700), the readers'
+channel to it (:mod:`rpc.server.writerlink`: calls one per line, and HTTP for
+WebSockets). Then it starts the readers, each the same command line again (``sys.argv``,
+plus ``--port P --processes 1``: the port the writer bound, so that ``--port 0`` works)
+with :data:`READER_ENV` naming the channel's directory; each reader serves its own
 copies of the sealed segments (:mod:`rpc.server.reader`). All of them bind the port with
 SO_REUSEPORT, and the kernel spreads new connections over them (by a hash of the
 connection's addresses). Readers answer ``logfilter_status`` only once ready; the writer
@@ -43,6 +44,7 @@ from rpc.server.monitoring import MonitoringConfig
 from rpc.server.readcopy import clear_stale
 from rpc.server.reader import process_info
 from rpc.server.service import Service
+from rpc.server.writerlink import CALLS_SOCKET, HTTP_SOCKET, serving_calls
 
 __all__ = [
     "READER_ENV",
@@ -52,8 +54,9 @@ __all__ = [
     "watch_parent",
 ]
 
-READER_ENV = "LOGFILTER_SERVE_READER_SOCKET"
-"""Set in a reader's environment: the writer's socket (names no flag, so settings ignore it)."""
+READER_ENV = "LOGFILTER_SERVE_READER_CHANNEL"
+"""Set in a reader's environment: the directory of the writer's sockets (names no flag, so
+settings ignore it)."""
 STOP_GRACE = 10.0
 """Seconds a reader has to stop after SIGTERM before it is killed."""
 READY_TIMEOUT = 300.0
@@ -78,12 +81,12 @@ class ReaderProcesses:
         self.ready = 0
         """How many have said they serve."""
 
-    async def start(self, port: int, socket_path: str) -> None:
+    async def start(self, port: int, channel: str) -> None:
         """Start every reader and wait until each serves; :class:`ReaderProcessError` if one
         ends first or takes longer than :data:`READY_TIMEOUT`."""
         command = [sys.executable, "-m", "rpc.cli", *self.argv, "--port", str(port)]
         command += ["--processes", "1"]
-        env = {**os.environ, READER_ENV: socket_path}
+        env = {**os.environ, READER_ENV: channel}
         for _ in range(self.count):
             child = await asyncio.create_subprocess_exec(
                 *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
@@ -169,12 +172,13 @@ async def serve_with_readers(
     try:
         async with (
             running_server(service, host, port, server=server, reuse_port=True) as running,
-            _private_socket() as socket_path,
+            _private_directory() as channel,
+            serving_calls(dispatcher, os.path.join(channel, CALLS_SOCKET)),
         ):
-            await running.listen_unix(socket_path)
+            await running.listen_unix(os.path.join(channel, HTTP_SOCKET))
             try:
                 async with asyncio.TaskGroup() as tasks:
-                    started = tasks.create_task(readers.start(running.port, socket_path))
+                    started = tasks.create_task(readers.start(running.port, channel))
                     stopped = tasks.create_task(stop.wait())
                     started.add_done_callback(lambda _: stopped.cancel())
                     stopped.add_done_callback(lambda _: started.cancel())
@@ -201,10 +205,10 @@ async def serve_with_readers(
 
 
 @contextlib.asynccontextmanager
-async def _private_socket() -> Any:
-    """A unix socket path in a new directory only this user can enter, removed on exit."""
+async def _private_directory() -> Any:
+    """A new directory only this user can enter (for the sockets), removed on exit."""
     with tempfile.TemporaryDirectory(prefix="logfilter-") as directory:  # mode 0700
-        yield os.path.join(directory, "writer.sock")
+        yield directory
 
 
 def watch_parent(on_end: Callable[[], None]) -> None:

@@ -267,7 +267,7 @@ async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPoli
 
 
 async def _serve_reader(
-    args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy, socket_path: str
+    args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy, channel: str
 ) -> int:
     """A reader process of ``--processes N`` (started by the writer, see
     :mod:`rpc.commands.processes`); no metrics port of its own. SIGTERM and the writer's
@@ -284,7 +284,7 @@ async def _serve_reader(
         with ReadCopies(config.datadir) as copies:
             async with (
                 open_reader_service(config, str(copies.path)) as service,
-                WriterLink(socket_path) as link,
+                WriterLink(channel) as link,
             ):
                 server = ReaderServer(service, link, http, monitoring)
                 running = _reader_serves(service, server, args, stop)
