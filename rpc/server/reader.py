@@ -7,7 +7,8 @@ by itself what needs nothing but immutable history: an ``eth_getLogs`` whose ``f
 and ``toBlock`` are both block numbers inside the history it opened (the query engine is the
 writer's :class:`~chainindex.filters.segmented.SegmentedQueryEngine` over the same segments,
 so range checks, limits, planning, verification and encoding are the same code on the same
-data: the same answer, byte for byte). Every other call goes to the writer through
+data: the same answer, byte for byte; a headers-only history, ``--no-logs``, is left to the
+writer, which can fetch logs from the upstream). Every other call goes to the writer through
 :class:`~rpc.server.writerlink.WriterLink` and its answer comes back unchanged: a range that
 reaches the head store or names a tag (``latest``, ``safe``...) or a block hash, installed
 filters (``eth_newFilter``, ``eth_getFilterChanges``...: the writer holds the one filter
@@ -116,9 +117,12 @@ def reader_dispatcher(service: Service, link: WriterLink) -> Dispatcher:
     history = service.engine.history
     local_logs = EthApi(service).get_logs
     counts = {"local": 0, "forwarded": 0}
+    # A headers-only history (--no-logs) is the writer's: it fetches logs from the upstream.
+    with_logs = not any(segment.seal.headers_only for segment in history.segments)
+    served = [history.first, history.last] if with_logs else None
 
     async def get_logs(params: Params, ctx: CallContext) -> Any:
-        if sealed_range(params, history.first, history.last):
+        if with_logs and sealed_range(params, history.first, history.last):
             counts["local"] += 1
             return await local_logs(params, ctx)
         counts["forwarded"] += 1
@@ -128,9 +132,7 @@ def reader_dispatcher(service: Service, link: WriterLink) -> Dispatcher:
         answer = await link.call("logfilter_status", params)
         value = orjson.loads(answer.json)
         if isinstance(value, dict):
-            value["process"] = process_info(
-                "reader", sealedHistory=[history.first, history.last], getLogs=dict(counts)
-            )
+            value["process"] = process_info("reader", sealedHistory=served, getLogs=dict(counts))
         return value
 
     async def forward(params: Params, ctx: CallContext) -> RawJson:

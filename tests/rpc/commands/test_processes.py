@@ -318,3 +318,31 @@ def test_processes_need_sealed_history(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "--processes 2" in lines[0]
     assert "logfilter backfill" in lines[0]
+
+
+def test_a_headers_only_history_is_left_to_the_writer(tmp_path: Path) -> None:
+    """Without logs in the segments a reader answers no ``eth_getLogs`` itself (the writer
+    may fetch logs from its upstream; a reader has none)."""
+    spec = "synthetic:sparse?blocks=600&seed=4"
+    datadir = str(tmp_path / "ho")
+    for command in (
+        ["backfill", "--to-block", "511", "--segment-blocks", "256", "--workers", "1"],
+        ["sync", "--confirmations", "0", "--no-follow"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "rpc.cli", *command, "--upstream", spec, "--datadir", datadir,
+             "--section-size", "64", "--no-logs"],
+            cwd=REPO, check=True, capture_output=True, timeout=300,
+        )  # fmt: skip
+    with _serve(Path(datadir), 2) as server:
+        _wait_readers(server)
+        body = orjson.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+             "params": [{"fromBlock": "0x10", "toBlock": "0x20"}]}
+        )  # fmt: skip
+        answers = {_post(server.port, body) for _ in range(20)}
+        assert len(answers) == 1  # the writer's, through either process
+        reader = _processes(server.port)["reader"]
+        assert reader["sealedHistory"] is None
+        assert reader["getLogs"]["local"] == 0
+        assert reader["getLogs"]["forwarded"] > 0
