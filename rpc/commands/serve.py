@@ -233,8 +233,6 @@ def _ready(server: RpcServer) -> None:
 
 
 async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy) -> int:
-    if args.processes > 1:
-        await asyncio.to_thread(clear_stale, config.datadir)
     async with open_service(config) as service:
         if args.processes > 1:
             if not isinstance(service.engine, SegmentedQueryEngine):
@@ -242,6 +240,8 @@ async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPoli
                     f"--processes {args.processes}: {config.datadir} has no sealed history for "
                     "more processes to serve (build it with `logfilter backfill`)"
                 )
+            # Copies a crash left: no reader uses them, as this process holds the directory.
+            await asyncio.to_thread(clear_stale, config.datadir)
             running = serve_with_readers(
                 service,
                 args.host,
@@ -323,14 +323,15 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     setup_logging(args)
     use_flat_malloc()
-    config = service_config(args)
-    http = http_policy(args)
-    reader_of = os.environ.get(READER_ENV)
-    if reader_of:
+    channel = os.environ.get(READER_ENV)
+    if channel:  # a reader process of --processes N, started by the writer
+        config, http = service_config(args), http_policy(args)
         with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
-            return runner.run(_serve_reader(args, config, http, reader_of))
+            return runner.run(_serve_reader(args, config, http, channel))
     if args.upstream is None and not args.no_sync:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)
         return 2
+    config = service_config(args)
+    http = http_policy(args)
     with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
         return runner.run(_serve(args, config, http))

@@ -346,3 +346,23 @@ def test_a_headers_only_history_is_left_to_the_writer(tmp_path: Path) -> None:
         assert reader["sealedHistory"] is None
         assert reader["getLogs"]["local"] == 0
         assert reader["getLogs"]["forwarded"] > 0
+
+
+def test_a_second_serve_leaves_the_first_ones_readers_alone(
+    two: ServeProcess, datadir: Path
+) -> None:
+    reader = _processes(two.port)["reader"]["pid"]
+    command = [sys.executable, "-m", "rpc.cli", "serve", "--datadir", str(datadir), "--no-sync"]
+    command += ["--port", "0", "--processes", "2"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "in use by another process" in done.stderr.decode()
+    assert (datadir / READERS_DIR / str(reader) / "manifest.json").is_file()
+    before = _processes(two.port)["reader"]["getLogs"]["local"]
+    for k in range(10):  # blocks of every segment
+        criteria = {"fromBlock": hex(k * 100), "toBlock": hex(k * 100 + 4)}
+        body = orjson.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [criteria]}
+        )
+        assert "result" in orjson.loads(_post(two.port, body))
+    assert _processes(two.port)["reader"]["getLogs"]["local"] > before
