@@ -33,7 +33,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from bloombits.errors import LogfilterError
@@ -205,7 +205,7 @@ async def serve_with_readers(
 
 
 @contextlib.asynccontextmanager
-async def _private_directory() -> Any:
+async def _private_directory() -> AsyncIterator[str]:
     """A new directory only this user can enter (for the sockets), removed on exit."""
     with tempfile.TemporaryDirectory(prefix="logfilter-") as directory:  # mode 0700
         yield directory
