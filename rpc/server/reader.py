@@ -24,6 +24,10 @@ forwarded).
 What differs from one process: a range that spans history and head is answered whole by the
 writer (not split between processes), so only queries of sealed history spread over
 processes; and a reader's history is the manifest as it was when the reader started.
+
+The model is a read replica (PostgreSQL's hot standby answers reads, the primary writes),
+except that a reader shares the primary's immutable files instead of replaying its log, and
+forwards what it cannot answer instead of refusing it.
 """
 
 from __future__ import annotations
