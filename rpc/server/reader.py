@@ -4,18 +4,21 @@ writer.
 A reader opens its own read-only copies of the sealed segments (:mod:`rpc.server.readcopy`)
 and serves the shared port (SO_REUSEPORT) with the writer and the other readers. It answers
 by itself what needs nothing but immutable history: an ``eth_getLogs`` whose ``fromBlock``
-and ``toBlock`` are both block numbers inside the history it opened (the query engine is the
-writer's :class:`~chainindex.filters.segmented.SegmentedQueryEngine` over the same segments,
-so range checks, limits, planning, verification and encoding are the same code on the same
-data: the same answer, byte for byte; a headers-only history, ``--no-logs``, is left to the
-writer, which can fetch logs from the upstream). Every other call goes to the writer through
+and ``toBlock`` are both block numbers inside the history it opened, or whose ``blockHash``
+is a sealed block's. Its engine is the writer's
+:class:`~chainindex.filters.segmented.SegmentedQueryEngine` over the same segments, so range
+checks, limits, planning, verification and encoding are the same code on the same data: the
+same answer, byte for byte. A hash it does not find goes to the writer (a block is in one
+store only, so the writer, which looks in its head store first, answers it alike); a
+headers-only history (``--no-logs``) is left to the writer, which can fetch logs from the
+upstream. Every other call goes to the writer through
 :class:`~rpc.server.writerlink.WriterLink` and its answer comes back unchanged: a range that
-reaches the head store or names a tag (``latest``, ``safe``...) or a block hash, installed
-filters (``eth_newFilter``, ``eth_getFilterChanges``...: the writer holds the one filter
-table, so a filter polled through any process is found), ``eth_blockNumber``,
-``logfilter_search``, unknown methods (the writer's ``--proxy`` decides). A WebSocket is
-relayed whole to the writer (:class:`ReaderServer`): subscriptions and per-connection
-limits live there, for the connection's lifetime.
+reaches the head store or names a tag (``latest``, ``safe``...), installed filters
+(``eth_newFilter``, ``eth_getFilterChanges``...: the writer holds the one filter table, so a
+filter polled through any process is found), ``eth_blockNumber``, ``logfilter_search``,
+unknown methods (the writer's ``--proxy`` decides). A WebSocket is relayed whole to the
+writer (:class:`ReaderServer`): subscriptions and per-connection limits live there, for the
+connection's lifetime.
 
 ``logfilter_status`` is the writer's, with ``process`` telling which process answered (a
 reader adds the history it serves and how many ``eth_getLogs`` it answered itself and
@@ -44,7 +47,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from bloombits.valuecache import ValueCache
-from chainindex.errors import ConfigError, HexError
+from chainindex.errors import ConfigError, HexError, UnknownBlockError
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.filters.segmented import SegmentedQueryEngine
 from chainindex.hexutil import decode_quantity
@@ -110,6 +113,11 @@ def sealed_range(params: Params, first: int, last: int) -> bool:
     return first <= begin <= end <= last
 
 
+def _by_hash(params: Params) -> bool:
+    """Whether ``eth_getLogs`` ``params`` name a block by its hash."""
+    return len(params) == 1 and isinstance(params[0], dict) and "blockHash" in params[0]
+
+
 def process_info(role: str, **more: Any) -> dict[str, Any]:
     """The ``process`` member of ``logfilter_status`` under ``--processes N``."""
     return {"pid": os.getpid(), "role": role, **more}
@@ -129,6 +137,14 @@ def reader_dispatcher(service: Service, link: WriterLink) -> Dispatcher:
         if with_logs and sealed_range(params, history.first, history.last):
             counts["local"] += 1
             return await local_logs(params, ctx)
+        if with_logs and _by_hash(params):
+            try:
+                answer = await local_logs(params, ctx)
+            except UnknownBlockError:
+                pass  # not a sealed block: maybe the head store's
+            else:
+                counts["local"] += 1
+                return answer
         counts["forwarded"] += 1
         return await link.call("eth_getLogs", params)
 

@@ -71,7 +71,8 @@ def _call(port: int, method: str, *params: Any) -> Any:
 def _request(chain_logs: list[ChainLog], data: st.DataObject) -> bytes:
     """A random ``eth_getLogs`` call: values of real logs (and absent ones); a numbered range
     inside the history (a reader answers it), across history and head, in the head, over the
-    limits, reversed; or tags, a block hash, invalid bounds (all the writer's)."""
+    limits, reversed; a block hash, sealed (a reader answers it), in the head or unknown; or
+    tags, invalid bounds (the writer's)."""
     picked = data.draw(st.lists(st.sampled_from(chain_logs), min_size=1, max_size=2))
     criteria: dict[str, Any] = {}
     addresses = ["0x" + log.address.hex() for log in picked] + ["0x" + "42" * 20]
@@ -103,7 +104,10 @@ def _request(chain_logs: list[ChainLog], data: st.DataObject) -> bytes:
         criteria["fromBlock"] = data.draw(st.sampled_from(bounds))
         criteria["toBlock"] = data.draw(st.sampled_from(bounds))
     else:
-        criteria["blockHash"] = "0x" + data.draw(st.sampled_from(chain_logs)).block_hash.hex()
+        known = "0x" + data.draw(st.sampled_from(chain_logs)).block_hash.hex()
+        criteria["blockHash"] = data.draw(st.sampled_from([known, known, "0x" + "42" * 32]))
+        if data.draw(st.integers(0, 5)) == 0:  # with a range too: invalid
+            criteria["fromBlock"] = "0x1"
     return orjson.dumps({"jsonrpc": "2.0", "id": 7, "method": "eth_getLogs", "params": [criteria]})
 
 
@@ -366,3 +370,19 @@ def test_a_second_serve_leaves_the_first_ones_readers_alone(
         )
         assert "result" in orjson.loads(_post(two.port, body))
     assert _processes(two.port)["reader"]["getLogs"]["local"] > before
+
+
+def test_sealed_block_hashes_are_answered_by_the_reader(
+    one: ServeProcess, two: ServeProcess, chain_logs: list[ChainLog]
+) -> None:
+    before = _processes(two.port)["reader"]["getLogs"]
+    sealed = [log for log in chain_logs if log.block_number <= SEALED_TO][::50][:20]
+    for log in sealed:
+        criteria = {"blockHash": "0x" + log.block_hash.hex()}
+        body = orjson.dumps(
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [criteria]}
+        )
+        assert _post(two.port, body) == _post(one.port, body)
+    after = _processes(two.port)["reader"]["getLogs"]
+    assert after["local"] > before["local"]
+    assert after["forwarded"] == before["forwarded"]
