@@ -7,7 +7,8 @@ order ``logfilter --help`` shows them: ``demo`` (the package :mod:`rpc.commands.
 ``build_index``, ``check``, ``repair``, ``generate``, ``search`` and ``config``. Beside them:
 ``options`` (flags shared by the commands), ``logsetup`` (the logging flags), ``settings``
 and ``layered`` (flag values from the environment and a config file), ``progress`` (sync
-progress for people) and ``malloc`` (the malloc settings of long syncs).
+progress for people), ``malloc`` (the malloc settings of long syncs) and ``processes``
+(``serve --processes N``: the writer's readers, started and stopped with it).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ while answering ``eth_getLogs``, installed filters, subscriptions and ``logfilte
 adds ``logfilter_search``: the text index of ``DATADIR/textindex`` is fed as blocks are
 synced (read-only under ``--no-sync``; see :mod:`rpc.server.textsearch`).
 Binds 127.0.0.1 unless told
-otherwise. Stops cleanly on SIGINT/SIGTERM (exit status 0).
+otherwise. Stops cleanly on SIGINT/SIGTERM (exit status 0). ``--processes N`` serves the
+port from N processes: this one (the writer) and N - 1 readers of the sealed history
+(:mod:`rpc.commands.processes`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from chainindex.errors import ConfigError
 from chainindex.filters import QueryConfig
+from chainindex.filters.segmented import SegmentedQueryEngine
 from chainindex.store.faults import while_present
 from rpc.commands.http_options import add_http_options, http_policy
 from rpc.commands.logsetup import setup_logging
@@ -37,11 +42,15 @@ from rpc.commands.options import (
     source_options,
     sync_config,
 )
-from rpc.server.app import DEFAULT_PORT, RpcServer, serve
+from rpc.commands.processes import READER_ENV, serve_with_readers, watch_parent
+from rpc.server.app import DEFAULT_PORT, RpcServer, running_server, serve
 from rpc.server.http import HttpPolicy
 from rpc.server.limits import Limits
 from rpc.server.proxy import DEFAULT_PROXY_METHODS, parse_proxy_methods
-from rpc.server.service import ServiceConfig, open_service
+from rpc.server.readcopy import ReadCopies, clear_stale
+from rpc.server.reader import ReaderServer, open_reader_service
+from rpc.server.service import Service, ServiceConfig, open_service
+from rpc.server.writerlink import WriterLink
 
 __all__ = ["register", "run"]
 
@@ -109,6 +118,12 @@ def register(commands: Any) -> None:
         "--chain-id", type=chain_id, metavar="N",
         help="the chain's id, as for sync: checked against the upstream's and the data "
         "directory's, stored when the directory has none",
+    )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=positive, default=1, metavar="N",
+        help="processes answering on the port (default 1): this one syncs and holds the head "
+        "store, installed filters and subscriptions; N - 1 more answer eth_getLogs over the "
+        "sealed history of `logfilter backfill` and pass everything else to it",
     )  # fmt: skip
     parser.add_argument(
         "--query-path", choices=("auto", "exact", "bloom"), default="auto",
@@ -219,16 +234,75 @@ def _ready(server: RpcServer) -> None:
 
 async def _serve(args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy) -> int:
     async with open_service(config) as service:
-        running = serve(
-            service,
-            args.host,
-            args.port,
-            on_ready=_ready,
-            http=http,
-            monitoring=monitoring_config(args),
-        )
+        if args.processes > 1:
+            if not isinstance(service.engine, SegmentedQueryEngine):
+                raise ConfigError(
+                    f"--processes {args.processes}: {config.datadir} has no sealed history for "
+                    "more processes to serve (build it with `logfilter backfill`)"
+                )
+            # Copies a crash left: no reader uses them, as this process holds the directory.
+            await asyncio.to_thread(clear_stale, config.datadir)
+            running = serve_with_readers(
+                service,
+                args.host,
+                args.port,
+                args.processes,
+                sys.argv[1:],
+                config.datadir,
+                on_ready=_ready,
+                http=http,
+                monitoring=monitoring_config(args),
+            )
+        else:
+            running = serve(
+                service,
+                args.host,
+                args.port,
+                on_ready=_ready,
+                http=http,
+                monitoring=monitoring_config(args),
+            )
         await while_present(config.datadir, running)  # a removed data directory: exit 1
     return 0
+
+
+async def _serve_reader(
+    args: argparse.Namespace, config: ServiceConfig, http: HttpPolicy, channel: str
+) -> int:
+    """A reader process of ``--processes N`` (started by the writer, see
+    :mod:`rpc.commands.processes`); no metrics port of its own. SIGTERM and the writer's
+    end stop it, at any moment of its life, with its copies removed. SIGINT is left to the
+    writer (Ctrl-C reaches the whole process group: the writer then stops its readers, and
+    a reader that stopped first would look like a failure)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        watch_parent(stop.set)
+        monitoring = dataclasses.replace(monitoring_config(args), metrics_port=None)
+        with ReadCopies(config.datadir) as copies:
+            async with (
+                open_reader_service(config, str(copies.path)) as service,
+                WriterLink(channel) as link,
+            ):
+                server = ReaderServer(service, link, http, monitoring)
+                running = _reader_serves(service, server, args, stop)
+                await while_present(config.datadir, running)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+async def _reader_serves(
+    service: Service, server: ReaderServer, args: argparse.Namespace, stop: asyncio.Event
+) -> None:
+    if stop.is_set():
+        return
+    async with running_server(service, args.host, args.port, server=server, reuse_port=True):
+        print("ready", flush=True)  # to the writer, through the pipe of stdout
+        await stop.wait()
 
 
 def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -249,6 +323,11 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     setup_logging(args)
     use_flat_malloc()
+    channel = os.environ.get(READER_ENV)
+    if channel:  # a reader process of --processes N, started by the writer
+        config, http = service_config(args), http_policy(args)
+        with asyncio.Runner(loop_factory=_loop_factory(args.event_loop)) as runner:
+            return runner.run(_serve_reader(args, config, http, channel))
     if args.upstream is None and not args.no_sync:
         print("logfilter serve: --upstream is needed unless --no-sync is given", file=sys.stderr)
         return 2

@@ -152,19 +152,30 @@ class RpcServer:
         """The WebSocket endpoint."""
         return f"ws://{self.host}:{self.port}"
 
-    async def start(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-        """Listen on ``host:port`` (port 0: a free one)."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, reuse_port: bool = False
+    ) -> None:
+        """Listen on ``host:port`` (port 0: a free one); ``reuse_port``: SO_REUSEPORT, so
+        that the processes of ``serve --processes N`` share the port."""
         # Request bodies are decoded by rpc.server.request_body (bounded, errors answered).
         runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, auto_decompress=False
         )
         await runner.setup()
         self._runner = runner
-        site = web.TCPSite(runner, host, port, reuse_address=True)
+        site = web.TCPSite(
+            runner, host, port, reuse_address=True, reuse_port=True if reuse_port else None
+        )
         await site.start()
         address = runner.addresses[0]
         self.host, self.port = address[0], address[1]
         await self.monitor.start(host)
+
+    async def listen_unix(self, path: str) -> None:
+        """Also listen on the unix socket ``path`` (the writer's internal channel of
+        ``serve --processes N``: :mod:`rpc.server.writerlink`); once started."""
+        assert self._runner is not None, "start() first"
+        await web.UnixSite(self._runner, path).start()
 
     async def stop(self) -> None:
         """Close the listening socket and every connection."""
@@ -280,11 +291,16 @@ async def running_server(
     port: int = 0,
     http: HttpPolicy | None = None,
     monitoring: MonitoringConfig | None = None,
+    *,
+    server: RpcServer | None = None,
+    reuse_port: bool = False,
 ) -> AsyncIterator[RpcServer]:
     """A started server and the service's background work, both stopped on exit (tests,
-    embedding). A failure of the background work is raised on exit."""
-    server = RpcServer(service, http=http, monitoring=monitoring)
-    await server.start(host, port)
+    embedding). A failure of the background work is raised on exit. ``server``: one built
+    by the caller (a reader process's); ``reuse_port``: see :meth:`RpcServer.start`."""
+    if server is None:
+        server = RpcServer(service, http=http, monitoring=monitoring)
+    await server.start(host, port, reuse_port=reuse_port)
     try:
         async with asyncio.TaskGroup() as tasks:
             background = tasks.create_task(service.run())
@@ -306,16 +322,21 @@ async def serve(
     on_ready: Callable[[RpcServer], None] | None = None,
     http: HttpPolicy | None = None,
     monitoring: MonitoringConfig | None = None,
+    server: RpcServer | None = None,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (returns) or until the background work fails (raises)."""
+    """Serve until SIGINT/SIGTERM (returns) or until the background work fails (raises);
+    ``server``, ``reuse_port``: as :func:`running_server`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with running_server(service, host, port, http, monitoring) as server:
+        async with running_server(
+            service, host, port, http, monitoring, server=server, reuse_port=reuse_port
+        ) as running:
             if on_ready is not None:
-                on_ready(server)
+                on_ready(running)
             await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
