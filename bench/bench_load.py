@@ -193,7 +193,19 @@ def load_table(args: argparse.Namespace, server: ServeProcess, bodies: list[byte
     table.print()
 
 
+def memory_map(pid: int) -> str:
+    """Where the RSS is: anonymous memory (heap, arenas, Python objects) and file-backed
+    (code, shared libraries, LevelDB's files), MiB, from ``/proc/PID/smaps_rollup``."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        fields[name] = int(rest.split()[0]) / 1024
+    rss, anonymous = fields["Rss"], fields["Anonymous"]
+    return f"RSS {rss:.0f} MiB: anonymous {anonymous:.0f}, file {rss - anonymous:.0f}"
+
+
 def soak(args: argparse.Namespace, server: ServeProcess, bodies: list[bytes], tmp: Path) -> None:
+    print(f"Before: {memory_map(server.pid)}\n")
     with RssSampler(server.pid, 10.0) as rss:
         r = wrk(server.url, bodies, args.soak_connections, args.soak, tmp)
     samples = rss.samples
@@ -210,6 +222,7 @@ def soak(args: argparse.Namespace, server: ServeProcess, bodies: list[bytes], tm
     )  # fmt: skip
     table.print()
     print("RSS samples (s: MiB): " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in samples) + "\n")
+    print(f"After: {memory_map(server.pid)}\n")
 
 
 def idle_status(server: ServeProcess, timeout: float = 60.0) -> object:
