@@ -178,7 +178,8 @@ def load_table(args: argparse.Namespace, server: ServeProcess, bodies: list[byte
                title: str) -> None:  # fmt: skip
     table = Table(
         title,
-        ["connections", "requests/s", "p50 ms", "p99 ms", "refused (all)",
+        ["connections", "requests/s", "eth_getLogs answered/s", "p50 ms", "p99 ms",
+         "refused (all)",
          "refused (eth_getLogs)", "other errors", "timeouts", "RSS end MiB", "RSS peak MiB"],
     )  # fmt: skip
     for connections in args.connections:
@@ -186,7 +187,9 @@ def load_table(args: argparse.Namespace, server: ServeProcess, bodies: list[byte
             r = wrk(server.url, bodies, connections, args.duration, tmp)
         share = r["refused"] / max(1, r["requests"])
         table.add(
-            connections, round(r["rps"]), r["p50"], r["p99"], f"{share:.1%}",
+            connections, round(r["rps"]),
+            round((r["requests"] / 2 - r["refused"]) / args.duration),
+            r["p50"], r["p99"], f"{share:.1%}",
             f"{r['refused'] / max(1, r['requests'] / 2):.1%}", r["failed"] + r["non2xx"],
             r["timeouts"], round(rss.samples[-1][1]), round(max(s for _, s in rss.samples)),
         )  # fmt: skip
