@@ -276,7 +276,8 @@ class Dispatcher:
         if not await gate.acquire():
             return gate.busy_error()
         try:
-            outcome = await self._run(handler, params, ctx)
+            async with gate.turn(method):
+                outcome = await self._run(handler, params, ctx)
         except BaseException:  # cancelled: the slot goes back all the same
             gate.release()
             raise

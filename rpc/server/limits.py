@@ -47,6 +47,8 @@ class Limits:
     """Messages queued for a WebSocket client before it is disconnected as too slow."""
     max_concurrent_requests: int = 64
     """Calls running at once (:mod:`rpc.server.admission`; cheap methods are not counted)."""
+    max_concurrent_queries: int = 4
+    """Of those, log queries computing their answer at once (the others take turns)."""
     queue_wait: float = 0.25
     """Seconds a call may wait for one of those slots before it is refused (``-32005``)."""
 
@@ -58,6 +60,7 @@ class Limits:
             "max_body_bytes", "max_batch", "max_filters", "max_connection_filters",
             "max_subscriptions",
             "max_pending_changes", "max_queued_messages", "max_concurrent_requests",
+            "max_concurrent_queries",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")

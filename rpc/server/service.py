@@ -159,7 +159,9 @@ class Service:
         """Installed polling filters."""
         self.subscriptions = SubscriptionHub(limits.max_subscriptions)
         """WebSocket subscriptions."""
-        self.admission = Admission(limits.max_concurrent_requests, limits.queue_wait)
+        self.admission = Admission(
+            limits.max_concurrent_requests, limits.queue_wait, limits.max_concurrent_queries
+        )
         """The gate of calls running at once (:mod:`rpc.server.admission`)."""
         self.encoded = encoded if encoded is not None else EncodedLogs()
         """Encoded log objects of recent blocks."""

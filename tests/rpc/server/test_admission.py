@@ -206,6 +206,8 @@ def test_a_short_wait_is_admitted(datadir: tuple[Path, str]) -> None:
          "argument --max-concurrent-requests: must be at least 1"),
         (["--max-concurrent-requests", "-3"], {},
          "argument --max-concurrent-requests: must not be negative: -3"),
+        (["--max-concurrent-queries", "0"], {},
+         "argument --max-concurrent-queries: must be at least 1"),
         (["--queue-wait", "0"], {}, "argument --queue-wait: must be positive: 0"),
         (["--queue-wait", "-1"], {}, "argument --queue-wait: must be positive: -1"),
         ([], {"LOGFILTER_QUEUE_WAIT": "0"}, "LOGFILTER_QUEUE_WAIT: must be positive: 0"),

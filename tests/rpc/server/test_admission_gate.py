@@ -7,11 +7,14 @@ import asyncio
 import gc
 from collections.abc import AsyncGenerator
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rpc.server.admission import Admission, holding
+from rpc.server.dispatch import CallContext, Dispatcher, Handler, Params
+from rpc.server.limits import Limits
 
 
 def test_slots_then_fifo_then_refusal() -> None:
@@ -107,3 +110,38 @@ def test_holding_releases_however_the_stream_ends() -> None:
 
     asyncio.run(main())
     assert released == ["whole", "cut", "never"]
+
+
+def test_log_queries_take_turns_others_do_not() -> None:
+    """Through a :class:`Dispatcher`: of 12 admitted ``eth_getLogs``, at most ``queries``
+    compute at once, and none is refused for waiting its turn; proxied-like calls
+    (``slow_other``) all run side by side."""
+    running = {"eth_getLogs": 0, "slow_other": 0}
+    peaks = dict(running)
+
+    def handler(method: str) -> Handler:
+        async def run(params: Params, ctx: CallContext) -> str:
+            running[method] += 1
+            peaks[method] = max(peaks[method], running[method])
+            await asyncio.sleep(0.01)
+            running[method] -= 1
+            return "ok"
+
+        return run
+
+    async def main() -> None:
+        gate = Admission(64, 5, queries=3)
+        dispatcher = Dispatcher({m: handler(m) for m in running}, Limits(), admission=gate)
+        ctx = CallContext(owner=None)
+        bodies = [
+            orjson.dumps({"jsonrpc": "2.0", "id": i, "method": m, "params": []})
+            for i in range(12)
+            for m in running
+        ]
+        answers = await asyncio.gather(*(dispatcher.handle(b, ctx) for b in bodies))
+        assert all(b'"result":"ok"' in a for a in answers if isinstance(a, bytes))
+        assert gate.refused == 0
+        assert gate.running == 0
+
+    asyncio.run(main())
+    assert peaks == {"eth_getLogs": 3, "slow_other": 12}
