@@ -180,6 +180,24 @@ def register(commands: Any) -> None:
         help="seconds without a poll before an installed filter expires "
         f"(default {_DEFAULTS.filter_timeout:g})",
     )  # fmt: skip
+    limits.add_argument(
+        "--max-concurrent-requests", type=positive, metavar="N",
+        default=_DEFAULTS.max_concurrent_requests,
+        help="calls running at once; cheap ones (eth_blockNumber, eth_chainId...) are not "
+        f"counted (default {_DEFAULTS.max_concurrent_requests})",
+    )  # fmt: skip
+    limits.add_argument(
+        "--max-concurrent-queries", type=positive, metavar="N",
+        default=_DEFAULTS.max_concurrent_queries,
+        help="of those, log queries (eth_getLogs, eth_getFilterLogs, logfilter_search) "
+        "building their answer at once; the others take turns, which bounds the memory of "
+        f"large answers (default {_DEFAULTS.max_concurrent_queries})",
+    )  # fmt: skip
+    limits.add_argument(
+        "--queue-wait", type=seconds, default=_DEFAULTS.queue_wait, metavar="S",
+        help="seconds a call may wait for one of those slots; then it is answered at once "
+        f"with -32005 'server busy' (default {_DEFAULTS.queue_wait:g})",
+    )  # fmt: skip
     add_http_options(parser)
     add_source_options(parser)
     add_monitoring_options(parser)
@@ -199,6 +217,9 @@ def service_config(args: argparse.Namespace) -> ServiceConfig:
         max_connection_filters=args.max_connection_filters,
         max_subscriptions=args.max_subscriptions,
         filter_timeout=args.filter_timeout,
+        max_concurrent_requests=args.max_concurrent_requests,
+        queue_wait=args.queue_wait,
+        max_concurrent_queries=args.max_concurrent_queries,
     )
     return ServiceConfig(
         datadir=args.datadir,

@@ -67,7 +67,7 @@ def dispatcher_for(service: Service) -> Dispatcher:
     if service.proxy:
         assert service.upstream is not None
         fallback = proxy_handler(service.upstream, service.proxy_methods)
-    return Dispatcher(methods, service.limits, fallback=fallback)
+    return Dispatcher(methods, service.limits, fallback=fallback, admission=service.admission)
 
 
 class WsPeer:

@@ -6,14 +6,15 @@ method's handler under the per-request timeout, any failure turned into an
 concurrently and answers in order, leaving out notifications (calls without an id); a body
 of notifications only gets no answer at all.
 
-Handlers take the positional parameters (:data:`Params`) and a :class:`CallContext` and
-return any JSON-serialisable value, or :class:`RawJson` (already encoded: log arrays), or
-:class:`StreamedJson` (an answer written out while it is produced: a large ``eth_getLogs``
-without a result limit). A streamed answer is only ever the whole body of a single HTTP
-request; in a batch or on a WebSocket it is gathered first.
+Handlers and what they see (:data:`Params`, :class:`CallContext`, the results
+:class:`RawJson` and :class:`StreamedJson`, the parameter helpers) are in
+:mod:`rpc.server.calls`, re-exported here. A streamed answer is only ever the whole body
+of a single HTTP request; in a batch or on a WebSocket it is gathered first.
 
-A :class:`CallObserver`, when set, is told each call's method, outcome and duration (the
-server's metrics); without one a call pays nothing for it.
+An :class:`~rpc.server.admission.Admission`, when set, bounds the calls running at once (a
+call that cannot start soon is refused with ``-32005``). A :class:`CallObserver`, when set,
+is told each call's method, outcome and duration (the server's metrics); without one a call
+pays nothing for it.
 
 Error messages follow go-ethereum's (``invalid argument 0: ...``, ``missing value for
 required argument 0``, ``the method x does not exist/is not available``, ``empty batch``).
@@ -23,20 +24,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 import orjson
 
-from chainindex.errors import HexError
+from rpc.server.admission import BYPASS, Admission, holding
+from rpc.server.calls import (
+    CallContext,
+    CallObserver,
+    Handler,
+    Params,
+    Peer,
+    RawJson,
+    StreamedJson,
+    arg,
+    check_arity,
+    method_not_found,
+)
 from rpc.server.limits import Limits
 from rpc.server.protocol import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     LIMIT_EXCEEDED,
-    METHOD_NOT_FOUND,
     PARSE_ERROR,
     JsonId,
     JsonNumberText,
@@ -62,120 +74,6 @@ __all__ = [
     "respond",
     "validate",
 ]
-
-T = TypeVar("T")
-
-Params = list[Any]
-"""A call's positional parameters."""
-
-
-class Peer(Protocol):
-    """The client end of a connection that can be pushed to (a WebSocket)."""
-
-    def push(self, message: bytes) -> None:
-        """Queue ``message`` for the client (never blocks)."""
-        ...
-
-    def close(self, reason: str) -> None:
-        """Close the connection, telling the client ``reason``."""
-        ...
-
-
-class CallObserver(Protocol):
-    """Told about every call the dispatcher makes (see the module docstring)."""
-
-    def observe(self, method: str, known: bool, outcome: Any, seconds: float) -> None:
-        """``method`` (``known``: in the method table) ended with ``outcome`` (a result, or
-        the :class:`JsonRpcError` answered) after ``seconds``."""
-        ...
-
-    def rejected(self, limit: str) -> None:
-        """A request was refused whole for exceeding ``limit`` (``"body"``, ``"batch"``)."""
-        ...
-
-
-@dataclass(slots=True)
-class CallContext:
-    """What a handler knows about its caller."""
-
-    owner: Hashable
-    """Who the caller is: a WebSocket connection (per-connection limits), or an HTTP client
-    address (recorded, not limited by)."""
-    peer: Peer | None = None
-    """Where notifications go (WebSocket only; None on HTTP)."""
-    after_reply: list[Callable[[], None]] = field(default_factory=list)
-    """Run once the reply is queued (a subscription starts notifying only then)."""
-    calls: list[tuple[str, int | None]] = field(default_factory=list)
-    """Each message answered: its method (``-`` when invalid) and error code (None: a
-    result), for the access log."""
-
-    def note(self, method: str, outcome: object) -> None:
-        """Record the outcome of one message (a result, or a :class:`JsonRpcError`)."""
-        code = outcome.code if isinstance(outcome, JsonRpcError) else None
-        self.calls.append((method, code))
-
-
-@dataclass(frozen=True, slots=True)
-class RawJson:
-    """A result already encoded as JSON."""
-
-    json: bytes
-    """The encoded value."""
-
-
-@dataclass(slots=True)
-class StreamedJson:
-    """A result written out while it is produced: ``head`` is ready, ``rest`` follows."""
-
-    head: bytes
-    """The first part, produced inside the call (so early errors are proper answers)."""
-    rest: AsyncGenerator[bytes]
-    """The remaining parts; an error while iterating aborts the response."""
-    deadline: float
-    """Loop time by which the last part must be written."""
-
-    async def gather(self) -> bytes:
-        """The whole value (for batches and WebSockets)."""
-        parts = [self.head]
-        async with asyncio.timeout_at(self.deadline), aclosing(self.rest) as rest:
-            async for part in rest:
-                parts.append(part)
-        return b"".join(parts)
-
-
-Handler = Callable[[Params, CallContext], Awaitable[Any]]
-"""A method: positional parameters and the call context in, a result out."""
-
-
-# --- parameter helpers ------------------------------------------------------------------------
-
-
-def check_arity(params: Params, most: int) -> None:
-    """geth's ``too many arguments`` check."""
-    if len(params) > most:
-        raise JsonRpcError(INVALID_PARAMS, f"too many arguments, want at most {most}")
-
-
-def arg(params: Params, index: int, decode: Callable[[Any], T]) -> T:
-    """Argument ``index`` decoded; a decoding error is ``invalid argument N: ...``."""
-    if index >= len(params):
-        raise JsonRpcError(INVALID_PARAMS, f"missing value for required argument {index}")
-    try:
-        return decode(params[index])
-    except JsonRpcError as err:
-        if err.code != INVALID_PARAMS:
-            raise
-        raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err.message}") from None
-    except HexError as err:
-        raise JsonRpcError(INVALID_PARAMS, f"invalid argument {index}: {err}") from None
-
-
-def method_not_found(method: str) -> JsonRpcError:
-    """geth's answer to a method it does not serve."""
-    return JsonRpcError(
-        METHOD_NOT_FOUND, f"the method {method[:100]} does not exist/is not available"
-    )
-
 
 # --- the pipeline -----------------------------------------------------------------------------
 
@@ -267,7 +165,12 @@ class Dispatcher:
     """Runs the pipeline over a method table (see the module docstring)."""
 
     def __init__(
-        self, methods: Mapping[str, Handler], limits: Limits, *, fallback: Handler | None = None
+        self,
+        methods: Mapping[str, Handler],
+        limits: Limits,
+        *,
+        fallback: Handler | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.methods = methods
         """Method name → handler."""
@@ -275,6 +178,9 @@ class Dispatcher:
         """Timeout and batch size."""
         self.fallback = fallback
         """Handler of unknown methods (``--proxy``), called with ``[method, params]``."""
+        self.admission = admission
+        """The gate calls pass before running (None: no gate); see
+        :mod:`rpc.server.admission`."""
         self.observer: CallObserver | None = None
         """Told about each call, when set."""
 
@@ -364,6 +270,24 @@ class Dispatcher:
             if self.fallback is None:
                 return method_not_found(method)
             handler, params = self.fallback, [method, params]
+        gate = self.admission
+        if gate is None or method in BYPASS:
+            return await self._run(handler, params, ctx)
+        if not await gate.acquire():
+            return gate.busy_error()
+        try:
+            async with gate.turn(method):
+                outcome = await self._run(handler, params, ctx)
+        except BaseException:  # cancelled: the slot goes back all the same
+            gate.release()
+            raise
+        if isinstance(outcome, StreamedJson):  # the slot is held until the last part
+            outcome.rest = holding(outcome.rest, gate.release)
+        else:
+            gate.release()
+        return outcome
+
+    async def _run(self, handler: Handler, params: Params, ctx: CallContext) -> Any:
         try:
             async with asyncio.timeout(self.limits.request_timeout):
                 return await handler(params, ctx)

@@ -3,7 +3,8 @@
 Defaults follow the ecosystem: 10,000 results and 100,000 blocks per ``eth_getLogs`` (as
 the contract's examples, Infura's result cap, reth's block-range cap), 1,000 addresses or
 topic alternatives per position (geth's ``logQueryLimit``), a 5 MiB request body and 1,000
-calls per batch (geth's HTTP defaults), 30 s per request. ``logfilter serve`` sets each with
+calls per batch (geth's HTTP defaults), 30 s per request, 64 calls running at once (each
+waiting at most 0.25 s for a slot, :mod:`rpc.server.admission`). ``logfilter serve`` sets each with
 a flag; 0 turns the range and result limits off (then large answers are streamed).
 """
 
@@ -44,6 +45,12 @@ class Limits:
     """Changes an installed filter buffers between two polls before it is dropped."""
     max_queued_messages: int = 10_000
     """Messages queued for a WebSocket client before it is disconnected as too slow."""
+    max_concurrent_requests: int = 64
+    """Calls running at once (:mod:`rpc.server.admission`; cheap methods are not counted)."""
+    max_concurrent_queries: int = 4
+    """Of those, log queries computing their answer at once (the others take turns)."""
+    queue_wait: float = 0.25
+    """Seconds a call may wait for one of those slots before it is refused (``-32005``)."""
 
     def __post_init__(self) -> None:
         for name in ("max_block_range", "max_results", "max_values"):
@@ -52,9 +59,10 @@ class Limits:
         for name in (
             "max_body_bytes", "max_batch", "max_filters", "max_connection_filters",
             "max_subscriptions",
-            "max_pending_changes", "max_queued_messages",
+            "max_pending_changes", "max_queued_messages", "max_concurrent_requests",
+            "max_concurrent_queries",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        if not self.request_timeout > 0 or not self.filter_timeout > 0:
+        if not (self.request_timeout > 0 and self.filter_timeout > 0 and self.queue_wait > 0):
             raise ValueError("timeouts must be positive")

@@ -55,6 +55,7 @@ from chainindex.filters.exact import exact_coverage
 from chainindex.filters.planning import resolve_range
 from chainindex.hexutil import encode_data, encode_quantity
 from chainindex.store.exact.cache import ExactBitmapCache
+from rpc.server.admission import AdmissionStats
 from rpc.server.codec.search_params import SearchRequest, decode_search
 from rpc.server.dispatch import CallContext, Handler, Params, RawJson, arg, check_arity
 from rpc.server.service import Service
@@ -72,6 +73,19 @@ PLANNER_RULE = (
 
 def _hex(value: int | None) -> str | None:
     return None if value is None else encode_quantity(value)
+
+
+def _admission(stats: AdmissionStats) -> dict[str, Any]:
+    """The gate's counts (:mod:`rpc.server.admission`): limits, now, since start."""
+    return {
+        "maxConcurrentRequests": encode_quantity(stats.limit),
+        "queueWait": stats.wait,
+        "running": encode_quantity(stats.running),
+        "waiting": encode_quantity(stats.waiting),
+        "admitted": encode_quantity(stats.admitted),
+        "waited": encode_quantity(stats.waited),
+        "refused": encode_quantity(stats.refused),
+    }
 
 
 def _exact_cache(cache: ExactBitmapCache | None) -> dict[str, str] | None:
@@ -170,6 +184,7 @@ class LogfilterApi:
             },
             "planner": {"path": service.engine.config.query_path, "rule": PLANNER_RULE},
             "exactIndex": await self._exact_index(),
+            "admission": _admission(service.admission.stats()),
         }
 
     async def _exact_index(self) -> dict[str, Any] | None:

@@ -43,6 +43,7 @@ from chainindex.store.reader import ChainReader, ChainState
 from chainindex.sync.events import ChainEvents
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from chainindex.types import Header
+from rpc.server.admission import Admission
 from rpc.server.codec import EncodedLogs
 from rpc.server.ipc import AdminIpc
 from rpc.server.limits import Limits
@@ -158,6 +159,10 @@ class Service:
         """Installed polling filters."""
         self.subscriptions = SubscriptionHub(limits.max_subscriptions)
         """WebSocket subscriptions."""
+        self.admission = Admission(
+            limits.max_concurrent_requests, limits.queue_wait, limits.max_concurrent_queries
+        )
+        """The gate of calls running at once (:mod:`rpc.server.admission`)."""
         self.encoded = encoded if encoded is not None else EncodedLogs()
         """Encoded log objects of recent blocks."""
         self.events = indexer.events if indexer is not None else ChainEvents()

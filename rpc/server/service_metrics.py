@@ -175,6 +175,18 @@ class ServiceCollector:
             "logfilter_websocket_connections", "Open WebSocket connections",
             value=self.connections(),
         )  # fmt: skip
+        gate = service.admission.stats()
+        for name, doc, value in (
+            ("running", "Calls running now (at most --max-concurrent-requests)", gate.running),
+            ("waiting", "Calls waiting for a slot now (at most --queue-wait s)", gate.waiting),
+        ):
+            yield GaugeMetricFamily(f"logfilter_rpc_calls_{name}", doc, value=value)
+        for name, doc, value in (
+            ("admitted", "Calls admitted by the concurrency gate", gate.admitted),
+            ("waited", "Calls admitted after waiting for a slot", gate.waited),
+            ("refused", "Calls refused busy (-32005) by the concurrency gate", gate.refused),
+        ):
+            yield CounterMetricFamily(f"logfilter_rpc_calls_{name}", doc, value=value)
 
 
 def metrics_registry(requests: RequestMetrics, service: ServiceCollector) -> CollectorRegistry:
