@@ -1,13 +1,17 @@
 """``logfilter backfill`` (2 workers) against a plain ``logfilter sync`` of the same blocks.
 
-Both are the real commands in subprocesses on a saturated synthetic chain (the generator runs
-inside the syncing process, so this measures the CPU side: generation, validation, storing,
-sections, exact index; no network). For each case: the wall time of each command (median of
+Both are the real commands in subprocesses, reading a chain archive written beforehand by
+``logfilter generate`` (a synthetic chain streamed with ``synthetic:`` would not do: its
+block hashes chain from block 0, so every worker would generate all blocks below its
+segment). This measures the CPU side: parsing, validation (hashes, receipts roots),
+storing, sections, exact index; no network. For each case: the wall time of each command (median of
 ``--repeats`` runs), the speedup, the rate per worker, and the peak RSS of each backfill
 worker process (``VmHWM`` of every descendant of the command, sampled every 0.2 s). Prints a
 table, with the load average before each run.
 
-    python -m bench.bench_backfill --headers-blocks 8192 --full-blocks 2048 --repeats 1
+    logfilter generate --blocks 16384 --headers-only --seed 1 --out sat-h.jsonl
+    logfilter generate --blocks 20480 --fill sparse --seed 1 --out sparse.jsonl
+    python -m bench.bench_backfill --headers-archive sat-h.jsonl --full-archive sparse.jsonl
 """
 
 from __future__ import annotations
@@ -91,8 +95,10 @@ def _run(argv: list[str]) -> Run:
     return Run(seconds, workers, load)
 
 
-def _case(blocks: int, headers_only: bool, repeats: int, section: int, segment: int) -> str:
-    spec = f"synthetic:saturated?blocks={blocks}&seed=1"
+def _case(
+    upstream: str, blocks: int, headers_only: bool, repeats: int, section: int, segment: int
+) -> str:
+    spec = upstream
     mode = ["--no-logs"] if headers_only else []
     common = ["--upstream", spec, "--section-size", str(section), "--confirmations", "0", *mode]
     plain: list[Run] = []
@@ -120,8 +126,11 @@ def _case(blocks: int, headers_only: bool, repeats: int, section: int, segment: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--headers-blocks", type=int, default=8192)
-    parser.add_argument("--full-blocks", type=int, default=2048)
+    parser.add_argument(
+        "--headers-archive", metavar="FILE",
+        help="chain archive for the headers-only case (`logfilter generate --headers-only`)",
+    )  # fmt: skip
+    parser.add_argument("--full-archive", metavar="FILE", help="chain archive for the full case")
     parser.add_argument("--section-size", type=int, default=512)
     parser.add_argument("--segment-blocks", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=1)
@@ -131,12 +140,15 @@ def main() -> None:
         "| backfill blocks/s per worker | peak RSS per worker MiB | load (1 min) per run |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for blocks, headers_only in ((args.headers_blocks, True), (args.full_blocks, False)):
-        if blocks:
-            print(
-                _case(blocks, headers_only, args.repeats, args.section_size, args.segment_blocks),
-                flush=True,
-            )
+    for archive, headers_only in ((args.headers_archive, True), (args.full_archive, False)):
+        if archive:
+            with open(archive, "rb") as f:
+                blocks = sum(1 for _ in f)
+            case = _case(
+                archive, blocks, headers_only, args.repeats, args.section_size,
+                args.segment_blocks,
+            )  # fmt: skip
+            print(case, flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ seconds otherwise; the final summary to stdout. While it runs, the data director
 socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``. A data directory removed while
 sync runs stops it with one line (:func:`chainindex.store.faults.while_present`).
 
+On a directory with sealed history (``logfilter backfill``), sync also seals the head
+store's oldest final blocks into further segments as they become final
+(:mod:`chainindex.segments.sealing`), and first finishes a seal that a kill cut short.
+
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
 archive's ``chainId``) and the directory's, and stored when the directory has none. Without
 ``--upstream`` it only does that, for a directory synced from an archive that had none.
