@@ -144,7 +144,7 @@ async def _sync(
             status = indexer.status
             reporter.finish(status)
             print(
-                f"synced blocks {status.tail}..{status.synced_head} "
+                f"synced blocks {indexer.writer.state().tail}..{status.synced_head} "
                 f"({status.sections} sections of {config.section_size}) into {args.datadir}"
             )
     except BaseException:
