@@ -9,6 +9,10 @@ seconds otherwise; the final summary to stdout. While it runs, the data director
 socket (:mod:`rpc.server.ipc`) answers ``logfilter backup``. A data directory removed while
 sync runs stops it with one line (:func:`chainindex.store.faults.while_present`).
 
+On a directory with sealed history (``logfilter backfill``), sync also seals the head
+store's oldest final blocks into further segments as they become final
+(:mod:`chainindex.segments.sealing`), and first finishes a seal that a kill cut short.
+
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
 archive's ``chainId``) and the directory's, and stored when the directory has none. Without
 ``--upstream`` it only does that, for a directory synced from an archive that had none.
@@ -31,6 +35,8 @@ from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.logsearch.index import TextIndex
 from chainindex.segments.history import check_boundary
+from chainindex.segments.manifest import read_manifest
+from chainindex.segments.sealing import HeadSealer, finish_sealing, keep_sealed, segment_size
 from chainindex.source import ArchiveSource, SourceOptions, open_source
 from chainindex.store import open_datadir
 from chainindex.store.faults import while_present
@@ -110,11 +116,26 @@ async def _sync(
     try:
         await startup_check(store, args.datadir, registry=abi_registry(args.abi))
         text = open_text_index(args) if args.text_index or args.abi else None
+        manifest = read_manifest(args.datadir)
+        sealer = None
+        if manifest is not None:  # sealed history: seal the head's oldest part as it is final
+            finish_sealing(store, args.datadir, config.section_size)  # a seal cut short
+            sealer = HeadSealer(
+                args.datadir, args.upstream, config.section_size, segment_size(manifest),
+                confirmations=config.confirmations, headers_only=config.headers_only,
+                chain_id=config.chain_id, options=options,
+            )  # fmt: skip
         async with open_source(args.upstream, options) as source:
             await check_boundary(source, args.datadir)  # after a backfill: the same chain
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
             work = indexer.run() if text is None else sync_with_text_index(indexer, text)
+            if sealer is not None:
+                running = indexer
+                work = keep_sealed(
+                    work, sealer, store, running.writer.lock,
+                    lambda: running.status.phase != "starting",
+                )  # fmt: skip
             await while_present(
                 args.datadir, with_admin_socket(AdminIpc(args.datadir, store), work)
             )
@@ -123,7 +144,7 @@ async def _sync(
             status = indexer.status
             reporter.finish(status)
             print(
-                f"synced blocks {status.tail}..{status.synced_head} "
+                f"synced blocks {indexer.writer.state().tail}..{status.synced_head} "
                 f"({status.sections} sections of {config.section_size}) into {args.datadir}"
             )
     except BaseException:

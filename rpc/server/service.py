@@ -35,11 +35,13 @@ from chainindex.filters.segmented import SegmentedQueryEngine
 from chainindex.hexutil import decode_quantity
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.segments.history import SegmentHistory, check_boundary
+from chainindex.segments.manifest import read_manifest
 from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
 from chainindex.source.ondemand import LogCache
 from chainindex.source.transport import JsonRpcTransport
 from chainindex.store import open_datadir
 from chainindex.store.reader import ChainReader, ChainState
+from chainindex.store.sections import SectionStore
 from chainindex.sync.events import ChainEvents
 from chainindex.sync.indexer import ChainIndexer, SyncConfig
 from chainindex.types import Header
@@ -292,9 +294,12 @@ async def open_service(
         stack.callback(pool.shutdown)
         if config.read_only:
             fetcher = LogCache(source) if source is not None else None
+            sealed = await asyncio.to_thread(read_manifest, config.datadir)
+            if sealed is not None:  # a head store still empty after a backfill: its settings
+                SectionStore(store, sealed.segments[0].section_size)
             reader = ChainReader(store, fetcher=fetcher, executor=pool)
             state = await reader.state()
-            if state.head is None:
+            if state.head is None and sealed is None:
                 raise ConfigError(f"the data directory {config.datadir} holds no synced blocks")
         else:
             if source is None:
