@@ -16,7 +16,6 @@ Erigon's ``LogAddressIndex``/``LogTopicIndex`` collect the same pairs per block 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -231,51 +230,40 @@ class SectionEntries:
         """Every value of the blocks added (in no particular order), the positions of all of
         them (value ``i``'s are ``positions[bounds[i] : bounds[i + 1]]``, ascending) and the
         bounds. Consumes the entries (their memory goes as the grouping needs its own: about
-        18 bytes an entry at the peak).
-
-        Each entry becomes one 64-bit sort key, its value's id above its position, sorted in
-        place: the order of a stable sort by value id (a value's positions are added
-        ascending), without the 8-byte index array and merge buffer of ``argsort``."""
+        24 bytes an entry at the peak)."""
         kinds, rows, positions = self._entries()
         if not len(kinds):
             return [], positions, np.zeros(1, dtype=np.int64)
         n_addresses, n_topics = len(self._addresses.table), len(self._topics.table)
-        # Value ids: an address's row; a topic's kind and row after the addresses (fewer
-        # than 5 ids per entry of the section: they fit the key's upper 32 bits). The
-        # arithmetic wraps for addresses (kind 0), whose ids are then copied over.
-        keys = kinds.astype(np.uint64)
+        # Value ids: an address's row; a topic's kind and row after the addresses (int32:
+        # fewer than 5 ids per entry of the section).
+        ids = kinds.astype(np.int32)
         is_address = kinds == 0
         del kinds
-        keys -= np.uint64(1)
-        keys *= np.uint64(n_topics)
-        keys += np.uint64(n_addresses)
-        keys += rows
-        np.copyto(keys, rows, where=is_address)
+        ids -= 1
+        ids *= n_topics
+        ids += n_addresses
+        ids += rows.view(np.int32)
+        ids[is_address] = rows.view(np.int32)[is_address]
         del rows, is_address
-        keys <<= np.uint64(32)
-        keys |= positions
-        del positions
-        keys.sort()
-        halves = keys.view(np.uint32).reshape(-1, 2)  # little-endian: (position, value id)
-        if sys.byteorder != "little":
-            halves = halves[:, ::-1]
-        ids = halves[:, 1]
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        positions = positions[order]
+        del order
         starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
         bounds = np.concatenate([[0], starts, [len(ids)]]).astype(np.int64)
         firsts = ids[bounds[:-1]].tolist()
         del ids, starts
-        positions = np.ascontiguousarray(halves[:, 0])
-        del halves, keys
         addresses = self._addresses.table.tobytes()
         topics = self._topics.table.tobytes()
-        keys_out: list[ValueKey] = []
+        keys: list[ValueKey] = []
         for value_id in firsts:
             if value_id < n_addresses:
-                keys_out.append(b"\x00" + addresses[value_id * 20 : value_id * 20 + 20])
+                keys.append(b"\x00" + addresses[value_id * 20 : value_id * 20 + 20])
             else:
                 kind, row = divmod(value_id - n_addresses, n_topics)
-                keys_out.append(bytes([kind + 1]) + topics[row * 32 : row * 32 + 32])
-        return keys_out, positions, bounds
+                keys.append(bytes([kind + 1]) + topics[row * 32 : row * 32 + 32])
+        return keys, positions, bounds
 
     def grouped(self) -> Iterator[tuple[ValueKey, U32]]:
         """Every value of the blocks added with its positions (ascending), values in no
