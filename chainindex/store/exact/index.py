@@ -48,7 +48,9 @@ ENCODE_POSITIONS = 1 << 17
 """Most positions encoded at a time, unless one record alone has more: the encoding's
 temporaries take tens of bytes a position, and a group of records holding a value found in
 most logs (a saturated section's ``Transfer``: about a million positions) beside others
-otherwise cost 140 MiB at the peak (measured; now about 40)."""
+cost 142 MiB above the kept entries at the peak of a saturated section's build; 51 MiB
+with this bound and the narrow varints of :mod:`~chainindex.store.exact.chunks`
+(measured, BENCHMARKS.md)."""
 
 
 def read_records(
