@@ -213,6 +213,7 @@ def measure_chain(chain: BenchChain, args: argparse.Namespace, results: Results,
                     row.slow = True
                 repeats = 1 if (query.kind, length) in slow else args.repeats
                 row.warm[path] = [timed(srv, body)[0] for _ in range(repeats)]
+                say(f"{row.query}, {length:,}: {row.logs:,} logs, warm {ms(row.warm[path])} ms")
         say(f"{chain.name}: {path} path, cold")
         for query, length in asked:
             row, body = rows[(query.kind, length)], body_of(query, *chain.window(length))
@@ -225,6 +226,7 @@ def measure_chain(chain: BenchChain, args: argparse.Namespace, results: Results,
                     seconds, logs = timed(srv, body)
                 check(row, logs, f"{path} (cold)")
                 row.cold[path].append(seconds)
+            say(f"{row.query}, {length:,}: cold {ms(row.cold[path])} ms")
     if not args.no_naive:
         say(f"{chain.name}: naive scan")
         store = open_store(chain.datadir)
@@ -240,6 +242,7 @@ def measure_chain(chain: BenchChain, args: argparse.Namespace, results: Results,
                 )
                 check(row, len(answer.logs), "the naive scan")
                 row.naive = answer.seconds
+                say(f"{row.query}, {length:,}: naive {answer.seconds * 1e3:.3g} ms")
                 if answer.seconds > args.naive_budget:
                     over[query.kind] = answer.seconds
         finally:
