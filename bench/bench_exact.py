@@ -19,6 +19,16 @@ The naive scan (:func:`bench.e2e_naive.naive_scan`: every header bloom of the ra
 candidate's stored logs checked in Python) runs in this process once per query and range;
 every path's answer must have its number of logs, or the run stops. ``--smoke`` is the
 same at 2,000 blocks with sections of 256 blocks (what ``tests/bench`` runs).
+
+Bounds that keep a run of 100k saturated blocks within minutes on a shared machine (each is
+said in the table, never replaced by an estimate): a query whose answer is expected to exceed
+``--max-logs`` logs (its answer at the range below, scaled by the lengths) is not asked at
+that range, by any path; a query whose
+untimed first request took more than ``--slow`` seconds gets one timed warm and one cold
+run; the naive scan of a query is not run at a range once it took more than
+``--naive-budget`` seconds at the range below. The table also gives the cost per returned
+log beyond the fixed cost for answers of 10,000 logs or more: (this query's warm time minus
+the rare address's over the same range and path) / logs.
 """
 
 from __future__ import annotations
@@ -59,6 +69,12 @@ class Row:
     cold: dict[str, list[float]] = field(default_factory=dict)
     """Per path: the timed cold runs."""
     naive: float | None = None
+    slow: bool = False
+    """Timed once warm and once cold (its first request took more than ``--slow``)."""
+    skipped: str = ""
+    """Why the query was not asked at this range (empty: it was)."""
+    naive_note: str = ""
+    """Why the naive scan was not run (empty: it was, or ``--no-naive``)."""
 
 
 @dataclass
@@ -69,6 +85,8 @@ class Results:
     chains: list[BenchChain] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     cold_note: str = ""
+    loads: dict[str, str] = field(default_factory=dict)
+    """Per chain: the load average before and after its measurements."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +102,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per query")
     parser.add_argument("--cold-repeats", type=int, default=3, help="cold runs per query")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive scan")
+    parser.add_argument(
+        "--max-logs",
+        type=int,
+        default=400_000,
+        help="skip a query at a range expected to answer more logs",
+    )
+    parser.add_argument(
+        "--slow",
+        type=float,
+        default=2.0,
+        help="seconds of a first request above which one run is timed",
+    )
+    parser.add_argument(
+        "--naive-budget",
+        type=float,
+        default=20.0,
+        help="seconds of a naive scan above which longer ranges skip it",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "exact")
     parser.add_argument("--smoke", action="store_true", help="2,000 blocks, sections of 256")
     args = parser.parse_args(argv)
@@ -121,7 +157,8 @@ def drop_page_cache() -> bool:
 def server(chain: BenchChain, path: str, flag: bool) -> ServeProcess:
     args = ["--datadir", str(chain.datadir), "--no-sync", *SERVE_LIMITS]
     args += ["--section-size", str(chain.section_size)]
-    return ServeProcess(*args, *([PATH_FLAG, path] if flag else []))
+    srv = ServeProcess(*args, *([PATH_FLAG, path] if flag else []))
+    return srv.start(timeout=600)  # a loaded machine can take minutes to start it
 
 
 def timed(srv: ServeProcess, body: bytes) -> tuple[float, int]:
@@ -160,34 +197,54 @@ def measure_chain(chain: BenchChain, args: argparse.Namespace, results: Results,
     asked = [(q, n) for q in queries(chain.fill) for n in lengths]
     rows = {(q.kind, n): Row(chain.name, q.kind, n) for q, n in asked}
     results.rows.extend(rows.values())
+    slow: set[tuple[str, int]] = set()
     for path in results.paths:
         say(f"{chain.name}: {path} path, warm")
         with server(chain, path, flag) as srv:
-            for query, length in asked:
+            for query, length in list(asked):
                 row, body = rows[(query.kind, length)], body_of(query, *chain.window(length))
-                check(row, timed(srv, body)[1], path)  # the untimed warm-up
-                row.warm[path] = [timed(srv, body)[0] for _ in range(args.repeats)]
+                if too_large(row, rows, lengths, args.max_logs):
+                    asked.remove((query, length))
+                    continue
+                first_seconds, logs = timed(srv, body)  # the untimed warm-up
+                check(row, logs, path)
+                if first_seconds > args.slow:
+                    slow.add((query.kind, length))
+                    row.slow = True
+                repeats = 1 if (query.kind, length) in slow else args.repeats
+                row.warm[path] = [timed(srv, body)[0] for _ in range(repeats)]
+                say(f"{row.query}, {length:,}: {row.logs:,} logs, warm {ms(row.warm[path])} ms")
         say(f"{chain.name}: {path} path, cold")
         for query, length in asked:
             row, body = rows[(query.kind, length)], body_of(query, *chain.window(length))
             row.cold[path] = []
-            for _ in range(args.cold_repeats):
+            cold_repeats = 1 if (query.kind, length) in slow else args.cold_repeats
+            for _ in range(cold_repeats):
                 if can_drop:
                     drop_page_cache()
                 with server(chain, path, flag) as srv:
                     seconds, logs = timed(srv, body)
                 check(row, logs, f"{path} (cold)")
                 row.cold[path].append(seconds)
+            say(f"{row.query}, {length:,}: cold {ms(row.cold[path])} ms")
     if not args.no_naive:
         say(f"{chain.name}: naive scan")
         store = open_store(chain.datadir)
+        over: dict[str, float] = {}
         try:
             for query, length in asked:
+                row = rows[(query.kind, length)]
+                if query.kind in over:
+                    row.naive_note = f"not run: {over[query.kind]:.3g} s at a shorter range"
+                    continue
                 answer = naive_scan(
                     store, query, *chain.window(length), section_size=chain.section_size
                 )
-                check(rows[(query.kind, length)], len(answer.logs), "the naive scan")
-                rows[(query.kind, length)].naive = answer.seconds
+                check(row, len(answer.logs), "the naive scan")
+                row.naive = answer.seconds
+                say(f"{row.query}, {length:,}: naive {answer.seconds * 1e3:.3g} ms")
+                if answer.seconds > args.naive_budget:
+                    over[query.kind] = answer.seconds
         finally:
             store.close()
 
@@ -205,28 +262,74 @@ def run(args: argparse.Namespace) -> Results:
         say(f"{fill} {args.blocks:,}: sync (unless done before)")
         chain = sync_chain(args.out, fill, args.blocks, args.section_size)
         results.chains.append(chain)
+        before = load_average()
         measure_chain(chain, args, results, flag, can_drop)
+        results.loads[chain.name] = f"{before} → {load_average()}"
     return results
 
 
-def ms(times: list[float] | None) -> str:
-    return "-" if not times else f"{statistics.median(times) * 1e3:.3g}"
+def too_large(row: Row, rows: dict[tuple[str, int], Row], lengths: list[int],
+              max_logs: int) -> bool:  # fmt: skip
+    """Whether ``row``'s answer would exceed ``max_logs``, scaled from the range below (then
+    marked as not asked); never for the shortest range or one already answered."""
+    at = lengths.index(row.range)
+    if row.logs >= 0 or at == 0:
+        return False
+    below = rows[(row.query, lengths[at - 1])]
+    if below.skipped:
+        row.skipped = below.skipped
+        return True
+    expected = below.logs * row.range / below.range
+    if expected <= max_logs:
+        return False
+    row.skipped = f"not asked: about {expected:,.0f} logs expected"
+    return True
+
+
+def load_average() -> str:
+    """The 1-minute load average now."""
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def ms(times: list[float] | None, single: bool = False) -> str:
+    """Median in ms; ``single`` marks a figure of one run where more were asked for."""
+    if not times:
+        return "-"
+    text = f"{statistics.median(times) * 1e3:.3g}"
+    return f"{text} (1 run)" if single and len(times) == 1 else text
+
+
+def per_log(row: Row, rare: Row | None, path: str) -> str:
+    """µs per returned log beyond the fixed cost (see the module), for answers of 10,000+."""
+    if row.logs < 10_000 or rare is None or not row.warm.get(path) or not rare.warm.get(path):
+        return "-"
+    extra = statistics.median(row.warm[path]) - statistics.median(rare.warm[path])
+    return f"{extra / row.logs * 1e6:.3g}"
 
 
 def report(results: Results) -> str:
     syncs = Table("Syncs from the synthetic source (with logs, --confirmations 0)",
-                  ["chain", "sync (s)", "blocks/s", "peak RSS (MiB)"])  # fmt: skip
+                  ["chain", "sync (s)", "blocks/s", "peak RSS (MiB)",
+                   "load average during the queries"])  # fmt: skip
     for c in results.chains:
-        syncs.add(c.name, c.sync_seconds, c.blocks / c.sync_seconds, c.sync_peak_mib)
+        syncs.add(c.name, c.sync_seconds, c.blocks / c.sync_seconds, c.sync_peak_mib,
+                  results.loads.get(c.name, "-"))  # fmt: skip
     columns = ["chain", "query", "blocks", "logs"]
     for path in results.paths:
-        columns += [f"{path} warm (ms)", f"{path} cold (ms)"]
+        columns += [f"{path} warm (ms)", f"{path} cold (ms)", f"{path} µs/log beyond fixed"]
     queries_table = Table("eth_getLogs over HTTP (median)", [*columns, "naive scan (ms)"])
+    rares = {(r.chain, r.range): r for r in results.rows if r.query == "rare address"}
     for r in results.rows:
-        cells = [r.chain, r.query, f"{r.range:,}", f"{r.logs:,}"]
+        cells = [r.chain, r.query, f"{r.range:,}", r.skipped or f"{r.logs:,}"]
         for path in results.paths:
-            cells += [ms(r.warm.get(path)), ms(r.cold.get(path))]
-        queries_table.add(*cells, ms([r.naive] if r.naive is not None else None))
+            rare = rares.get((r.chain, r.range))
+            cells += [
+                ms(r.warm.get(path), r.slow),
+                ms(r.cold.get(path), r.slow),
+                per_log(r, rare, path),
+            ]
+        naive = ms([r.naive] if r.naive is not None else None)
+        queries_table.add(*cells, r.naive_note or naive)
     load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     return "\n".join([machine(), f"load: {load.strip()}", results.cold_note, "",
                       syncs.render(), queries_table.render()])  # fmt: skip

@@ -68,15 +68,19 @@ def call_body(method: str, *params: Any) -> bytes:
     return orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
 
 
-def wrk(url: str, bodies: list[bytes], duration: float, tmp: Path) -> dict[str, float]:
-    """One wrk run (1 thread, 32 connections): requests/s and latency percentiles (ms)."""
+def wrk(
+    url: str, bodies: list[bytes], duration: float, tmp: Path, timeout: float = 2.0
+) -> dict[str, float]:
+    """One wrk run (1 thread, 32 connections): requests/s and latency percentiles (ms);
+    a request unanswered after ``timeout`` seconds is an error (wrk's default is 2 s)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk (the load generator)")
     script = tmp / "bodies.lua"
     quoted = ",".join("[==[" + b.decode() + "]==]" for b in bodies)
     script.write_text(LUA % quoted)
     out = subprocess.run(
-        ["wrk", "-t1", "-c32", f"-d{duration:g}s", "--latency", "-s", str(script), url],
+        ["wrk", "-t1", "-c32", f"-d{duration:g}s", f"--timeout={timeout:g}s", "--latency",
+         "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

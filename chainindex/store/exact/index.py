@@ -43,7 +43,14 @@ from chainindex.store.kv import KeyValueReader, WriteBatch
 __all__ = ["ENCODE_GROUPS", "ExactIndexStore", "read_records", "write_entries"]
 
 ENCODE_GROUPS = 1 << 13
-"""Records encoded at a time (bounds the memory of a section's encoding)."""
+"""Most records encoded at a time (bounds the memory of a section's encoding)."""
+ENCODE_POSITIONS = 1 << 17
+"""Most positions encoded at a time, unless one record alone has more: the encoding's
+temporaries take tens of bytes a position, and a group of records holding a value found in
+most logs (a saturated section's ``Transfer``: about a million positions) beside others
+cost 142 MiB above the kept entries at the peak of a saturated section's build; 51 MiB
+with this bound and the narrow varints of :mod:`~chainindex.store.exact.chunks`
+(measured, BENCHMARKS.md)."""
 
 
 def read_records(
@@ -140,13 +147,16 @@ def write_entries(batch: WriteBatch, entries: SectionEntries) -> int:
                 merged.setdefault(fp, [seen[fp]]).append(index)
             seen[fp] = index
     edges = bounds.tolist()
-    for lo in range(0, len(fps), ENCODE_GROUPS):
-        hi = min(lo + ENCODE_GROUPS, len(fps))
+    lo = 0
+    while lo < len(fps):
+        limit = int(np.searchsorted(bounds, edges[lo] + ENCODE_POSITIONS, side="right")) - 1
+        hi = min(lo + ENCODE_GROUPS, len(fps), max(lo + 1, limit))
         part = bounds[lo : hi + 1]
         records = encode_chunks(positions[edges[lo] : edges[hi]], part - part[0])
         for fp, record in zip(fps[lo:hi], records, strict=True):
             if fp not in merged:
                 batch.put(chunk_key(fp, section), record)
+        lo = hi
     for fp, members in merged.items():
         union = np.unique(
             np.concatenate([positions[edges[i] : edges[i + 1]] for i in members])
