@@ -8,9 +8,9 @@ checks the hash links and publishes ``DATADIR/manifest.json`` (see
 :mod:`chainindex.segments`). ``--to-block`` must be final: at most the upstream's head minus
 ``--confirmations`` (an archive's or a generated chain's every block is). Afterwards
 ``logfilter sync``/``serve`` on the same directory continue from the block after the last
-sealed one, in the head store, which handles reorgs and seals its oldest part into further
-segments as it becomes final (:mod:`chainindex.segments.sealing`). Rerunning after an interruption (even
-``kill -9``) keeps the sealed segments and builds the rest; a larger ``--to-block`` extends
+sealed one, in the head store, which handles reorgs and seals its oldest part into
+further segments as it becomes final (:mod:`chainindex.segments.sealing`). Rerunning after
+an interruption (even ``kill -9``) keeps the sealed segments and builds the rest; a larger ``--to-block`` extends
 the history while the head store is still empty.
 """
 
