@@ -10,8 +10,8 @@ checks the hash links and publishes ``DATADIR/manifest.json`` (see
 ``logfilter sync``/``serve`` on the same directory continue from the block after the last
 sealed one, in the head store, which handles reorgs and seals its oldest part into
 further segments as it becomes final (:mod:`chainindex.segments.sealing`). Rerunning after
-an interruption (even ``kill -9``) keeps the sealed segments and builds the rest; a larger ``--to-block`` extends
-the history while the head store is still empty.
+an interruption (even ``kill -9``) keeps the sealed segments and builds the rest; a larger
+``--to-block`` extends the history while the head store is still empty.
 """
 
 from __future__ import annotations
