@@ -49,7 +49,7 @@ from chainindex.errors import ChainReorgedError, ResultLimitError
 from chainindex.filters.config import Finality, QueryConfig, QueryStats
 from chainindex.filters.criteria import BlockTag, LogQuery
 from chainindex.filters.direct import VectorCache
-from chainindex.filters.exact import refresh_head
+from chainindex.filters.exact import ExactCoverage, exact_coverage, refresh_head
 from chainindex.filters.firstcall import SectionsSeen, first_call
 from chainindex.filters.planning import SearchPlan, plan_block
 from chainindex.filters.records import RecordCache
@@ -64,7 +64,7 @@ from chainindex.filters.verify import (
 )
 from chainindex.store.exact import HeadIndex
 from chainindex.store.exact.cache import ExactBitmapCache
-from chainindex.store.reader import ChainReader, ChainView
+from chainindex.store.reader import ChainReader, ChainState, ChainView
 from chainindex.types import Header
 
 __all__ = ["LogQueryEngine"]
@@ -154,6 +154,19 @@ class LogQueryEngine:
         ``bloom``."""
         if self.config.query_path != "bloom":
             await self.reader.read(partial(refresh_head, head=self.head))
+
+    async def whole_state(self) -> ChainState:
+        """The state of the chain this engine answers for (the store's; a segmented engine's
+        widens it to its sealed history)."""
+        return await self.reader.state()
+
+    def history_head(self) -> Header | None:
+        """The last block of sealed history below the store (None: no history)."""
+        return None
+
+    async def coverage(self) -> ExactCoverage | None:
+        """How far the exact index's stored records reach (None: no exact index)."""
+        return await self.reader.read(exact_coverage)
 
     async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
         """The whole answer; :class:`ResultLimitError` past ``max_results`` logs (0: no

@@ -23,10 +23,12 @@ segment in turn (a hash has no order to search by).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
+from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from typing import cast
 
 from eth_typing import BlockNumber
@@ -42,12 +44,14 @@ from chainindex.errors import (
 from chainindex.filters.config import Finality, QueryConfig
 from chainindex.filters.criteria import LogQuery
 from chainindex.filters.engine import LogQueryEngine
+from chainindex.filters.exact import ExactCoverage
 from chainindex.filters.planning import resolve_range
 from chainindex.filters.records import RecordCache
 from chainindex.filters.retriever import SectionRetriever
 from chainindex.filters.verify import BlockLogs
-from chainindex.segments.history import SegmentHistory
+from chainindex.segments.history import OpenSegment, SegmentHistory
 from chainindex.store.reader import ChainReader, ChainState
+from chainindex.types import Header
 
 __all__ = ["SegmentedQueryEngine"]
 
@@ -78,41 +82,117 @@ class SegmentedQueryEngine(LogQueryEngine):
         )
         self.history = history
         """The sealed segments (owned by the caller, who closes them)."""
-        piece_config = dataclasses.replace(self.config, max_block_range=0)
-        self._retrievers = [SectionRetriever(s.reader.sections) for s in history.segments]
-        self.segment_engines = [
-            LogQueryEngine(s.reader, r, config=piece_config, records=self.records)
-            for s, r in zip(history.segments, self._retrievers, strict=True)
-        ]
-        """One plain engine per segment (their caches of records shared with the head's)."""
+        self._piece_config = dataclasses.replace(self.config, max_block_range=0)
+        self._retrievers: list[SectionRetriever] = []
+        self.segment_engines: list[LogQueryEngine] = []
+        """One plain engine per segment (their caches of records and their counters shared
+        with the head's)."""
+        for segment in history.segments:
+            self._add_engine(segment)
+        self._generation = 0
+        """Bumped by :meth:`extend`: queries pinned below it may still use the head store's
+        copy of the blocks sealed since."""
+        self._pinned: Counter[int] = Counter()
+        """Queries running, by the generation they started in."""
+        self._unpinned = asyncio.Event()
+        """Set whenever a generation's last query ends."""
+
+    def _add_engine(self, segment: OpenSegment) -> None:
+        retriever = SectionRetriever(segment.reader.sections)
+        engine = LogQueryEngine(
+            segment.reader, retriever, config=self._piece_config, records=self.records
+        )
+        engine.stats = engine.stretches.stats = self.stats
+        self._retrievers.append(retriever)
+        self.segment_engines.append(engine)
 
     def close(self) -> None:
         """Shut the segments' retrievers down (the head's belongs to the caller)."""
         for retriever in self._retrievers:
             retriever.close()
 
+    # --- a segment sealed from the head store ------------------------------------------------
+
+    def extend(self, segment: OpenSegment) -> int:
+        """Answer the blocks of ``segment`` (just sealed from the head store, which still
+        holds them) from it, for queries starting from now on; returns the generation that
+        :meth:`drained` waits for before the head store may drop them."""
+        self.history.append(segment)
+        self._add_engine(segment)
+        self._generation += 1
+        return self._generation
+
+    async def drained(self, generation: int) -> None:
+        """Wait until every query that started before ``generation`` has ended (those may
+        still read the head store's copy of the blocks sealed since)."""
+        while any(g < generation for g in self._pinned):
+            self._unpinned.clear()
+            await self._unpinned.wait()
+
+    @contextmanager
+    def _pin(self) -> Iterator[None]:
+        """Count a query in the generation it starts in, until it ends."""
+        generation = self._generation
+        self._pinned[generation] += 1
+        try:
+            yield
+        finally:
+            self._pinned[generation] -= 1
+            if not self._pinned[generation]:
+                del self._pinned[generation]
+                self._unpinned.set()
+
+    def history_head(self) -> Header:
+        """The last sealed block's header."""
+        return self.history.segments[-1].head
+
+    async def whole_state(self) -> ChainState:
+        """The head store's state widened to the history: tail its first block, head the
+        last sealed one while the head store is empty, sections from the first sealed one,
+        the chain id the seals name when the head store has none yet."""
+        state = await self.reader.state()
+        history = self.history
+        size = state.section_size
+        chain_id = state.chain_id
+        if chain_id is None:
+            chain_id = history.segments[-1].seal.chain_id
+        return dataclasses.replace(
+            state,
+            tail=BlockNumber(history.first),
+            head=state.head if state.head is not None else self.history_head(),
+            first_section=history.first // size,
+            sections=max(state.sections, (history.last + 1) // size),
+            chain_id=chain_id,
+        )
+
+    async def coverage(self) -> ExactCoverage | None:
+        """The head store's coverage widened to the history (sealed with an exact index,
+        unless headers only): from the first sealed block while the head store's records
+        reach down to its tail."""
+        head = await super().coverage()
+        history = self.history
+        if any(s.seal.headers_only for s in history.segments):
+            return head
+        if head is None or head.first_block is None:
+            last = history.last if head is None else max(history.last, head.last_block or 0)
+            return ExactCoverage(history.first, last, 0 if head is None else head.sections_to_build)
+        if head.sections_to_build:
+            return head
+        return dataclasses.replace(head, first_block=history.first)
+
     # --- splitting ---------------------------------------------------------------------------
 
-    async def _whole_state(self) -> tuple[ChainState, int | None]:
-        """The head store's state widened to the history (tail: the first sealed block; head:
-        the last sealed one while the head store is empty), and the head store's tail."""
-        state = await self.reader.state()
-        head = state.head
-        if head is None:
-            last = self.history.segments[-1].reader
-            head = await last.header(self.history.last)
-        tail = BlockNumber(self.history.first)
-        return dataclasses.replace(state, tail=tail, head=head), state.tail
-
     async def _pieces(self, query: LogQuery) -> tuple[int, list[_Piece]] | None:
-        """The range's first block and its pieces in block order; None when the head store
-        holds the whole range (the head engine answers it alone)."""
-        state, head_tail = await self._whole_state()
+        """The range's first block and its pieces in block order; None when the range is
+        above the history (the head engine answers it alone). Blocks of the history are
+        always asked of their segment, even while the head store still holds them (a seal
+        between its publication and its drop)."""
+        state = await self.whole_state()
         first, last = resolve_range(query, state, await self._finality(query))
         limit = self.config.max_block_range
         if limit and last - first + 1 > limit:
             raise BlockRangeLimitError(limit, first)
-        if head_tail is not None and first >= head_tail:
+        if first > self.history.last:
             return None
         pieces: list[_Piece] = []
         at = 0
@@ -149,6 +229,10 @@ class SegmentedQueryEngine(LogQueryEngine):
     async def collect(self, query: LogQuery, max_results: int = 0) -> list[BlockLogs]:
         """The whole answer over history and head; :class:`ResultLimitError` past
         ``max_results`` logs in all (0: no limit)."""
+        with self._pin():
+            return await self._collect_pinned(query, max_results)
+
+    async def _collect_pinned(self, query: LogQuery, max_results: int) -> list[BlockLogs]:
         if query.block_hash is not None:
             return await self._by_hash(query, max_results)
         for attempt in range(self.config.reorg_retries + 1):
@@ -193,6 +277,12 @@ class SegmentedQueryEngine(LogQueryEngine):
 
     async def stream(self, query: LogQuery) -> AsyncIterator[list[BlockLogs]]:
         """The answer in chunks over history and head, in block order."""
+        with self._pin():
+            async with aclosing(self._stream_pinned(query)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+
+    async def _stream_pinned(self, query: LogQuery) -> AsyncGenerator[list[BlockLogs]]:
         if query.block_hash is not None:
             yield await self._by_hash(query, 0)
             return

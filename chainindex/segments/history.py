@@ -23,8 +23,9 @@ from chainindex.store import LevelDBStore
 from chainindex.store.migrate import MIGRATIONS
 from chainindex.store.reader import ChainReader, LogFetcher
 from chainindex.store.schema import check_schema
+from chainindex.types import Header
 
-__all__ = ["OpenSegment", "SegmentHistory", "check_boundary", "head_start"]
+__all__ = ["OpenSegment", "SegmentHistory", "check_boundary", "head_start", "open_segment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class OpenSegment:
     """Its store."""
     reader: ChainReader
     """Its read side."""
+    head: Header
+    """Its last block's header (the history's head when it is the last segment)."""
 
 
 class SegmentHistory:
@@ -56,7 +59,7 @@ class SegmentHistory:
         """The segments, ascending."""
         try:
             for seal in manifest.segments:
-                self.segments.append(_open(datadir, seal, fetcher, executor))
+                self.segments.append(open_segment(datadir, seal, fetcher, executor))
         except BaseException:
             self.close()
             raise
@@ -86,6 +89,18 @@ class SegmentHistory:
         """Last sealed block."""
         return self.manifest.last
 
+    def append(self, segment: OpenSegment) -> None:
+        """Add a segment just sealed from the head store (it must continue the last one:
+        :class:`SegmentError` otherwise)."""
+        seal, previous = segment.seal, self.segments[-1].seal if self.segments else None
+        if previous is not None and (
+            seal.first != previous.last + 1 or seal.parent_hash != previous.last_hash
+        ):
+            raise SegmentError(f"segment {seal.name} does not continue {previous.name}")
+        self.segments.append(segment)
+        self._lasts.append(seal.last)
+        self.manifest = Manifest((*self.manifest.segments, seal))
+
     def overlapping(self, first: int, last: int) -> list[OpenSegment]:
         """The segments holding blocks of ``first..last``, ascending."""
         at = bisect.bisect_left(self._lasts, first)
@@ -103,12 +118,14 @@ class SegmentHistory:
                 segment.store.close()
 
 
-def _open(
+def open_segment(
     datadir: str | Path,
     seal: SealedSegment,
-    fetcher: LogFetcher | None,
-    executor: Executor | None,
+    fetcher: LogFetcher | None = None,
+    executor: Executor | None = None,
 ) -> OpenSegment:
+    """The segment ``seal`` names, opened for reading (blocking) and checked against it:
+    :class:`SegmentError` when it is missing or holds other blocks."""
     directory = segment_dir(datadir, seal.first, seal.last)
     if not directory.is_dir():
         raise SegmentError(f"segment {seal.name} listed in the manifest is missing ({directory})")
@@ -128,7 +145,7 @@ def _open(
     except BaseException:
         store.close()
         raise
-    return OpenSegment(seal, store, reader)
+    return OpenSegment(seal, store, reader, head)
 
 
 def head_start(datadir: str | Path, from_block: int | None) -> int | None:

@@ -51,7 +51,6 @@ from typing import Any
 
 from chainindex.errors import TooManyFilterValuesError
 from chainindex.filters import BlockTag, LogCriteria, LogQuery
-from chainindex.filters.exact import exact_coverage
 from chainindex.filters.planning import resolve_range
 from chainindex.hexutil import encode_data, encode_quantity
 from chainindex.store.exact.cache import ExactBitmapCache
@@ -188,7 +187,7 @@ class LogfilterApi:
         }
 
     async def _exact_index(self) -> dict[str, Any] | None:
-        coverage = await self.service.reader.read(exact_coverage)
+        coverage = await self.service.engine.coverage()
         if coverage is None:
             return None
         span, entries = self.service.engine.head.summary()

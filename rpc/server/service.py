@@ -182,14 +182,18 @@ class Service:
         return self.indexer is None
 
     def head(self) -> Header | None:
-        """The synced head (no store read)."""
+        """The synced head (no store read): the head store's, else the last sealed block
+        (a directory just backfilled)."""
         if self.indexer is not None:
-            return self.indexer.head
-        return None if self._state is None else self._state.head
+            head = self.indexer.head
+        else:
+            head = None if self._state is None else self._state.head
+        return head if head is not None else self.engine.history_head()
 
     async def state(self) -> ChainState:
-        """The synced state, read from the store."""
-        return await self.reader.state()
+        """The synced state of the whole chain, read from the store (and widened to the
+        sealed history: :meth:`~chainindex.filters.LogQueryEngine.whole_state`)."""
+        return await self.engine.whole_state()
 
     # --- background work ----------------------------------------------------------------------
 
