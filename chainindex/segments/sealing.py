@@ -172,10 +172,10 @@ class HeadSealer:
             return None
         return tail, last
 
-    def seal_one(self, store: KeyValueStore, lock: threading.Lock) -> SealedSegment | None:
-        """Seal the next segment if one is due (blocking: run it on a thread); the build runs
-        beside sync, the check, publication and drop under the writer's ``lock``. Returns
-        the seal."""
+    def publish_next(self, store: KeyValueStore, lock: threading.Lock) -> SealedSegment | None:
+        """Steps 1 and 2 of the next seal, if one is due (blocking: run it on a thread): the
+        build runs beside sync, the check and the publication under the writer's ``lock``.
+        Returns the seal (None: none due); the head store still holds its blocks."""
         with lock:
             span = self.due(store)
         if span is None:
@@ -205,14 +205,24 @@ class HeadSealer:
             except SegmentError:
                 shutil.rmtree(task.directory, ignore_errors=True)
                 raise
-            if self.stop_after < 2:
-                return seal
-            published = Manifest((*manifest.segments, seal))
-            write_json(Path(self.datadir) / MANIFEST_NAME, published.to_json())  # step 2
-            if self.stop_after < 3:
-                return seal
-            drop_through(store, span[1], self.section_size)  # step 3
-        log.info("sealed blocks %d..%d of the head store into a segment", *span)
+            if self.stop_after >= 2:
+                published = Manifest((*manifest.segments, seal))
+                write_json(Path(self.datadir) / MANIFEST_NAME, published.to_json())  # step 2
+        return seal
+
+    def drop(self, store: KeyValueStore, lock: threading.Lock, seal: SealedSegment) -> None:
+        """Step 3 of a published seal: its blocks dropped from the head store, under the
+        writer's ``lock`` (blocking)."""
+        with lock:
+            drop_through(store, seal.last, self.section_size)
+        log.info("sealed blocks %d..%d of the head store into a segment", seal.first, seal.last)
+
+    def seal_one(self, store: KeyValueStore, lock: threading.Lock) -> SealedSegment | None:
+        """Seal the next segment if one is due (blocking: run it on a thread): the three
+        steps, :meth:`publish_next` then :meth:`drop`. Returns the seal."""
+        seal = self.publish_next(store, lock)
+        if seal is not None and self.stop_after >= 3:
+            self.drop(store, lock, seal)
         return seal
 
     def seal_due(self, store: KeyValueStore, lock: threading.Lock) -> list[SealedSegment]:

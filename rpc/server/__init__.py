@@ -6,7 +6,8 @@ reader, query engine, caches, filters, subscriptions, indexer and text index of 
 directory). ``codec/`` is where hex exists on the server side; ``protocol`` holds the wire
 shapes and the one error type the handlers raise (:class:`~rpc.server.protocol.JsonRpcError`);
 ``limits`` the configured limits; ``subscriptions`` the ``eth_subscribe`` notifications;
-``textsearch`` the text index inside the service (``logfilter_search``). Under
+``textsearch`` the text index inside the service (``logfilter_search``); ``sealing`` the
+head store's final blocks sealed into segments while serving a backfilled directory. Under
 ``serve --processes N``, a reader process runs ``reader`` (its method table and WebSocket
 relay) over ``readcopy`` (its own copies of the sealed segments) and reaches the writer
 through ``writerlink``.

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bloombits.errors import LogfilterError
 from bloombits.valuecache import ValueCache
+from chainindex.aio import run_to_completion
 from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError, EventsLaggedError, HeaderNotFoundError
 from chainindex.filters import BlockTag, FilterTable, LogQueryEngine, QueryConfig
@@ -36,6 +37,7 @@ from chainindex.hexutil import decode_quantity
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.segments.history import SegmentHistory, check_boundary
 from chainindex.segments.manifest import read_manifest
+from chainindex.segments.sealing import HeadSealer, finish_sealing, segment_size
 from chainindex.source import ChainSource, RpcSource, SourceOptions, open_source
 from chainindex.source.ondemand import LogCache
 from chainindex.source.transport import JsonRpcTransport
@@ -50,6 +52,7 @@ from rpc.server.codec import EncodedLogs
 from rpc.server.ipc import AdminIpc
 from rpc.server.limits import Limits
 from rpc.server.proxy import DEFAULT_PROXY_METHODS
+from rpc.server.sealing import HistorySealing
 from rpc.server.subscriptions import SubscriptionHub
 from rpc.server.textsearch import TextSearch, open_text_search
 
@@ -140,6 +143,7 @@ class Service:
         encoded: EncodedLogs | None = None,
         text: TextSearch | None = None,
         admin: AdminIpc | None = None,
+        sealing: HistorySealing | None = None,
     ) -> None:
         self.reader = reader
         """The store's read side."""
@@ -175,6 +179,9 @@ class Service:
         """The state served when read-only (it does not change)."""
         self.admin = admin
         """The data directory's admin socket (:mod:`rpc.server.ipc`), run with the rest."""
+        self.sealing = sealing
+        """The head store's final blocks sealed into segments as they become final (a
+        directory with sealed history that the service syncs: :mod:`rpc.server.sealing`)."""
 
     @property
     def read_only(self) -> bool:
@@ -209,6 +216,8 @@ class Service:
                 tasks.create_task(self.text.run())
             if self.admin is not None:
                 tasks.create_task(self.admin.run())
+            if self.sealing is not None:
+                tasks.create_task(self.sealing.run())
 
     async def _fan_out(self) -> None:
         while True:
@@ -287,6 +296,11 @@ async def open_service(
             read_only=config.read_only,
             registry=_registry(config.abi_files),
         )
+        sealed = await asyncio.to_thread(read_manifest, config.datadir)
+        if sealed is not None and not config.read_only:  # a seal a kill cut short
+            await run_to_completion(
+                finish_sealing, store, config.datadir, sealed.segments[0].section_size
+            )
         if source is None and config.upstream is not None:
             source = await stack.enter_async_context(open_source(config.upstream, config.source))
         upstream = source.transport if isinstance(source, RpcSource) else None
@@ -298,7 +312,6 @@ async def open_service(
         stack.callback(pool.shutdown)
         if config.read_only:
             fetcher = LogCache(source) if source is not None else None
-            sealed = await asyncio.to_thread(read_manifest, config.datadir)
             if sealed is not None:  # a head store still empty after a backfill: its settings
                 SectionStore(store, sealed.segments[0].section_size)
             reader = ChainReader(store, fetcher=fetcher, executor=pool)
@@ -320,6 +333,7 @@ async def open_service(
             SegmentHistory.open, config.datadir, fetcher=reader.fetcher, executor=pool
         )
         engine: LogQueryEngine
+        sealing = None
         if history is None:
             engine = LogQueryEngine(
                 reader, retriever, cache=ValueCache(), finality=finality, config=query
@@ -332,6 +346,10 @@ async def open_service(
                 history, reader, retriever, cache=ValueCache(), finality=finality, config=query
             )
             stack.callback(engine.close)
+            if indexer is not None and config.upstream is not None:
+                sealing = HistorySealing(
+                    _sealer(config, history), engine, indexer, store, reader.fetcher, pool
+                )
         text = None
         if config.text_index or config.abi_files:
             text = await stack.enter_async_context(
@@ -355,4 +373,22 @@ async def open_service(
             encoded=EncodedLogs(config.cache_bytes),
             text=text,
             admin=AdminIpc(config.datadir, store),
+            sealing=sealing,
         )
+
+
+def _sealer(config: ServiceConfig, history: SegmentHistory) -> HeadSealer:
+    """The sealer ``logfilter sync`` would use on this directory (see
+    :mod:`chainindex.segments.sealing`)."""
+    assert config.upstream is not None
+    sync = config.sync
+    return HeadSealer(
+        config.datadir,
+        config.upstream,
+        sync.section_size,
+        segment_size(history.manifest),
+        confirmations=sync.confirmations,
+        headers_only=sync.headers_only,
+        chain_id=sync.chain_id,
+        options=config.source,
+    )
