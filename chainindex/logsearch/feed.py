@@ -14,6 +14,9 @@ it:
    the last common block, added blocks are indexed; the text index commits at most every
    ``commit_seconds`` (and whenever a catch-up batch ends), so a crash loses at most that
    much, which the next start replays from the store.
+On a directory with sealed history (``logfilter backfill``), the catch-up starts at the
+history's first block and reads sealed blocks from their segments, so the text index covers
+what a plain sync's would.
 3. A subscription that falls behind (the store is read faster than events are buffered)
    is dropped by the publisher: the feed subscribes again and catches up from the store.
 
@@ -29,9 +32,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
+
+from eth_typing import BlockNumber
 
 from chainindex.errors import EventsLaggedError
 from chainindex.logsearch.index import TextIndex
+from chainindex.segments.history import SegmentHistory
 from chainindex.store.reader import ChainReader, ChainState
 from chainindex.sync.events import ChainEvent, ChainEvents
 from chainindex.sync.indexer import ChainIndexer
@@ -60,6 +67,7 @@ class TextFeed:
         commit_seconds: float = 5.0,
         max_events: int = ChainEvents.DEFAULT_MAX_EVENTS,
         max_logs: int = ChainEvents.DEFAULT_MAX_LOGS,
+        history: SegmentHistory | None = None,
     ) -> None:
         self.index = index
         """The text index fed."""
@@ -75,6 +83,9 @@ class TextFeed:
         """Events the subscription buffers before the publisher drops it."""
         self.max_logs = max_logs
         """Logs the subscription buffers before the publisher drops it."""
+        self.history = history
+        """Sealed history below the store (``logfilter backfill``): its blocks are indexed
+        too, read from their segments."""
         self.resubscriptions = 0
         """Times the feed fell behind and caught up from the store again."""
         self.indexed: Header | None = None
@@ -147,24 +158,50 @@ class TextFeed:
 
     # -- catching up ------------------------------------------------------------------
 
+    def _reader_at(self, number: int) -> tuple[ChainReader, int]:
+        """The store holding block ``number`` (a sealed segment, else the head store) and
+        the last block it holds (the head store: unbounded)."""
+        history = self.history
+        if history is not None and number <= history.last:
+            for segment in history.overlapping(number, number):
+                return segment.reader, segment.seal.last
+        return self.reader, -1
+
+    async def _state(self) -> ChainState:
+        """The store's state widened to the sealed history (its tail, and its last block
+        while the store is empty)."""
+        state = await self.reader.state()
+        history = self.history
+        if history is None or not history.segments:
+            return state
+        head = state.head if state.head is not None else history.segments[-1].head
+        return replace(state, tail=BlockNumber(history.first), head=head)
+
     async def catch_up(self) -> None:
         """Index every stored block after the text index's last commit, committing as it goes."""
-        state = await self.reader.state()
+        state = await self._state()
         if state.head is None:
             return
         if state.headers_only:
             log.warning("headers-only data directory: no logs stored, the text index stays empty")
             return
-        first = await self._resume_point(state)
+        start = await self._resume_point(state)
         head = state.head.number
-        for start in range(first, head + 1, self.batch_blocks):
+        while start <= head:
+            reader, holds = self._reader_at(start)
             last = min(head, start + self.batch_blocks - 1)
-            headers = await self.reader.headers(start, last)
+            if holds >= 0:
+                last = min(last, holds)
+            headers = await reader.headers(start, last)
             logs: list[ChainLog] = []
             for header in headers:
-                logs.extend(await self.reader.logs(header))
+                logs.extend(await reader.logs(header))
             await self._in_thread(self._add, logs, headers[-1])
             await self._in_thread(self._commit_now)
+            start = last + 1
+
+    async def _canonical_hash(self, number: int) -> bytes | None:
+        return await self._reader_at(number)[0].canonical_hash(number)
 
     async def _resume_point(self, state: ChainState) -> int:
         """First block to index; deletes what is no longer canonical first."""
@@ -175,12 +212,12 @@ class TextFeed:
         if committed is None:
             return tail
         number, block_hash = committed
-        canonical = await self.reader.canonical_hash(number)
+        canonical = await self._canonical_hash(number)
         if canonical is not None and (block_hash is None or canonical == block_hash):
             return number + 1
         top = min(number, state.head.number) if state.head is not None else number
         ancestor = await self._newest_canonical(top)
-        head = await self.reader.header(ancestor) if ancestor >= 0 else None
+        head = await self._reader_at(ancestor)[0].header(ancestor) if ancestor >= 0 else None
         await self._in_thread(self._delete_above, ancestor, head)
         log.info("text index rolled back to block %d (the chain changed under it)", ancestor)
         return max(ancestor + 1, tail)
@@ -196,7 +233,7 @@ class TextFeed:
             if not page.hits:
                 return -1
             indexed = page.hits[0].log
-            if await self.reader.canonical_hash(indexed.block_number) == indexed.block_hash:
+            if await self._canonical_hash(indexed.block_number) == indexed.block_hash:
                 return indexed.block_number
             k = indexed.block_number - 1
         return -1
@@ -224,10 +261,13 @@ class TextFeed:
             await self._in_thread(self._commit_now)
 
 
-async def sync_with_text_index(indexer: ChainIndexer, text: TextIndex) -> None:
-    """Sync, feeding the text index as blocks are committed; when sync stops (``--until``,
-    end of an archive), index what is left and commit."""
-    feed = TextFeed(text, indexer.reader, indexer.events)
+async def sync_with_text_index(
+    indexer: ChainIndexer, text: TextIndex, history: SegmentHistory | None = None
+) -> None:
+    """Sync, feeding the text index as blocks are committed (and the blocks of ``history``,
+    sealed below the store, first); when sync stops (``--until``, end of an archive), index
+    what is left and commit."""
+    feed = TextFeed(text, indexer.reader, indexer.events, history=history)
     async with asyncio.TaskGroup() as tasks:
         feeding = tasks.create_task(feed.run())
         try:

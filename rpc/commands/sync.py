@@ -34,7 +34,7 @@ from chainindex.check.startup import startup_check
 from chainindex.errors import ConfigError
 from chainindex.logsearch.feed import sync_with_text_index
 from chainindex.logsearch.index import TextIndex
-from chainindex.segments.history import check_boundary
+from chainindex.segments.history import SegmentHistory, check_boundary
 from chainindex.segments.manifest import read_manifest
 from chainindex.segments.sealing import HeadSealer, finish_sealing, keep_sealed, segment_size
 from chainindex.source import ArchiveSource, SourceOptions, open_source
@@ -113,6 +113,7 @@ async def _sync(
     store = open_datadir(args.datadir)
     indexer: ChainIndexer | None = None
     text = None
+    history = None
     try:
         await startup_check(store, args.datadir, registry=abi_registry(args.abi))
         text = open_text_index(args) if args.text_index or args.abi else None
@@ -125,11 +126,13 @@ async def _sync(
                 confirmations=config.confirmations, headers_only=config.headers_only,
                 chain_id=config.chain_id, options=options,
             )  # fmt: skip
+            if text is not None:  # sealed history is indexed too, read from its segments
+                history = SegmentHistory.open(args.datadir)
         async with open_source(args.upstream, options) as source:
             await check_boundary(source, args.datadir)  # after a backfill: the same chain
             reporter = ProgressReporter(sys.stderr, interval=args.log_interval)
             indexer = ChainIndexer(store, source, config, observer=reporter)
-            work = indexer.run() if text is None else sync_with_text_index(indexer, text)
+            work = indexer.run() if text is None else sync_with_text_index(indexer, text, history)
             if sealer is not None:
                 running = indexer
                 work = keep_sealed(
@@ -149,9 +152,9 @@ async def _sync(
             )
     except BaseException:
         outcome.committed = indexer is not None and indexer.writer.state().head is not None
-        _close(store, text)
+        _close(store, text, history)
         raise
-    _close(store, text)
+    _close(store, text, history)
     return 0
 
 
@@ -169,9 +172,11 @@ def _set_chain_id(args: argparse.Namespace) -> int:
     return 0
 
 
-def _close(store: KeyValueStore, text: TextIndex | None) -> None:
+def _close(store: KeyValueStore, text: TextIndex | None, history: SegmentHistory | None) -> None:
     if text is not None:
         text.close()
+    if history is not None:
+        history.close()
     store.close()
 
 

@@ -359,6 +359,7 @@ async def open_service(
                     reader,
                     None if indexer is None else indexer.events,
                     threads=config.query_threads,
+                    history=history,
                 )
             )
         yield Service(

@@ -34,6 +34,7 @@ import orjson
 from chainindex.logsearch.decode import AbiRegistry
 from chainindex.logsearch.feed import TextFeed
 from chainindex.logsearch.index import TEXT_INDEX_DIR, TextIndex
+from chainindex.segments.history import SegmentHistory
 from chainindex.store.reader import ChainReader
 from chainindex.sync.events import ChainEvents
 from chainindex.textindex.errors import QueryError, QueryParseError
@@ -121,9 +122,11 @@ async def open_text_search(
     events: ChainEvents | None,
     *,
     threads: int = 1,
+    history: SegmentHistory | None = None,
 ) -> AsyncIterator[TextSearch]:
     """The text index of ``datadir``, decoding with the built-in events and ``abi_files``;
-    fed from ``reader`` and ``events`` (None: read-only). Closed on exit (module docstring)."""
+    fed from ``reader`` and ``events`` (None: read-only), and from ``history`` (the sealed
+    segments below the store). Closed on exit (module docstring)."""
     registry = AbiRegistry()
     for path in abi_files:
         registry.load_file(path)
@@ -135,5 +138,5 @@ async def open_text_search(
         stack.callback(index.close)
         pool = ThreadPoolExecutor(threads, thread_name_prefix="search")
         stack.callback(pool.shutdown)  # runs before index.close (callbacks in reverse)
-        feed = None if events is None else TextFeed(index, reader, events)
+        feed = None if events is None else TextFeed(index, reader, events, history=history)
         yield TextSearch(index, pool, feed)
