@@ -8,7 +8,9 @@ synced (read-only under ``--no-sync``; see :mod:`rpc.server.textsearch`).
 Binds 127.0.0.1 unless told
 otherwise. Stops cleanly on SIGINT/SIGTERM (exit status 0). ``--processes N`` serves the
 port from N processes: this one (the writer) and N - 1 readers of the sealed history
-(:mod:`rpc.commands.processes`).
+(:mod:`rpc.commands.processes`). On a directory with sealed history (``logfilter
+backfill``) it seals the head store's final blocks as ``sync`` does, queries answering
+throughout (:mod:`rpc.server.sealing`).
 """
 
 from __future__ import annotations

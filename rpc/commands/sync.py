@@ -11,7 +11,8 @@ sync runs stops it with one line (:func:`chainindex.store.faults.while_present`)
 
 On a directory with sealed history (``logfilter backfill``), sync also seals the head
 store's oldest final blocks into further segments as they become final
-(:mod:`chainindex.segments.sealing`), and first finishes a seal that a kill cut short.
+(:mod:`chainindex.segments.sealing`), and first finishes a seal that a kill cut short;
+``--text-index`` indexes the sealed blocks too, read from their segments.
 
 ``--chain-id N`` names the chain: checked against the upstream's ``eth_chainId`` (or an
 archive's ``chainId``) and the directory's, and stored when the directory has none. Without
