@@ -149,15 +149,20 @@ class SegmentedQueryEngine(LogQueryEngine):
     async def whole_state(self) -> ChainState:
         """The head store's state widened to the history: tail its first block, head the
         last sealed one while the head store is empty, sections from the first sealed one,
-        the chain id the seals name when the head store has none yet."""
+        the chain id and headers-only mode the seals name when the head store has none
+        yet."""
         state = await self.reader.state()
         history = self.history
         size = state.section_size
         chain_id = state.chain_id
         if chain_id is None:
             chain_id = history.segments[-1].seal.chain_id
+        headers_only = state.headers_only
+        if state.head is None:  # an empty head store: the history says
+            headers_only = history.segments[-1].seal.headers_only
         return dataclasses.replace(
             state,
+            headers_only=headers_only,
             tail=BlockNumber(history.first),
             head=state.head if state.head is not None else self.history_head(),
             first_section=history.first // size,
