@@ -19,6 +19,16 @@ only the head piece can meet a reorg: ``collect`` then starts the whole query ov
 ``reorg_retries`` times), ``stream`` raises once it has yielded, as the plain engine does.
 What differs from one store: a ``blockHash`` query not found in the head looks in each
 segment in turn (a hash has no order to search by).
+
+The history grows while serving (:mod:`rpc.server.sealing`): :meth:`extend` adds a segment
+sealed out of the head store, which still holds its blocks; a block of the history is
+always asked of its segment, so queries starting from then on no longer read those blocks
+from the head store. Each query is pinned to the generation it started in, and
+:meth:`drained` tells the sealer when the queries of older generations, which may still read
+the head store's copy, have all ended: only then are the blocks dropped from it (an RCU
+grace period). The whole chain's state (:meth:`whole_state`) is the head store's widened to
+the history, so that every method answers as on a plainly synced directory, an empty head
+store included.
 """
 
 from __future__ import annotations

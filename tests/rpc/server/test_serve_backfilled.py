@@ -167,6 +167,8 @@ def _requests(chain: Chain, head: int) -> list[tuple[str, list[Any]]]:
         ("eth_chainId", []),
         ("net_version", []),
         ("logfilter_status", []),
+        ("eth_getBlockByNumber", ["latest", False]),  # not served (no --proxy): -32601
+        ("eth_getBlockByHash", [chain.hashes[0], False]),
     ]
     for search in [
         {"query": "event:Transfer", "sort": "block_asc", "limit": 50},
