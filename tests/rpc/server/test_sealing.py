@@ -203,6 +203,7 @@ def test_serve_seals_while_answering(plain_long: Path, tmp_path: Path) -> None:
         assert manifest is not None
         assert manifest.last == 1023, "the slow query must start before the first seal"
         server.wait_synced(RANGES_TOP)
+        installed = server.call("eth_newFilter", RANGES[0])  # before the first seal's drop
         threads = [threading.Thread(target=ask) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -219,6 +220,13 @@ def test_serve_seals_while_answering(plain_long: Path, tmp_path: Path) -> None:
             stop.set()
             for thread in threads:
                 thread.join()
+        # The filter installed before the seals: the same logs, no changes (a seal changes
+        # no block), and one installed after them still reaches the sealed history.
+        assert server.call("eth_getFilterLogs", installed) == expected[0]
+        assert server.call("eth_getFilterChanges", installed) == []
+        after = server.call("eth_newFilter", {"fromBlock": hex(1000), "toBlock": hex(1100)})
+        assert server.call("eth_getFilterLogs", after) == expected[0]
+        assert isinstance(server.call("eth_newFilter", {"fromBlock": "0x10"}), str)  # not pruned
         assert server.stop() == 0
     assert not mismatches, mismatches[:3]
     assert asked[0] > 2 * len(RANGES)
