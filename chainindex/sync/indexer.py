@@ -128,6 +128,12 @@ class ChainIndexer:
         """The synced head."""
         return self._state.head
 
+    @property
+    def chain_id(self) -> int | None:
+        """The chain id the upstream (or ``--chain-id``) gave at start, before any block of
+        it is stored; None until then, or when neither has one."""
+        return self._chain_id
+
     async def wait_synced(self, number: int) -> Header:
         """Wait until block ``number`` is synced; returns the synced head then."""
         async with self._progress:

@@ -105,14 +105,16 @@ class EthApi:
 
     async def chain_id(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
-        state = await self.service.state()
-        if state.chain_id is None:
-            raise JsonRpcError(
-                SERVER_ERROR,
-                "chain id unknown: the data directory was synced from an archive without one; "
-                "run `logfilter sync --chain-id N --datadir DIR` on it",
-            )
-        return encode_quantity(state.chain_id)
+        known = await self.service.chain_id()
+        if known is not None:
+            return encode_quantity(known)
+        if self.service.head() is None:
+            raise JsonRpcError(SERVER_ERROR, "chain id not known yet: no block synced")
+        raise JsonRpcError(
+            SERVER_ERROR,
+            "chain id unknown: the data directory was synced from an archive without one; "
+            "run `logfilter sync --chain-id N --datadir DIR` on it",
+        )
 
     async def net_version(self, params: Params, ctx: CallContext) -> str:
         """The chain id in decimal, as nodes answer ``net_version``."""

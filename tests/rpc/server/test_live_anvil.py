@@ -211,3 +211,27 @@ def test_sigint_stops_cleanly(anvil: Anvil, tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     assert process.wait(20) == 0
     server.stop()
+
+
+def test_chain_id_before_any_block_is_stored(anvil: Anvil, tmp_path: Path) -> None:
+    """An empty directory learns the chain id from the upstream at start, before its first
+    block is stored (clients such as ethers.js ask for it first): here no block is stored at
+    all, the sync waiting for a block the node does not have yet."""
+    build_chain(anvil, 1, seed=34)
+    with serve_anvil(anvil, tmp_path, "--from-block", "1000") as server:
+        deadline = time.monotonic() + 30
+        refusals: list[str] = []
+        while True:
+            try:
+                answer = server.call("eth_chainId")
+                break
+            except RpcCallFailedError as err:
+                refusals.append(str(err))
+                assert time.monotonic() < deadline, "no chain id after 30 s"
+                time.sleep(0.05)
+        # Refused only until the sync has asked the node who it is, and saying so.
+        assert all("chain id not known yet" in refusal for refusal in refusals), refusals
+        assert int(answer, 16) == 31337 == int(anvil.rpc("eth_chainId"), 16)
+        assert server.call("net_version") == "31337"
+        with pytest.raises(RpcCallFailedError, match="no blocks synced yet"):
+            server.call("eth_blockNumber")
