@@ -206,7 +206,7 @@ def _in(rows: npt.NDArray[np.bytes_], keys: npt.NDArray[np.bytes_]) -> npt.NDArr
         return np.zeros(len(rows), dtype=np.bool_)
     if len(keys) > _MANY_KEYS:
         return np.isin(rows, keys)
-    ok = rows == keys[0]
+    ok: npt.NDArray[np.bool_] = rows == keys[0]
     for key in keys[1:]:
         ok |= rows == key
     return ok

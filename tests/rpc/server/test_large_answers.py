@@ -6,6 +6,7 @@ never the service's encoder."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ BLOCKS = 40
 """Blocks of the generated chain (5 sections of 8)."""
 
 
-def recorded(records: list[dict[str, Any]], keep: Any = lambda log: True) -> list[Any]:
+def recorded(records: Sequence[Mapping[str, Any]], keep: Any = lambda log: True) -> list[Any]:
     return [
         log
         for record in records
@@ -84,7 +85,7 @@ def test_generated_saturated_chain_answers_of_over_10000_logs(tmp_path: Path) ->
         everything = recorded(records)
         assert len(everything) >= 10_000
         assert answer(server, whole) == orjson.dumps(everything)
-        cases = [
+        cases: list[tuple[dict[str, Any], Any]] = [
             ({"address": common}, lambda log: log["address"] == common),
             (
                 {"address": common, "topics": [transfer, None, holder]},
