@@ -18,7 +18,8 @@ without building a :class:`~chainindex.types.ChainLog` per log. Integers are lit
     data (n_data bytes, every log's data concatenated)
 
 A log's ``logIndex`` is its position in the record (the indexer only stores blocks whose log
-indexes run 0, 1, ...). Decoding checks every size, count and reference and raises
+indexes run 0, 1, ...). Decoding (:class:`~chainindex.store.logsrecord.LogsRecord`, which
+views a record as numpy columns) checks every size, count and reference and raises
 :class:`~chainindex.errors.CorruptDataError` on any inconsistency; it never returns a wrong
 log.
 """
