@@ -250,12 +250,15 @@ def check_refs(
             raise CorruptDataError(f"{where}: tables without logs")
         return
     small = n_logs <= _SMALL
-    tx = log_tx.tolist() if small else log_tx
-    addresses = log_address.tolist() if small else log_address
-    counts = log_topic_count.tolist() if small else log_topic_count
-    if not n_tx or not n_addr or max(tx) >= n_tx or max(addresses) >= n_addr or max(counts) > 4:
+    if small:
+        counts = log_topic_count.tolist()
+        most = (max(log_tx.tolist()), max(log_address.tolist()), max(counts))
+        total = sum(counts)
+    else:  # numpy's reductions (the builtins would walk the arrays element by element)
+        most = (int(log_tx.max()), int(log_address.max()), int(log_topic_count.max()))
+        total = int(log_topic_count.sum(dtype=np.int64))
+    if not n_tx or not n_addr or most[0] >= n_tx or most[1] >= n_addr or most[2] > 4:
         raise CorruptDataError(f"{where}: a log refers past the transaction/address tables")
-    total = sum(counts) if small else int(log_topic_count.sum(dtype=np.int64))
     if total != n_refs or (n_refs and int(topic_refs.max()) >= n_topics):
         raise CorruptDataError(f"{where}: topic references do not match the topic table")
     if small:
