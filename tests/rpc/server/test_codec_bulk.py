@@ -35,7 +35,7 @@ def blocks(draw: st.DrawFn) -> tuple[Header, list[ChainLog]]:
         draw(st.one_of(st.integers(0, 20), st.integers(0, 2**64 - 1))),
         bytes(256),
     )
-    count = draw(st.integers(1, 120))
+    count = draw(st.integers(1, 60))
     tx_count = draw(st.integers(1, count))
     tx_hashes = draw(st.lists(words, min_size=tx_count, max_size=tx_count, unique=True))
     tx_indexes = sorted(draw(st.sets(st.integers(0, 2**32 - 1), min_size=tx_count,
@@ -45,7 +45,7 @@ def blocks(draw: st.DrawFn) -> tuple[Header, list[ChainLog]]:
     for index, tx in enumerate(owners):
         address = draw(st.one_of(st.sampled_from(ADDRESSES), st.binary(min_size=20, max_size=20)))
         topics = draw(st.lists(words, max_size=4))
-        data = draw(st.one_of(st.binary(max_size=100), st.binary(min_size=200, max_size=600)))
+        data = draw(st.one_of(st.binary(max_size=40), st.binary(min_size=100, max_size=260)))
         logs.append(
             ChainLog(
                 Address(address),
