@@ -123,6 +123,10 @@ class RecordMatcher:
             raise CorruptDataError(
                 f"the exact log index names log {int(indexes[-1])} of a block of {len(record)}"
             )
+        if len(record) <= _SMALL:  # plain Python, as select does (numpy's calls cost more)
+            named = set(indexes.tolist())
+            kept = [i for i in self._select_small(record).tolist() if i in named]
+            return np.array(kept, dtype=np.intp)
         return self._check(record, indexes)
 
     def _check(self, record: LogsRecord, selected: Indexes | None) -> Indexes:
