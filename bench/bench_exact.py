@@ -26,14 +26,20 @@ said in the table, never replaced by an estimate): a query whose answer is expec
 that range, by any path; a query whose
 untimed first request took more than ``--slow`` seconds gets one timed warm and one cold
 run; the naive scan of a query is not run at a range once it took more than
-``--naive-budget`` seconds at the range below. The table also gives the cost per returned
-log beyond the fixed cost for answers of 10,000 logs or more: (this query's warm time minus
-the rare address's over the same range and path) / logs.
+``--naive-budget`` seconds at the range below.
+
+The table also gives the cost per returned log beyond the fixed cost of a request, for
+answers of 10,000 logs or more (issue 12's measure): (this query's warm time minus the
+**fixed cost**) / (its logs minus the fixed cost's logs), where the fixed cost is the warm
+time of the smallest answer of the chain and path (the rare address over the shortest
+range: one or two logs). It is given twice: from wall times, and from the server's CPU time
+per request (user + system, ``/proc/PID/stat``), which a loaded machine inflates less.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -66,6 +72,8 @@ class Row:
     logs: int = -1
     warm: dict[str, list[float]] = field(default_factory=dict)
     """Per path: the timed warm runs."""
+    warm_cpu: dict[str, list[float]] = field(default_factory=dict)
+    """Per path: the server's CPU seconds of each timed warm run."""
     cold: dict[str, list[float]] = field(default_factory=dict)
     """Per path: the timed cold runs."""
     naive: float | None = None
@@ -161,6 +169,19 @@ def server(chain: BenchChain, path: str, flag: bool) -> ServeProcess:
     return srv.start(timeout=600)  # a loaded machine can take minutes to start it
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_cpu(srv: ServeProcess, body: bytes) -> tuple[float, float]:
+    """Wall seconds of one eth_getLogs, and the server's CPU seconds during it."""
+    before = cpu_seconds(srv.pid)
+    seconds = timed(srv, body)[0]
+    return seconds, cpu_seconds(srv.pid) - before
+
+
 def timed(srv: ServeProcess, body: bytes) -> tuple[float, int]:
     """Seconds of one eth_getLogs on the server's keep-alive connection, and its logs."""
     started = time.perf_counter()
@@ -212,7 +233,9 @@ def measure_chain(chain: BenchChain, args: argparse.Namespace, results: Results,
                     slow.add((query.kind, length))
                     row.slow = True
                 repeats = 1 if (query.kind, length) in slow else args.repeats
-                row.warm[path] = [timed(srv, body)[0] for _ in range(repeats)]
+                runs = [timed_cpu(srv, body) for _ in range(repeats)]
+                row.warm[path] = [wall for wall, _ in runs]
+                row.warm_cpu[path] = [cpu for _, cpu in runs]
                 say(f"{row.query}, {length:,}: {row.logs:,} logs, warm {ms(row.warm[path])} ms")
         say(f"{chain.name}: {path} path, cold")
         for query, length in asked:
@@ -299,12 +322,26 @@ def ms(times: list[float] | None, single: bool = False) -> str:
     return f"{text} (1 run)" if single and len(times) == 1 else text
 
 
-def per_log(row: Row, rare: Row | None, path: str) -> str:
-    """µs per returned log beyond the fixed cost (see the module), for answers of 10,000+."""
-    if row.logs < 10_000 or rare is None or not row.warm.get(path) or not rare.warm.get(path):
+def per_log(row: Row, fixed: Row | None, path: str, cpu: bool = False) -> str:
+    """µs per returned log beyond the fixed cost (see the module), for answers of 10,000+;
+    from the server's CPU times when ``cpu``."""
+    if row.logs < 10_000 or fixed is None or row.logs <= fixed.logs:
         return "-"
-    extra = statistics.median(row.warm[path]) - statistics.median(rare.warm[path])
-    return f"{extra / row.logs * 1e6:.3g}"
+    times, base = (row.warm_cpu, fixed.warm_cpu) if cpu else (row.warm, fixed.warm)
+    if not times.get(path) or not base.get(path):
+        return "-"
+    extra = statistics.median(times[path]) - statistics.median(base[path])
+    return f"{extra / (row.logs - fixed.logs) * 1e6:.3g}"
+
+
+def fixed_costs(rows: list[Row]) -> dict[str, Row]:
+    """Per chain: the row of its smallest answer (the rare address, shortest range)."""
+    out: dict[str, Row] = {}
+    for r in rows:
+        shorter = r.chain not in out or r.range < out[r.chain].range
+        if r.query == "rare address" and r.logs >= 0 and shorter:
+            out[r.chain] = r
+    return out
 
 
 def report(results: Results) -> str:
@@ -316,17 +353,21 @@ def report(results: Results) -> str:
                   results.loads.get(c.name, "-"))  # fmt: skip
     columns = ["chain", "query", "blocks", "logs"]
     for path in results.paths:
-        columns += [f"{path} warm (ms)", f"{path} cold (ms)", f"{path} µs/log beyond fixed"]
+        columns += [
+            f"{path} warm (ms)", f"{path} cold (ms)", f"{path} µs/log beyond fixed",
+            f"{path} server CPU µs/log beyond fixed",
+        ]  # fmt: skip
     queries_table = Table("eth_getLogs over HTTP (median)", [*columns, "naive scan (ms)"])
-    rares = {(r.chain, r.range): r for r in results.rows if r.query == "rare address"}
+    fixed = fixed_costs(results.rows)
     for r in results.rows:
         cells = [r.chain, r.query, f"{r.range:,}", r.skipped or f"{r.logs:,}"]
         for path in results.paths:
-            rare = rares.get((r.chain, r.range))
+            base = fixed.get(r.chain)
             cells += [
                 ms(r.warm.get(path), r.slow),
                 ms(r.cold.get(path), r.slow),
-                per_log(r, rare, path),
+                per_log(r, base, path),
+                per_log(r, base, path, cpu=True),
             ]
         naive = ms([r.naive] if r.naive is not None else None)
         queries_table.add(*cells, r.naive_note or naive)

@@ -6,11 +6,12 @@ of the sectioned blocks (:func:`~chainindex.store.exact.stored_positions`), the 
 those of the blocks above (:meth:`~chainindex.store.exact.HeadIndex.positions`, which first
 brings itself to the snapshot's chain; blocks it does not hold for that snapshot go to the
 header scan). The positions name the blocks to read, and only those: every block read holds
-a match (candidate density 1.0). Verification still decides every log with geth's rule
-(:class:`~chainindex.filters.verify.RecordMatcher`): it is what applies a trailing wildcard
-position (a log must have that many topics, which the index does not record) and turns away a
-fingerprint shared by two values (stored records and head index alike: a shared fingerprint
-only ever adds candidates).
+a match (candidate density 1.0), and the logs to look at in each
+(:class:`~chainindex.filters.verify.LogCandidates`). Verification checks only those logs
+(:meth:`~chainindex.filters.verify.RecordMatcher.confirm`), for what the index cannot prove:
+the values themselves (the index knows fingerprints; a fingerprint shared by two values only
+ever adds candidates, in stored records and head index alike) and a trailing wildcard
+position (a log must have that many topics, which the index does not record).
 
 When the whole range is exact and the filter has no trailing wildcard, the number of
 matching logs is known before any log is read: :func:`check_result_limit` refuses a query
@@ -28,6 +29,7 @@ import numpy.typing as npt
 from chainindex.errors import ResultLimitError
 from chainindex.filters.criteria import LogCriteria
 from chainindex.filters.planning import SearchPlan, exact_index_first
+from chainindex.filters.verify import LogCandidates
 from chainindex.store.damage import EXACT_INDEX, LOGS, damage
 from chainindex.store.exact import HeadIndex, PositionLayout, ValueKey, stored_positions
 from chainindex.store.exact.cache import ExactBitmapCache
@@ -79,13 +81,10 @@ class ExactFound:
     head: U64
     """Positions of the matching logs of the ``head`` stretch, ascending."""
 
-    def blocks(self, layout: PositionLayout, which: U64) -> I64:
-        """The blocks of ``which`` (one of the two), ascending, each once."""
-        if not len(which):
-            return np.zeros(0, dtype=np.int64)
-        blocks = layout.split(which)[0]
-        first: I64 = blocks[np.concatenate([[True], blocks[1:] != blocks[:-1]])]
-        return first
+    def candidates(self, layout: PositionLayout, which: U64) -> LogCandidates:
+        """The blocks of ``which`` (one of the two) with the logs it names in each."""
+        blocks, logs = layout.split(which)
+        return LogCandidates.of(blocks, logs)
 
 
 def find_exact(

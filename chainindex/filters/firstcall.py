@@ -33,7 +33,13 @@ from chainindex.filters.direct import VectorCache, section_candidates
 from chainindex.filters.exact import check_result_limit, find_exact
 from chainindex.filters.planning import SearchPlan, plan_range
 from chainindex.filters.records import RecordCache
-from chainindex.filters.verify import RecordMatcher, Verified, verify_blocks
+from chainindex.filters.verify import (
+    LogCandidates,
+    RecordMatcher,
+    Verified,
+    verify_blocks,
+    verify_exact,
+)
 from chainindex.store.exact import HeadIndex
 from chainindex.store.exact.cache import ExactBitmapCache
 from chainindex.store.reader import ChainView
@@ -60,10 +66,12 @@ class FirstCall:
     """The whole answer, when it fitted in this call, in parts by path, in block order."""
     candidates: I64 | None = None
     """Candidates of the indexed part found from the section vectors, to verify."""
-    exact_blocks: I64 | None = None
-    """Blocks of the exact stretch holding a match, to verify (after the indexed part)."""
-    head_blocks: I64 | None = None
-    """Blocks of the head stretch holding a match, to verify (after the scan)."""
+    exact_blocks: LogCandidates | None = None
+    """Blocks of the exact stretch holding a match and their logs, to verify (after the
+    indexed part)."""
+    head_blocks: LogCandidates | None = None
+    """Blocks of the head stretch holding a match and their logs, to verify (after the
+    scan)."""
 
 
 def first_call(
@@ -99,8 +107,8 @@ def first_call(
         exact = find_exact(view, plan, query.criteria, head, exact_cache)
         check_result_limit(exact, query.criteria, max_results, head.layout)
         found.plan = plan = exact.plan
-        found.exact_blocks = exact.blocks(head.layout, exact.stored)
-        found.head_blocks = exact.blocks(head.layout, exact.head)
+        found.exact_blocks = exact.candidates(head.layout, exact.stored)
+        found.head_blocks = exact.candidates(head.layout, exact.head)
         exact_count = len(found.exact_blocks) + len(found.head_blocks)
     scan_fits = plan.scan is None or plan.scan[1] - plan.scan[0] < config.scan_chunk
     groups = query.criteria.value_groups
@@ -118,10 +126,10 @@ def first_call(
     elif not scan_fits or exact_count > config.verify_batch:
         return found
     if found.exact_blocks is not None and plan.exact is not None:
-        answer.append(("exact", verify_blocks(view, found.exact_blocks, matcher, None, records)))
+        answer.append(("exact", verify_exact(view, found.exact_blocks, matcher, None, records)))
     if plan.scan is not None:
         answer.append(("scan", scan_and_verify(view, *plan.scan, groups, matcher, None, records)))
     if found.head_blocks is not None and plan.head is not None:
-        answer.append(("exact", verify_blocks(view, found.head_blocks, matcher, None, records)))
+        answer.append(("exact", verify_exact(view, found.head_blocks, matcher, None, records)))
     found.answer = answer
     return found

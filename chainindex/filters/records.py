@@ -31,16 +31,10 @@ block's real record is neither parsed nor cached)."""
 
 
 def record_size(record: LogsRecord) -> int:
-    """Approximate bytes held by ``record`` (its tables, columns and data)."""
-    return (
-        200
-        + 36 * len(record.tx_hashes)
-        + 52 * len(record.addresses)
-        + 64 * len(record.topics)
-        + 13 * len(record)
-        + 4 * len(record.topic_refs)
-        + len(record.data)
-    )
+    """Approximate bytes held by ``record``: the record it views, and the ``bytes`` of its
+    distinct values should they be built (about 50 bytes each beyond the record's)."""
+    values = len(record.tx_table) + len(record.address_table) + len(record.topic_table)
+    return 400 + record.nbytes + 50 * values
 
 
 class RecordCache:

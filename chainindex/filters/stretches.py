@@ -25,7 +25,15 @@ from chainindex.filters.candidates import scan_and_verify
 from chainindex.filters.config import PathName, QueryConfig, QueryStats
 from chainindex.filters.planning import SearchPlan
 from chainindex.filters.records import RecordCache
-from chainindex.filters.verify import BlockLogs, RecordMatcher, Verified, record_of, verify_blocks
+from chainindex.filters.verify import (
+    BlockLogs,
+    LogCandidates,
+    RecordMatcher,
+    Verified,
+    record_of,
+    verify_blocks,
+    verify_exact,
+)
 from chainindex.store.reader import ChainReader
 from chainindex.types import Header
 
@@ -49,25 +57,23 @@ class StretchRunner:
 
     async def verify(
         self,
-        numbers: npt.NDArray[np.int64],
+        numbers: npt.NDArray[np.int64] | LogCandidates,
         plan: SearchPlan,
         matcher: RecordMatcher,
         path: PathName,
     ) -> AsyncGenerator[list[BlockLogs]]:
-        """Verify candidate blocks, a batch per worker call (at least one call: it checks
-        the anchor)."""
+        """Verify candidate blocks (the exact index's: only the logs it named), a batch per
+        worker call (at least one call: it checks the anchor)."""
         self.stats.paths[path].stretches += 1
         anchor = (plan.last, plan.anchor)
         step = self.config.verify_batch
         for at in range(0, max(len(numbers), 1), step):
+            if isinstance(numbers, LogCandidates):
+                call = partial(verify_exact, candidates=numbers.part(at, at + step))
+            else:
+                call = partial(verify_blocks, numbers=numbers[at : at + step])
             verified = await self.reader.read(
-                partial(
-                    verify_blocks,
-                    numbers=numbers[at : at + step],
-                    matcher=matcher,
-                    anchor=anchor,
-                    records=self.records,
-                )
+                partial(call, matcher=matcher, anchor=anchor, records=self.records)
             )
             yield await self.complete(verified, matcher, path)
 

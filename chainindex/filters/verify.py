@@ -31,7 +31,15 @@ from chainindex.store.codec import LogsRecord, encode_logs, logs_record_may_matc
 from chainindex.store.reader import ChainView
 from chainindex.types import ChainLog, Header
 
-__all__ = ["BlockLogs", "RecordMatcher", "Verified", "record_of", "verify_blocks"]
+__all__ = [
+    "BlockLogs",
+    "LogCandidates",
+    "RecordMatcher",
+    "Verified",
+    "record_of",
+    "verify_blocks",
+    "verify_exact",
+]
 
 
 _SMALL = 32
@@ -92,6 +100,10 @@ class RecordMatcher:
                 addresses=self.addresses,
                 positions=[v for _, v in self.positions],
             )
+        self.address_keys = _keys(self.addresses, 20) if self.addresses else None
+        """:attr:`addresses` as a numpy array of 20-byte strings (None: any address)."""
+        self.topic_keys = tuple((i, _keys(values, 32)) for i, values in self.positions)
+        """:attr:`positions` with their values as numpy arrays of 32-byte strings."""
 
     def select(self, record: LogsRecord) -> Indexes:
         """Positions of the logs of ``record`` that match, ascending."""
@@ -100,33 +112,45 @@ class RecordMatcher:
             return np.zeros(0, dtype=np.intp)
         if n <= _SMALL:
             return self._select_small(record)
-        selected: Indexes | None = None
-        if self.addresses:
-            wanted = self.addresses
-            ok = np.fromiter(
-                (a in wanted for a in record.addresses), dtype=np.bool_, count=len(record.addresses)
+        return self._check(record, None)
+
+    def confirm(self, record: LogsRecord, indexes: Indexes) -> Indexes:
+        """Those of the logs ``indexes`` (ascending positions in ``record``, named by the
+        exact index) that match: the values are compared (the index knows fingerprints), the
+        topic count checked; only these logs are looked at. A position past the record's
+        logs is :class:`CorruptDataError`."""
+        if len(indexes) and int(indexes[-1]) >= len(record):
+            raise CorruptDataError(
+                f"the exact log index names log {int(indexes[-1])} of a block of {len(record)}"
             )
-            selected = np.flatnonzero(ok[record.log_address])
+        if len(record) <= _SMALL:  # plain Python, as select does (numpy's calls cost more)
+            named = set(indexes.tolist())
+            kept = [i for i in self._select_small(record).tolist() if i in named]
+            return np.array(kept, dtype=np.intp)
+        return self._check(record, indexes)
+
+    def _check(self, record: LogsRecord, selected: Indexes | None) -> Indexes:
+        """The logs of ``selected`` (None: all of the record's) that match, with numpy over
+        the record's columns and a comparison per distinct value used."""
+        if self.address_keys is not None:
+            refs = record.log_address if selected is None else record.log_address[selected]
+            ok = _member(record.address_table, refs, self.address_keys)
+            selected = np.flatnonzero(ok) if selected is None else selected[ok]
         if self.min_topics:
             counts = record.log_topic_count
             if selected is None:
                 selected = np.flatnonzero(counts >= self.min_topics)
             else:
                 selected = selected[counts[selected] >= self.min_topics]
-            if self.positions and len(selected):
-                starts = np.cumsum(counts, dtype=np.intp) - counts
-                for position, values in self.positions:
-                    ok = np.fromiter(
-                        (t in values for t in record.topics),
-                        dtype=np.bool_,
-                        count=len(record.topics),
-                    )
-                    refs = record.topic_refs[starts[selected] + position]
-                    selected = selected[ok[refs]]
+            if self.topic_keys and len(selected):
+                starts = record.topic_starts[selected]
+                for position, keys in self.topic_keys:
+                    ok = _member(record.topic_table, record.topic_refs[starts + position], keys)
+                    selected, starts = selected[ok], starts[ok]
                     if not len(selected):
                         break
         if selected is None:
-            return np.arange(n, dtype=np.intp)
+            return np.arange(len(record), dtype=np.intp)
         return selected
 
     def _select_small(self, record: LogsRecord) -> Indexes:
@@ -154,6 +178,42 @@ class RecordMatcher:
                 out.append(i)
             at += count
         return np.array(out, dtype=np.intp)
+
+
+def _keys(values: Iterable[bytes], width: int) -> npt.NDArray[np.bytes_]:
+    """``values`` of ``width`` bytes as a sorted numpy array of fixed-width strings (others
+    can match nothing). Fixed-width strings compare as their bytes: numpy's padding of
+    trailing zero bytes is the same for every value of one width."""
+    return np.array(sorted(v for v in values if len(v) == width), dtype=f"S{width}")
+
+
+_MANY_KEYS = 8
+"""Above this many accepted values, membership is tested with ``np.isin`` (a sort) instead
+of one comparison per value."""
+
+
+def _member(
+    table: npt.NDArray[np.uint8], refs: npt.NDArray[np.uint32], keys: npt.NDArray[np.bytes_]
+) -> npt.NDArray[np.bool_]:
+    """Per reference: whether the row of ``table`` it names is one of ``keys``. The rows
+    are compared once each (the whole table when the references outnumber its rows, else
+    the rows referred to)."""
+    width = table.shape[1]
+    if len(refs) >= len(table):
+        rows = table.view(f"S{width}").ravel()
+        return _in(rows, keys)[refs]
+    return _in(np.ascontiguousarray(table[refs]).view(f"S{width}").ravel(), keys)
+
+
+def _in(rows: npt.NDArray[np.bytes_], keys: npt.NDArray[np.bytes_]) -> npt.NDArray[np.bool_]:
+    if not len(keys):
+        return np.zeros(len(rows), dtype=np.bool_)
+    if len(keys) > _MANY_KEYS:
+        return np.isin(rows, keys)
+    ok: npt.NDArray[np.bool_] = rows == keys[0]
+    for key in keys[1:]:
+        ok |= rows == key
+    return ok
 
 
 @dataclass(slots=True)
@@ -230,6 +290,71 @@ def verify_blocks(
         if block is None:
             raise CorruptDataError(f"candidate block {number} is not stored")
         _verify_one(*block, matcher, out)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LogCandidates:
+    """Blocks named by the exact log index with, for each, the logs it named (ascending)."""
+
+    blocks: npt.NDArray[np.int64]
+    """The blocks, ascending, each once."""
+    bounds: npt.NDArray[np.int64]
+    """``logs[bounds[i]:bounds[i + 1]]`` are block ``i``'s logs (one more than blocks)."""
+    logs: npt.NDArray[np.int64]
+    """Log indexes within their blocks, block after block."""
+
+    @classmethod
+    def of(cls, blocks: npt.NDArray[np.int64], logs: npt.NDArray[np.int64]) -> LogCandidates:
+        """From one (block, log index) pair per log, in ascending order."""
+        starts = np.flatnonzero(np.concatenate([[True], blocks[1:] != blocks[:-1]]))
+        if not len(blocks):
+            starts = np.zeros(0, dtype=np.int64)
+        bounds = np.append(starts, len(blocks)).astype(np.int64)
+        return cls(blocks[starts], bounds, logs)
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def part(self, start: int, stop: int) -> LogCandidates:
+        """Blocks ``start`` to ``stop`` (exclusive) of these."""
+        stop = min(stop, len(self.blocks))
+        start = min(start, stop)
+        bounds = self.bounds[start : stop + 1]
+        logs = self.logs[bounds[0] : bounds[-1]]
+        return LogCandidates(self.blocks[start:stop], bounds - bounds[0], logs)
+
+
+def verify_exact(
+    view: ChainView,
+    candidates: LogCandidates,
+    matcher: RecordMatcher,
+    anchor: Anchor | None = None,
+    records: RecordCache | None = None,
+) -> Verified:
+    """Verify the exact index's candidate logs in the snapshot ``view``: each block's record
+    read once (no prefilter: the index says it holds a match), only the logs the index named
+    checked (:meth:`RecordMatcher.confirm`)."""
+    check_anchor(view, anchor)
+    out = Verified()
+    bounds = candidates.bounds.tolist()
+    logs = candidates.logs
+    for at, number in enumerate(candidates.blocks.tolist()):
+        if records is None:
+            header = view.header(number)
+            block = None if header is None else (header, view.logs_record(header))
+        else:
+            block = records.block(view, number)
+        if block is None:
+            raise CorruptDataError(f"candidate block {number} is not stored")
+        header, record = block
+        out.checked += 1
+        if record is None:
+            out.unstored.append(header)
+            continue
+        indexes = matcher.confirm(record, logs[bounds[at] : bounds[at + 1]])
+        if len(indexes):
+            out.found.append(BlockLogs(header, record, indexes))
     return out
 
 

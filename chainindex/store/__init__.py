@@ -4,7 +4,8 @@
 * :mod:`~chainindex.store.kv`: the key-value protocol; :mod:`~chainindex.store.leveldb` and
   :mod:`~chainindex.store.memory` implement it;
 * :mod:`~chainindex.store.schema`: every key layout and the schema version;
-* :mod:`~chainindex.store.codec`: logs records; :mod:`~chainindex.store.headerrecord`:
+* :mod:`~chainindex.store.codec`: logs records (:mod:`~chainindex.store.logsrecord`: one
+  viewed as numpy columns); :mod:`~chainindex.store.headerrecord`:
   header records; :mod:`~chainindex.store.rows`: grouped bloom-bit rows;
   :mod:`~chainindex.store.sections`: the bloom sections (:class:`SectionStore`);
 * :mod:`~chainindex.store.reader`: the read side (:class:`~chainindex.store.reader.ChainReader`);

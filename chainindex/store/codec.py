@@ -18,24 +18,23 @@ without building a :class:`~chainindex.types.ChainLog` per log. Integers are lit
     data (n_data bytes, every log's data concatenated)
 
 A log's ``logIndex`` is its position in the record (the indexer only stores blocks whose log
-indexes run 0, 1, ...). Decoding checks every size, count and reference and raises
+indexes run 0, 1, ...). Decoding (:class:`~chainindex.store.logsrecord.LogsRecord`, which
+views a record as numpy columns) checks every size, count and reference and raises
 :class:`~chainindex.errors.CorruptDataError` on any inconsistency; it never returns a wrong
 log.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from eth_typing import Address, Hash32
 
 from chainindex.errors import CorruptDataError
+from chainindex.store.logsrecord import LOGS_FORMAT, LOGS_HEAD, LogsRecord, check_refs
 from chainindex.types import ChainLog, Header
 
 __all__ = [
@@ -48,10 +47,7 @@ __all__ = [
     "logs_record_may_match",
 ]
 
-LOGS_FORMAT: Final = 1
-"""Version byte of logs records."""
-
-_LOGS_HEAD = struct.Struct("<BIIIIII")
+_LOGS_HEAD = LOGS_HEAD
 _U32 = np.dtype("<u4")
 _MAX_TOPICS: Final = 4
 
@@ -101,168 +97,6 @@ def encode_logs(logs: Sequence[ChainLog]) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class LogsRecord:
-    """A decoded-and-checked logs record, as columns (see the module docstring).
-
-    The arrays are read-only views of the record; build :class:`ChainLog` objects with
-    :meth:`logs`.
-    """
-
-    tx_hashes: tuple[bytes, ...]
-    """Distinct transaction hashes, in order of first log."""
-    tx_indexes: npt.NDArray[np.uint32]
-    """Transaction index of each entry of :attr:`tx_hashes`."""
-    addresses: tuple[bytes, ...]
-    """Distinct emitting addresses, in order of first log."""
-    topics: tuple[bytes, ...]
-    """Distinct topics, in order of first use."""
-    log_tx: npt.NDArray[np.uint32]
-    """Per log: its transaction, an index into :attr:`tx_hashes`."""
-    log_address: npt.NDArray[np.uint32]
-    """Per log: its address, an index into :attr:`addresses`."""
-    log_topic_count: npt.NDArray[np.uint8]
-    """Per log: how many topics it has (0..4)."""
-    topic_refs: npt.NDArray[np.uint32]
-    """Every log's topics in order, as indexes into :attr:`topics`."""
-    data_ends: npt.NDArray[np.uint32]
-    """Per log: end offset of its data in :attr:`data`."""
-    data: bytes
-    """All logs' data, concatenated."""
-
-    def __len__(self) -> int:
-        return len(self.log_tx)
-
-    @classmethod
-    def parse(cls, record: bytes, where: str = "logs record") -> LogsRecord:
-        """Check ``record`` completely and view it as columns."""
-        if len(record) < _LOGS_HEAD.size:
-            raise CorruptDataError(f"{where}: truncated ({len(record)} bytes)")
-        version, n_logs, n_tx, n_addr, n_topics, n_refs, n_data = _LOGS_HEAD.unpack_from(record)
-        if version != LOGS_FORMAT:
-            raise CorruptDataError(f"{where}: unknown format {version}")
-        expected = (
-            _LOGS_HEAD.size + n_tx * 36 + n_addr * 20 + n_topics * 32
-            + n_logs * 13 + n_refs * 4 + n_data
-        )  # fmt: skip
-        if len(record) != expected:
-            raise CorruptDataError(f"{where}: {len(record)} bytes, its counts say {expected}")
-        view = memoryview(record)
-        pos = _LOGS_HEAD.size
-
-        def take(size: int) -> memoryview:
-            nonlocal pos
-            part = view[pos : pos + size]
-            pos += size
-            return part
-
-        tx_blob = bytes(take(n_tx * 32))
-        tx_indexes = np.frombuffer(take(n_tx * 4), dtype=_U32)
-        addr_blob = bytes(take(n_addr * 20))
-        topic_blob = bytes(take(n_topics * 32))
-        log_tx = np.frombuffer(take(n_logs * 4), dtype=_U32)
-        log_address = np.frombuffer(take(n_logs * 4), dtype=_U32)
-        log_topic_count = np.frombuffer(take(n_logs), dtype=np.uint8)
-        topic_refs = np.frombuffer(take(n_refs * 4), dtype=_U32)
-        data_ends = np.frombuffer(take(n_logs * 4), dtype=_U32)
-        data = bytes(take(n_data))
-        _check_refs(where, log_tx, log_address, log_topic_count, topic_refs, data_ends, n_tx,
-                    n_addr, n_topics, n_refs, n_data)  # fmt: skip
-        return cls(
-            tuple(tx_blob[i : i + 32] for i in range(0, len(tx_blob), 32)),
-            tx_indexes,
-            tuple(addr_blob[i : i + 20] for i in range(0, len(addr_blob), 20)),
-            tuple(topic_blob[i : i + 32] for i in range(0, len(topic_blob), 32)),
-            log_tx,
-            log_address,
-            log_topic_count,
-            topic_refs,
-            data_ends,
-            data,
-        )
-
-    def logs(self, header: Header) -> tuple[ChainLog, ...]:
-        """The records' logs as :class:`ChainLog` objects of the block ``header``."""
-        number, block_hash, timestamp = header.number, header.hash, header.timestamp
-        tx_hashes = [Hash32(h) for h in self.tx_hashes]
-        tx_indexes = self.tx_indexes.tolist()
-        addresses = [Address(a) for a in self.addresses]
-        topics = [Hash32(t) for t in self.topics]
-        refs = self.topic_refs.tolist()
-        data = self.data
-        out: list[ChainLog] = []
-        ref_pos = 0
-        start = 0
-        for index, (tx, addr, count, end) in enumerate(
-            zip(
-                self.log_tx.tolist(),
-                self.log_address.tolist(),
-                self.log_topic_count.tolist(),
-                self.data_ends.tolist(),
-                strict=True,
-            )
-        ):
-            out.append(
-                ChainLog(
-                    addresses[addr],
-                    tuple(topics[r] for r in refs[ref_pos : ref_pos + count]),
-                    data[start:end],
-                    number,
-                    block_hash,
-                    timestamp,
-                    tx_hashes[tx],
-                    tx_indexes[tx],
-                    index,
-                )
-            )
-            ref_pos += count
-            start = end
-        return tuple(out)
-
-
-_SMALL = 64
-"""Records with at most this many logs are checked with Python lists: numpy's per-call cost
-would dominate (the query path parses one record per candidate block)."""
-
-
-def _check_refs(
-    where: str,
-    log_tx: npt.NDArray[np.uint32],
-    log_address: npt.NDArray[np.uint32],
-    log_topic_count: npt.NDArray[np.uint8],
-    topic_refs: npt.NDArray[np.uint32],
-    data_ends: npt.NDArray[np.uint32],
-    n_tx: int,
-    n_addr: int,
-    n_topics: int,
-    n_refs: int,
-    n_data: int,
-) -> None:
-    """Every reference of a logs record points into its tables, counts add up, data offsets
-    ascend to the end of the data; else CorruptDataError."""
-    n_logs = len(log_tx)
-    if not n_logs:
-        if n_tx or n_addr or n_topics or n_data or n_refs:
-            raise CorruptDataError(f"{where}: tables without logs")
-        return
-    small = n_logs <= _SMALL
-    tx = log_tx.tolist() if small else log_tx
-    addresses = log_address.tolist() if small else log_address
-    counts = log_topic_count.tolist() if small else log_topic_count
-    if not n_tx or not n_addr or max(tx) >= n_tx or max(addresses) >= n_addr or max(counts) > 4:
-        raise CorruptDataError(f"{where}: a log refers past the transaction/address tables")
-    total = sum(counts) if small else int(log_topic_count.sum(dtype=np.int64))
-    if total != n_refs or (n_refs and int(topic_refs.max()) >= n_topics):
-        raise CorruptDataError(f"{where}: topic references do not match the topic table")
-    if small:
-        ends = data_ends.tolist()
-        ascending = all(a <= b for a, b in pairwise(ends))
-    else:
-        ascending = not np.any(np.diff(data_ends.astype(np.int64)) < 0)
-    if not ascending or int(data_ends[-1]) != n_data:
-        raise CorruptDataError(f"{where}: data offsets out of order")
-
-
-@dataclass(frozen=True, slots=True)
 class LogsColumns:
     """The columns of a checked logs record that say which values each log carries, as
     numpy views of the record (no object per value: what the exact index reads)."""
@@ -306,7 +140,7 @@ def logs_columns(record: bytes, where: str = "logs record") -> LogsColumns:
     )
     log_tx = np.frombuffer(record, dtype=_U32, count=n_logs, offset=logs_at)
     data_ends = np.frombuffer(record, dtype=_U32, count=n_logs, offset=ends_at)
-    _check_refs(where, log_tx, columns.log_address, columns.log_topic_count, columns.topic_refs,
+    check_refs(where, log_tx, columns.log_address, columns.log_topic_count, columns.topic_refs,
                 data_ends, n_tx, n_addr, n_topics, n_refs, n_data)  # fmt: skip
     return columns
 

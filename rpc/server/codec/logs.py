@@ -16,6 +16,7 @@ from itertools import accumulate
 from typing import Final, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from chainindex.filters import BlockLogs
 from chainindex.header_extra import EXTRA_FIELDS, RLP_ORDER, HeaderExtra
@@ -55,6 +56,10 @@ class EncodedLogs:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def holds(self, block: BlockLogs) -> bool:
+        """Whether ``block``'s logs are held (no count, no reordering)."""
+        return bytes(block.header.hash) in self._entries
+
     def logs_of(self, block: BlockLogs) -> list[str]:
         """Every log object of ``block``'s record, encoded (cached)."""
         key = bytes(block.header.hash)
@@ -83,21 +88,30 @@ CACHED_UP_TO: Final = 512
 
 def encode_block_logs(blocks: Sequence[BlockLogs], cache: EncodedLogs | None = None) -> str:
     """The log objects of ``blocks`` (their selected logs), comma-separated, no brackets;
-    through ``cache`` when given."""
+    through ``cache`` when given, for blocks of which a quarter or more is selected or which
+    it holds already (a few logs of a big block are encoded alone: encoding all of its logs
+    to keep them would cost more than the answer)."""
     parts: list[str] = []
     for block in blocks:
-        if cache is not None and cache.max_bytes > 0 and len(block.record) <= CACHED_UP_TO:
+        if (
+            cache is not None
+            and cache.max_bytes > 0
+            and len(block.record) <= CACHED_UP_TO
+            and (4 * len(block.indexes) >= len(block.record) or cache.holds(block))
+        ):
             strings = cache.logs_of(block)
             if len(block.indexes) == len(strings):
                 parts.extend(strings)
             else:
                 parts.extend([strings[i] for i in block.indexes.tolist()])
+        elif len(block.indexes) >= _COLUMNS_FROM:
+            _encode_columns(block, parts)
         else:
             _encode_block(block, parts)
     return ",".join(parts)
 
 
-_DENSE_UP_TO = 512
+_DENSE_UP_TO = 64
 """Blocks of at most this many logs take the list path whatever is selected (numpy's cost
 per call is more than the lists' per element there)."""
 
@@ -111,7 +125,7 @@ def _rows(block: BlockLogs) -> tuple[Iterable[_Row], Sequence[int]]:
     column as a list when most logs are selected, else only the selected rows (numpy
     indexing)."""
     record, selected = block.record, block.indexes
-    if len(record) <= _DENSE_UP_TO or 4 * len(selected) >= len(record):
+    if len(record) <= _DENSE_UP_TO or 2 * len(selected) >= len(record):
         counts = record.log_topic_count.tolist()
         ends = record.data_ends.tolist()
         starts = list(accumulate(counts, initial=0))
@@ -123,15 +137,13 @@ def _rows(block: BlockLogs) -> tuple[Iterable[_Row], Sequence[int]]:
             (i, log_address[i], log_tx[i], starts[i], counts[i], begins[i], ends[i]) for i in wanted
         )
         return dense, record.topic_refs.tolist()
-    counts_array = record.log_topic_count
     ends_array = record.data_ends
-    firsts = np.cumsum(counts_array, dtype=np.intp) - counts_array
     sparse: Iterable[_Row] = zip(
         selected.tolist(),
         record.log_address[selected].tolist(),
         record.log_tx[selected].tolist(),
-        firsts[selected].tolist(),
-        counts_array[selected].tolist(),
+        record.topic_starts[selected].tolist(),
+        record.log_topic_count[selected].tolist(),
         np.where(selected > 0, ends_array[selected - 1], 0).tolist(),
         ends_array[selected].tolist(),
         strict=True,
@@ -139,16 +151,24 @@ def _rows(block: BlockLogs) -> tuple[Iterable[_Row], Sequence[int]]:
     return sparse, cast(Sequence[int], record.topic_refs)
 
 
+_QUANTITIES: Final = [f"{i:#x}" for i in range(4096)]
+"""``logIndex`` and ``transactionIndex`` values as written (most are small)."""
+
+
+def _quantity(value: int) -> str:
+    return _QUANTITIES[value] if value < 4096 else f"{value:#x}"
+
+
 def _encode_block(block: BlockLogs, out: list[str]) -> None:
     """Append the selected logs of one block to ``out``, one string each; the hex of a
-    distinct address, topic or transaction is made the first time a log uses it."""
+    distinct address, topic or transaction is made the first time a log uses it, straight
+    from the record's bytes, and the parts shared by the block's logs once."""
     record, header = block.record, block.header
-    addresses, topics, tx_hashes = record.addresses, record.topics, record.tx_hashes
     tx_indexes = record.tx_indexes
     rows, refs = _rows(block)
-    address_json: list[str | None] = [None] * len(addresses)
-    topic_json: list[str | None] = [None] * len(topics)
-    tx_json: list[str | None] = [None] * len(tx_hashes)
+    address_json: dict[int, str] = {}
+    topic_json: dict[int, str] = {}
+    tx_json: dict[int, str] = {}
     tail = (
         f'","blockHash":"0x{header.hash.hex()}","blockTimestamp":"{header.timestamp:#x}",'
         '"logIndex":"'
@@ -156,24 +176,104 @@ def _encode_block(block: BlockLogs, out: list[str]) -> None:
     middle = f'","blockNumber":"{header.number:#x}","transactionHash":'
     data = record.data
     append = out.append
+    quantities = _QUANTITIES
     for index, address, tx, first, count, begin, end in rows:
-        a = address_json[address]
+        a = address_json.get(address)
         if a is None:
-            a = address_json[address] = '{"address":"0x' + addresses[address].hex()
-        t = tx_json[tx]
+            a = address_json[address] = '{"address":"0x' + record.address_hex(address)
+        t = tx_json.get(tx)
         if t is None:
             t = tx_json[tx] = (
-                f'"0x{tx_hashes[tx].hex()}","transactionIndex":"{int(tx_indexes[tx]):#x}{tail}'
+                f'"0x{record.tx_hash_hex(tx)}","transactionIndex":"'
+                f"{_quantity(int(tx_indexes[tx]))}{tail}"
             )
         names = []
         for ref in refs[first : first + count]:
-            name = topic_json[ref]
+            name = topic_json.get(ref)
             if name is None:
-                name = topic_json[ref] = '"0x' + topics[ref].hex() + '"'
+                name = topic_json[ref] = '"0x' + record.topic_hex(ref) + '"'
             names.append(name)
         append(
             f'{a}","topics":[{",".join(names)}],"data":"0x{data[begin:end].hex()}'
-            f'{middle}{t}{index:#x}","removed":false}}'
+            f'{middle}{t}{quantities[index] if index < 4096 else _quantity(index)}",'
+            '"removed":false}'
+        )
+
+
+_COLUMNS_FROM: Final = 16
+"""Blocks with at least this many selected logs are encoded by :func:`_encode_columns`
+(its dozen numpy calls per block cost more than they save below)."""
+
+_TOPIC_HEAD: Final = np.frombuffer(b',"0x', dtype=np.uint8)
+_TOPIC_WIDTH: Final = 69
+"""``,"0x`` + 64 hex digits + ``"``: one topic as written, comma first."""
+
+
+def _hex_rows(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """Lower-case hex digits of each row of ``rows``, ``(n, 2 * width)`` ASCII bytes."""
+    digits = rows.tobytes().hex().encode()
+    return np.frombuffer(digits, dtype=np.uint8).reshape(len(rows), 2 * rows.shape[1])
+
+
+_QUANTITY_ARRAY: Final = np.array(_QUANTITIES, dtype=object)
+
+
+def _quantities(values: npt.NDArray[np.integer]) -> list[str]:
+    """``values`` as JSON quantities (``0x``-prefixed hex)."""
+    if len(values) and int(values.max()) >= len(_QUANTITIES):
+        return [f"{v:#x}" for v in values.tolist()]
+    strings: list[str] = _QUANTITY_ARRAY[values].tolist()
+    return strings
+
+
+def _encode_columns(block: BlockLogs, out: list[str]) -> None:
+    """:func:`_encode_block` for a block with many selected logs, in bulk: the addresses,
+    transaction hashes and topics of the selected logs are gathered from the record's
+    tables and written as hex text in one call each (the topics as fixed-width fragments
+    ``,"0x…"`` with numpy), and each log is one string of slices of those and the parts
+    shared by the block."""
+    record, header, selected = block.record, block.header, block.indexes
+    addresses = record.address_table[record.log_address[selected]].tobytes().hex()
+    txs = record.log_tx[selected]
+    tx_hashes = record.tx_table[txs].tobytes().hex()
+    tx_indexes = _quantities(record.tx_indexes[txs])
+    counts = record.log_topic_count[selected].astype(np.intp)
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    total = int(ends[-1]) if len(ends) else 0
+    # each selected log's topic references, in order: its first reference + 0, 1, ...
+    refs = record.topic_refs[
+        np.repeat(record.topic_starts[selected] - starts, counts) + np.arange(total)
+    ]
+    width = _TOPIC_WIDTH
+    fragments = np.empty((total, width), dtype=np.uint8)
+    fragments[:, :4] = _TOPIC_HEAD
+    fragments[:, 4:68] = _hex_rows(record.topic_table[refs])
+    fragments[:, 68] = ord('"')
+    topics = fragments.tobytes().decode("ascii")
+    data, data_ends = record.data, record.data_ends
+    begins = np.where(selected > 0, data_ends[selected - 1], 0).tolist()
+    tail = (
+        f'","blockHash":"0x{header.hash.hex()}","blockTimestamp":"{header.timestamp:#x}",'
+        '"logIndex":"'
+    )
+    middle = f'","blockNumber":"{header.number:#x}","transactionHash":"0x'
+    append = out.append
+    for at, tx, first, last, begin, end, tx_index, index in zip(
+        range(0, 40 * len(selected), 40),
+        range(0, 64 * len(selected), 64),
+        (width * starts + 1).tolist(),
+        (width * ends).tolist(),
+        begins,
+        data_ends[selected].tolist(),
+        tx_indexes,
+        _quantities(selected),
+        strict=True,
+    ):
+        append(
+            f'{{"address":"0x{addresses[at : at + 40]}","topics":[{topics[first:last]}],'
+            f'"data":"0x{data[begin:end].hex()}{middle}{tx_hashes[tx : tx + 64]}'
+            f'","transactionIndex":"{tx_index}{tail}{index}","removed":false}}'
         )
 
 
