@@ -223,7 +223,8 @@ class SyntheticSource:
             generator.next_block, generator.parent_hash = base, parent
         self._skip(generator, number - generator.next_block)
 
-    def _generate(self, first: int, last: int, with_logs: bool) -> list[GeneratedRecord]:
+    def _generator(self, first: int, last: int, with_logs: bool) -> ChainGenerator:
+        """The generator for ``first..last`` (checked), placed at ``first``; under the lock."""
         if first < self.first:
             raise ArchiveError(
                 f"{self.name} starts at block {self.first}, not {first} "
@@ -231,17 +232,40 @@ class SyntheticSource:
             )
         if last > self.last:
             raise MissingBlockError(self.last + 1)
+        if with_logs:
+            if self._full is None:
+                self._full = ChainGenerator(self.shape, self.seed, first_block=self.first)
+            generator = self._full
+        else:
+            generator = self._headers
+        self._place(generator, first)
+        return generator
+
+    def _generate(self, first: int, last: int, with_logs: bool) -> list[GeneratedRecord]:
         with self._lock:
-            if with_logs:
-                if self._full is None:
-                    self._full = ChainGenerator(self.shape, self.seed, first_block=self.first)
-                generator = self._full
-            else:
-                generator = self._headers
-            self._place(generator, first)
-            return self._produce(generator, last - first + 1)
+            return self._produce(self._generator(first, last, with_logs), last - first + 1)
 
     def _parse(self, first: int, last: int, with_logs: bool) -> tuple[list[Block], list[Any]]:
+        """Blocks ``first..last``, each parsed as soon as it is generated and its record
+        dropped: a run holds one record's JSON at a time, not the run's (about 1.3 KB a log)."""
+        blocks = []
+        with self._lock:
+            generator = self._generator(first, last, with_logs)
+            for number, record in enumerate(generator.records(last - first + 1), start=first):
+                if self._stop.is_set():
+                    raise _StoppedError
+                self._track(generator)
+                if with_logs:
+                    blocks.append(parse_block(record["block"], record["receipts"], number))
+                else:
+                    blocks.append(Block(parse_header(record["block"], number), None))
+        check_links([b.header for b in blocks], None)
+        return blocks, []
+
+    def _parse_records(
+        self, first: int, last: int, with_logs: bool
+    ) -> tuple[list[Block], list[Any]]:
+        """Blocks ``first..last`` and the records they were parsed from."""
         records = self._generate(first, last, with_logs)
         blocks = []
         for number, record in enumerate(records, start=first):
@@ -280,7 +304,7 @@ class SyntheticSource:
         return (await self._run(self._parse, first, last, with_logs))[0]
 
     async def records(self, first: int, last: int, *, with_logs: bool) -> list[ArchiveRecord]:
-        records = (await self._run(self._parse, first, last, with_logs))[1]
+        records = (await self._run(self._parse_records, first, last, with_logs))[1]
         if not with_logs:  # as an archive's: the header alone
             records = [{"block": record["block"]} for record in records]
         return cast(list[ArchiveRecord], records)
