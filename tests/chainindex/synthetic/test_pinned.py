@@ -125,9 +125,9 @@ def test_hex_on_demand_is_the_values_hex(
     book = AddressBook(b"".join(addresses), topic=topic)
     indexes = np.array([p % len(addresses) for p in picks], dtype=np.int64)
     padding = "00" * 12 if topic else ""
-    assert book.hex_many(indexes) == [
-        "0x" + padding + addresses[i].hex() for i in indexes.tolist()
+    assert book.hex_many(indexes) == ["0x" + padding + addresses[i].hex() for i in indexes.tolist()]
+    assert book.hex_many(indexes, bare=True) == [
+        "0x" + addresses[i].hex() for i in indexes.tolist()
     ]
-    assert book.hex_many(indexes, bare=True) == ["0x" + addresses[i].hex() for i in indexes.tolist()]
     rows = np.frombuffer(b"".join(addresses), dtype=np.uint8).reshape(-1, 20)[:, :7]
     assert hex_rows(rows, "0x") == ["0x" + a[:7].hex() for a in addresses]
