@@ -1,7 +1,8 @@
 """The chain generator: planned batches turned into archive records, one block at a time.
 
 :class:`ChainGenerator` yields block records in height order, keeping only the batch being
-emitted (a few thousand logs) in memory, whatever the length of the chain. It remembers the
+emitted (a few thousand logs) in memory, whatever the length of the chain, and none once a
+batch's last block is out. It remembers the
 hash of the last block it produced, so successive calls continue the same chain.
 """
 
@@ -275,4 +276,14 @@ class ChainGenerator:
             np.add.at(stats.event_logs, plan.logs.event[log_lo:log_hi], 1)
         self.parent_hash = block_hash
         self.next_block = number + 1
+        if index == plan.count - 1:
+            self._release()
         return record
+
+    def _release(self) -> None:
+        """Forget the batch just finished: it is needed again only by a seek back into it
+        (which plans it again, identically). A saturated batch's plan and payload hold about
+        20 MiB; kept, they stayed in memory between a source's runs, and the headers-only
+        generator's for the whole of a full sync."""
+        self._batch, self._plan, self._payload = -1, None, None
+        self._timestamps, self._popcounts = [], []

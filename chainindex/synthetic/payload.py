@@ -17,7 +17,7 @@ import numpy.typing as npt
 from chainindex.synthetic.events import EVENTS, Ev
 from chainindex.synthetic.logs import SLOT_HOLDER, TOKEN_IDS, TOPIC_SOURCES
 from chainindex.synthetic.plan import BatchPlan, receipt_blooms
-from chainindex.synthetic.population import Population, rng_for
+from chainindex.synthetic.population import Population, hex_rows, rng_for
 from chainindex.synthetic.shape import ChainShape
 from chainindex.synthetic.text import (
     TEXT_KEYS,
@@ -31,7 +31,6 @@ from chainindex.synthetic.text import (
 __all__ = ["Payload", "draw_payload", "pick"]
 
 _WORDS_PER_EVENT = np.array([e.words for e in EVENTS], dtype=np.int64)
-_TOPIC0_HEX = ["0x" + e.topic0.hex() for e in EVENTS]
 _YEAR = 365 * 24 * 3600
 TEXT_WORDS = 12
 """Words drawn for each text value (a description uses up to all of them)."""
@@ -86,26 +85,24 @@ def draw_payload(
     logs = plan.logs
     data = _static_data(rng, logs.event)
     _string_data(population, rng, plan, timestamps, data)
-    population.contracts.ensure_hex(logs.contract)
-    contracts = population.contracts.hex
-    addresses = pick(contracts, logs.contract.tolist())
+    contracts = population.contracts
+    addresses = contracts.hex_many(logs.contract)
     topics = _topics(population, plan)
 
     txs = len(plan.tx_logs)
     holders = population.holders
     people = population.holder_table.sample(rng, 2 * txs)
-    holders.ensure_hex(people)
-    holder_hex = holders.hex
-    tx_from = ["0x" + h[26:] for h in pick(holder_hex, people[:txs].tolist())]
+    tx_from = holders.hex_many(people[:txs], bare=True)
     # The recipient of a transaction with logs is the contract of its first log.
     first_log = np.minimum(np.cumsum(plan.tx_logs) - plan.tx_logs, max(len(logs) - 1, 0))
     first_contract = logs.contract[first_log] if len(logs) else np.zeros(txs, np.int32)
-    tx_to = [
-        contracts[c] if n else "0x" + holder_hex[h][26:]
-        for n, c, h in zip(
-            plan.tx_logs.tolist(), first_contract.tolist(), people[txs:].tolist(), strict=True
+    tx_to = hex_rows(
+        np.where(
+            (plan.tx_logs > 0)[:, None],
+            contracts.rows[first_contract],
+            holders.rows[people[txs:]],
         )
-    ]
+    )
     block_of_tx = np.repeat(np.arange(plan.count), np.diff(plan.tx_start))
     price = plan.base_fee[block_of_tx] + rng.integers(10_000_000, 3_000_000_000, txs)
     reverted = (plan.tx_logs == 0) & (rng.random(txs) < shape.reverted_share)
@@ -212,35 +209,33 @@ def _string_data(
 def _topics(population: Population, plan: BatchPlan) -> list[list[str]]:
     """Per log, its topics as hex: topic 0, then holders or the string logs' own topics.
 
-    Every topic gets an id into the holders' hex table, extended for the time of the lookup
-    by the topic 0s and the string logs' own topics. The ids of all logs are laid out flat in
-    log order, turned into hex in one pass, and cut per log.
+    Every topic gets an id: below the holder count a holder, above it a row of the extra
+    values (the topic 0s, then the string logs' own topics). The 32-byte values of all logs
+    are laid out flat in log order, turned into hex in one pass, and cut per log.
     """
     logs = plan.logs
     count = len(logs)
     holders = population.holders
-    holders.ensure_hex(logs.holders[logs.holders >= 0])
     column = SLOT_HOLDER[logs.event]
     ids = np.empty((count, 4), dtype=np.int64)
     ids[:, 1:] = np.maximum(logs.holders, 0)[np.arange(count)[:, None], np.maximum(column, 0)]
     present = np.ones((count, 4), dtype=np.bool_)
     present[:, 1:] = TOPIC_SOURCES[logs.event] >= 0
-    # Ids below len(hh) are holders; the topic 0s and the string logs' own topics are
-    # appended to the holder table for the time of one lookup.
-    hh = holders.hex
-    base = len(hh)
+    base = holders.count
     ids[:, 0] = base + logs.event.astype(np.int64)
-    extra = list(_TOPIC0_HEX)
+    extra = [e.topic0 for e in EVENTS]
     for position, own in zip(logs.strings.positions.tolist(), logs.strings.topics, strict=True):
         for slot, topic in enumerate(own):
             if topic is not None:
                 ids[position, 1 + slot] = base + len(extra)
-                extra.append("0x" + topic.hex())
-    hh.extend(extra)
-    try:
-        flat = pick(hh, ids[present].tolist())
-    finally:
-        del hh[base:]
+                extra.append(topic)
+    flat_ids = ids[present]
+    values = np.zeros((len(flat_ids), 32), dtype=np.uint8)
+    is_holder = flat_ids < base
+    values[is_holder, 12:] = holders.rows[flat_ids[is_holder]]
+    extra_rows = np.frombuffer(b"".join(extra), dtype=np.uint8).reshape(-1, 32)
+    values[~is_holder] = extra_rows[flat_ids[~is_holder] - base]
+    flat = hex_rows(values)
     ends = np.cumsum(present.sum(axis=1))
     return [
         flat[s:e] for s, e in zip((ends - present.sum(axis=1)).tolist(), ends.tolist(), strict=True)

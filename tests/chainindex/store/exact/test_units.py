@@ -5,6 +5,7 @@ fingerprints. The stored format (keys, records, counts) is tested in ``test_form
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -144,3 +145,17 @@ def test_dense_positions_number_the_logs_of_the_section(seed: int, section: int)
             order[(b, i)] for b, i in zip(blocks_of.tolist(), logs_of.tolist(), strict=True)
         ]
         assert entries.dense(positions).tolist() == expected, key
+
+
+def test_kept_entries_do_not_keep_the_logs_records_alive() -> None:
+    """Pending entries hold copies of a block's value rows, not views into its whole logs
+    record (data included): the records go as soon as the writer drops them."""
+    layout = PositionLayout(16)
+    entries = SectionEntries(layout, 0)
+    records = [(b.header.number, encode_logs(b.logs)) for b in random_chain(3, 16) if b.logs]
+    assert records
+    before = [sys.getrefcount(record) for _, record in records]
+    for number, record in records:
+        entries.add(number, logs_columns(record))
+    del record  # the loop's own reference to the last one
+    assert [sys.getrefcount(record) for _, record in records] == before
