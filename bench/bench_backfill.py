@@ -7,11 +7,17 @@ segment). This measures the CPU side: parsing, validation (hashes, receipts root
 storing, sections, exact index; no network. For each case: the wall time of each command (median of
 ``--repeats`` runs), the speedup, the rate per worker, and the peak RSS of each backfill
 worker process (``VmHWM`` of every descendant of the command, sampled every 0.2 s). Prints a
-table, with the load average before each run.
+table, with the load average before each run; then, for the backfill, where its wall time
+went (medians, from its progress lines timestamped as they arrive): start-up (interpreter,
+imports, planning and the cluster's start, up to the "N segments" line), building (up to the
+last segment sealed) and the end (links, manifest, the cluster's shutdown, process exit).
 
     logfilter generate --blocks 16384 --headers-only --seed 1 --out sat-h.jsonl
     logfilter generate --blocks 20480 --fill sparse --seed 1 --out sparse.jsonl
     python -m bench.bench_backfill --headers-archive sat-h.jsonl --full-archive sparse.jsonl
+
+``--section-size`` and ``--segment-blocks`` set the layout (the README's figures: 4096 and
+16384 for headers only); ``--workers`` the backfill's workers.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,6 +45,10 @@ class Run:
     seconds: float
     workers_mib: list[float]
     load: float
+    started: float | None = None
+    """Seconds to the backfill's "N segments" line (start-up done)."""
+    built: float | None = None
+    """Seconds to its last "sealed" line."""
 
 
 def _descendants(pid: int) -> list[int]:
@@ -69,6 +81,16 @@ def _hwm_mib(pid: int) -> float | None:
     return None
 
 
+def _is_worker(pid: int) -> bool:
+    """A process started by multiprocessing's spawn (a Dask worker or a pool worker); not
+    the resource tracker, which is started otherwise."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"spawn_main" in f.read()
+    except OSError:
+        return False
+
+
 def _run(argv: list[str]) -> Run:
     load = os.getloadavg()[0]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -77,27 +99,46 @@ def _run(argv: list[str]) -> Run:
         [sys.executable, "-m", "rpc.cli", *argv], cwd=REPO, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    assert process.stderr is not None
+    lines: list[tuple[float, str]] = []
+
+    def read(stream: IO[bytes]) -> None:  # timestamps each stderr line as it arrives
+        for raw in stream:
+            lines.append((time.monotonic() - started, raw.decode(errors="replace")))
+
+    reader = threading.Thread(target=read, args=(process.stderr,), daemon=True)
+    reader.start()
     peaks: dict[int, float] = {}
     while process.poll() is None:
         for child in _descendants(process.pid):
-            hwm = _hwm_mib(child)
+            hwm = _hwm_mib(child) if child in peaks or _is_worker(child) else None
             if hwm is not None:
                 peaks[child] = max(peaks.get(child, 0.0), hwm)
         time.sleep(0.2)
     seconds = time.monotonic() - started
-    assert process.stderr is not None
-    err = process.stderr.read().decode()
+    reader.join()
     if process.returncode != 0:
-        raise SystemExit(f"{argv[0]} failed: {err}")
-    # Workers are the processes that grew past the interpreter's start-up size (the Dask
-    # nanny/resource tracker stay small).
-    workers = sorted((v for v in peaks.values() if v > 120), reverse=True)
-    return Run(seconds, workers, load)
+        raise SystemExit(f"{argv[0]} failed: {''.join(line for _, line in lines)}")
+    workers = sorted(peaks.values(), reverse=True)
+    begun = [t for t, line in lines if line.startswith("backfill:") and " segments (" in line]
+    sealed = [t for t, line in lines if line.startswith("backfill: segment") and "sealed" in line]
+    return Run(seconds, workers, load, begun[0] if begun else None, max(sealed, default=None))
+
+
+def _median(values: list[float | None]) -> float:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else float("nan")
 
 
 def _case(
-    upstream: str, blocks: int, headers_only: bool, repeats: int, section: int, segment: int
-) -> str:
+    upstream: str,
+    blocks: int,
+    headers_only: bool,
+    repeats: int,
+    section: int,
+    segment: int,
+    workers: int,
+) -> tuple[str, str]:
     spec = upstream
     mode = ["--no-logs"] if headers_only else []
     common = ["--upstream", spec, "--section-size", str(section), "--confirmations", "0", *mode]
@@ -110,18 +151,28 @@ def _case(
             shutil.rmtree(datadir)
             argv = [
                 "backfill", *common, "--datadir", datadir, "--to-block", str(blocks - 1),
-                "--segment-blocks", str(segment), "--workers", "2",
+                "--segment-blocks", str(segment), "--workers", str(workers),
             ]  # fmt: skip
             back.append(_run(argv))
     p = statistics.median(r.seconds for r in plain)
     b = statistics.median(r.seconds for r in back)
     rss = max((max(r.workers_mib, default=0.0) for r in back), default=0.0)
     loads = " / ".join(f"{r.load:.1f}" for r in plain + back)
-    per_worker = blocks / b / 2
-    return (
-        f"| {'headers only' if headers_only else 'full'} | {blocks:,} | {p:.1f} | {b:.1f} | "
+    per_worker = blocks / b / workers
+    label = "headers only" if headers_only else "full"
+    row = (
+        f"| {label} | {blocks:,} | {p:.1f} | {b:.1f} | "
         f"{p / b:.2f}x | {blocks / p:.0f} | {per_worker:.0f} | {rss:.0f} | {loads} |"
     )
+    up = _median([r.started for r in back])
+    built = _median([None if r.built is None or r.started is None else r.built - r.started
+                     for r in back])  # fmt: skip
+    end = _median([None if r.built is None else r.seconds - r.built for r in back])
+    phases = (
+        f"| {label} | {up:.1f} | {built:.1f} | {end:.1f} | {blocks / built / workers:.0f} | "
+        f"{p / built:.2f}x |"
+    )
+    return row, phases
 
 
 def main() -> None:
@@ -133,22 +184,33 @@ def main() -> None:
     parser.add_argument("--full-archive", metavar="FILE", help="chain archive for the full case")
     parser.add_argument("--section-size", type=int, default=512)
     parser.add_argument("--segment-blocks", type=int, default=2048)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     print(
-        "| mode | blocks | plain sync s | backfill (2 workers) s | speedup | plain blocks/s "
-        "| backfill blocks/s per worker | peak RSS per worker MiB | load (1 min) per run |"
+        f"| mode | blocks | plain sync s | backfill ({args.workers} workers) s | speedup "
+        "| plain blocks/s | backfill blocks/s per worker | peak RSS per worker MiB "
+        "| load (1 min) per run |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    phases = []
     for archive, headers_only in ((args.headers_archive, True), (args.full_archive, False)):
         if archive:
             with open(archive, "rb") as f:
                 blocks = sum(1 for _ in f)
-            case = _case(
+            row, phase = _case(
                 archive, blocks, headers_only, args.repeats, args.section_size,
-                args.segment_blocks,
+                args.segment_blocks, args.workers,
             )  # fmt: skip
-            print(case, flush=True)
+            print(row, flush=True)
+            phases.append(phase)
+    print()
+    print(
+        "| mode | backfill start-up s | building s | end s | built blocks/s per worker "
+        "| plain sync s / building s |"
+    )
+    print("|---|---|---|---|---|---|")
+    print("\n".join(phases))
 
 
 if __name__ == "__main__":
