@@ -24,7 +24,7 @@ from bloombits.errors import LogfilterError
 from chainindex.aio import first_error
 from chainindex.errors import ConfigError
 from chainindex.store.faults import storage_fault
-from rpc.commands import COMMANDS
+from rpc.commands import commands as command_modules
 from rpc.commands.layered import LayeredParser
 from rpc.commands.settings import CliSettings, flag_actions
 
@@ -60,7 +60,7 @@ def build_parser(settings: CliSettings | None = None) -> argparse.ArgumentParser
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=LayeredParser
     )
-    for command in COMMANDS:
+    for command in command_modules():
         command.register(commands)
     for sub in commands.choices.values():
         assert isinstance(sub, LayeredParser)

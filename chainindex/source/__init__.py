@@ -26,15 +26,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from chainindex.errors import ConfigError, UpstreamError
 from chainindex.source.archive import ArchiveSource, write_archive
-from chainindex.source.base import ChainSource, HeadCallback, SourceOptions
-from chainindex.source.era1 import Era1Source, is_era1
-from chainindex.source.replay import ReplaySource
-from chainindex.source.synthetic import SyntheticSource, is_synthetic
-from chainindex.source.transport import open_transport
-from chainindex.source.upstream import RpcSource
+from chainindex.source.base import (
+    ERA1_PREFIX,
+    SYNTHETIC_SCHEME,
+    ChainSource,
+    HeadCallback,
+    SourceOptions,
+)
+
+if TYPE_CHECKING:
+    from chainindex.source.era1 import Era1Source
+    from chainindex.source.replay import ReplaySource
+    from chainindex.source.synthetic import SyntheticSource
+    from chainindex.source.upstream import RpcSource
 
 __all__ = [
     "ArchiveSource",
@@ -58,24 +66,54 @@ def is_url(target: str) -> bool:
     return target.lower().startswith(_SCHEMES)
 
 
+def __getattr__(name: str) -> object:
+    """The sources that need heavy imports (aiohttp, the chain generator's ABI codecs) are
+    loaded when first named, so that reading an archive (a backfill worker) loads neither."""
+    if name == "Era1Source":
+        from chainindex.source.era1 import Era1Source
+
+        return Era1Source
+    if name == "ReplaySource":
+        from chainindex.source.replay import ReplaySource
+
+        return ReplaySource
+    if name == "RpcSource":
+        from chainindex.source.upstream import RpcSource
+
+        return RpcSource
+    if name == "SyntheticSource":
+        from chainindex.source.synthetic import SyntheticSource
+
+        return SyntheticSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @asynccontextmanager
 async def open_source(
     target: str, options: SourceOptions | None = None
 ) -> AsyncIterator[ChainSource]:
-    """The source ``target`` names, closed on exit."""
+    """The source ``target`` names, closed on exit; only the module of that kind of source
+    is imported."""
     options = options or SourceOptions()
     source: ChainSource
-    if is_era1(target):
+    if target.startswith(ERA1_PREFIX):
+        from chainindex.source.era1 import Era1Source
+
         if options.chain_id is None:
             raise ConfigError(
                 "era1 files name no chain: give --chain-id N with --upstream era1:DIR"
             )
         source = Era1Source(
-            target[len("era1:") :], chain_id=options.chain_id, verify=options.verify
+            target[len(ERA1_PREFIX) :], chain_id=options.chain_id, verify=options.verify
         )
-    elif is_synthetic(target):
+    elif target.lower().startswith(SYNTHETIC_SCHEME):
+        from chainindex.source.synthetic import SyntheticSource
+
         source = SyntheticSource.from_spec(target)
     elif is_url(target):
+        from chainindex.source.transport import open_transport
+        from chainindex.source.upstream import RpcSource
+
         source = RpcSource(open_transport(target, options), options)
     elif "://" in target:
         scheme = target.split("://", 1)[0]

@@ -17,14 +17,17 @@ bad line, which sync commits before it stops; an archive cut off mid-line serves
 before its last line, then fails with that line (:attr:`ArchiveSource.defect`).
 
 The file is read line by line, never whole: memory stays bounded by the largest record plus
-a sparse index of one offset every :data:`CHECKPOINT_EVERY` lines. :func:`write_archive`
+a sparse index of one offset every :data:`~chainindex.source.lines.CHECKPOINT_EVERY` lines,
+and a read far from every line known so far (a backfill worker's first read, at its
+segment) bisects the file on block numbers (:class:`~chainindex.source.lines.ArchiveLines`).
+A read that meets a bad line after a bisection is done again counting lines, so that every
+error names the true line. :func:`write_archive`
 writes one from any source, atomically (a temporary file renamed into place).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,6 +43,7 @@ from chainindex.errors import (
 )
 from chainindex.hexutil import decode_quantity, encode_quantity
 from chainindex.source.base import ChainSource, HeadCallback
+from chainindex.source.lines import CHECKPOINT_EVERY, ArchiveLines, last_lines, line_number
 from chainindex.source.parse import check_links, parse_block, parse_header
 from chainindex.source.wire import ArchiveRecord
 from chainindex.store.atomicfile import atomic_write
@@ -47,10 +51,9 @@ from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["CHECKPOINT_EVERY", "ArchiveSource", "write_archive"]
 
-CHECKPOINT_EVERY = 256
-"""Lines between two remembered file offsets (seeking scans at most this many lines)."""
 
-_TAIL_CHUNK = 1 << 16
+class _RecountError(Exception):
+    """A bad line met after a bisection: read again counting lines, to name the line."""
 
 
 class ArchiveSource:
@@ -93,10 +96,7 @@ class ArchiveSource:
         except BaseException:
             self._file.close()
             raise
-        self._checkpoints: dict[int, tuple[int, int]] = {self.first: (0, 1)}
-        """Block number -> (file offset, line number) of some lines, for seeking."""
-        self._cursor: tuple[int, int, int] = (self.first, 0, 1)
-        """Where the next sequential read starts: block number, offset, line number."""
+        self._lines = ArchiveLines(self._file, self.first)
 
     @property
     def name(self) -> str:
@@ -140,13 +140,13 @@ class ArchiveSource:
         """Parse the last non-empty line (read backwards from the end of the file). When it
         is not a record (a file cut off mid-line), the line before it is the head and the
         bad line becomes :attr:`defect`, raised once every block before it is delivered."""
-        lines = self._last_lines(2)
+        lines = last_lines(self._file, 2, self.path)
         (offset, line), *before = lines
         try:
             return parse_header(self._load(line, -1)["block"], verify=self.verify)
         except (ArchiveError, InvalidBlockError):
             pass
-        line_no = self._line_number(offset)  # only now: it reads the file up to the line
+        line_no = line_number(self._file, offset)  # only now: it reads the file up to the line
         try:
             parse_header(self._load(line, line_no)["block"], verify=self.verify)
         except ArchiveError as err:
@@ -161,67 +161,12 @@ class ArchiveSource:
         except InvalidBlockError as err:
             raise ArchiveError(f"{self.path}:{line_no - 1}: {err}") from None
 
-    def _last_lines(self, count: int) -> list[tuple[int, bytes]]:
-        """``(offset, line)`` of the last ``count`` non-empty lines, the last first."""
-        f = self._file
-        end = f.seek(0, os.SEEK_END)
-        tail = b""
-        pos = end
-        while pos > 0:
-            step = min(_TAIL_CHUNK, pos)
-            pos -= step
-            f.seek(pos)
-            tail = f.read(step) + tail
-            stripped = tail.rstrip()
-            if stripped.count(b"\n") >= count or pos == 0:
-                out = []
-                cut = len(stripped)
-                for _ in range(count):
-                    start = stripped.rfind(b"\n", 0, cut) + 1
-                    if start == 0 and pos > 0:
-                        break
-                    if stripped[start:cut].strip():
-                        out.append((pos + start, stripped[start:cut]))
-                    if start == 0:
-                        break
-                    cut = start - 1
-                if out:
-                    return out
-        raise ArchiveError(f"{self.path}: empty archive")
-
-    def _line_number(self, offset: int) -> int:
-        """1-based number of the line starting at ``offset`` (counts the newlines before it)."""
-        f = self._file
-        f.seek(0)
-        newlines = 0
-        while f.tell() < offset:
-            newlines += f.read(min(_TAIL_CHUNK, offset - f.tell())).count(b"\n")
-        return newlines + 1
-
-    def _seek(self, number: int) -> tuple[int, int]:
-        """File offset and line number of block ``number`` (scans forward from the nearest
-        known line)."""
-        start_number, offset, line_no = self._cursor
-        if start_number > number:
-            base = max(n for n in self._checkpoints if n <= number)
-            start_number = base
-            offset, line_no = self._checkpoints[base]
-        f = self._file
-        f.seek(offset)
-        while start_number < number:
-            if not f.readline():
-                raise MissingBlockError(number)
-            start_number += 1
-            line_no += 1
-            if (start_number - self.first) % CHECKPOINT_EVERY == 0:
-                self._checkpoints[start_number] = (f.tell(), line_no)
-        return f.tell(), line_no
-
     def _read(
-        self, first: int, last: int
-    ) -> tuple[list[tuple[int, dict[str, Any]]], ArchiveError | None]:
-        """``(line number, record)`` of blocks ``first..last``, up to the first bad line, and
-        the error of that line (None when all are good)."""
+        self, first: int, last: int, *, counted: bool = False
+    ) -> tuple[list[tuple[int, dict[str, Any]]], ArchiveError | None, bool]:
+        """``(line number, record)`` of blocks ``first..last``, up to the first bad line, the
+        error of that line (None when all are good), and whether the line numbers were
+        counted (:meth:`ArchiveLines.read <chainindex.source.lines.ArchiveLines.read>`)."""
         if first < self.first:
             raise ArchiveError(
                 f"the archive {self.path} starts at block {self.first}, not {first} "
@@ -230,30 +175,41 @@ class ArchiveSource:
         if last > self.last:
             raise MissingBlockError(self.last + 1)
         with self._lock:
-            _, line_no = self._seek(first)
-            out: list[tuple[int, dict[str, Any]]] = []
-            for number in range(first, last + 1):
-                line = self._file.readline()
-                if not line.strip():
-                    return out, ArchiveError(
-                        f"{self.path}:{line_no}: empty line where block {number} belongs"
-                    )
-                try:
-                    out.append((line_no, self._load(line, line_no)))
-                except ArchiveError as err:
-                    return out, err
-                line_no += 1
-                if (number + 1 - self.first) % CHECKPOINT_EVERY == 0:
-                    self._checkpoints[number + 1] = (self._file.tell(), line_no)
-            self._cursor = (last + 1, self._file.tell(), line_no)
-            return out, None
+            lines, exact = self._lines.read(first, last, counted=counted)
+        out: list[tuple[int, dict[str, Any]]] = []
+        for number, (line_no, line) in zip(range(first, last + 1), lines, strict=False):
+            if not line.strip():
+                return out, self._empty_line(line_no, number), exact
+            try:
+                out.append((line_no, self._load(line, line_no)))
+            except ArchiveError as err:
+                return out, err, exact
+        return out, None, exact
+
+    def _empty_line(self, line_no: int, number: int) -> ArchiveError:
+        return ArchiveError(f"{self.path}:{line_no}: empty line where block {number} belongs")
 
     def _parse(self, first: int, last: int, with_logs: bool) -> tuple[list[Block], list[Any]]:
         """Blocks and records ``first..last``; a bad line is an :class:`ArchiveError` that
-        carries the good blocks before it (:attr:`ArchiveError.good`)."""
+        carries the good blocks before it (:attr:`ArchiveError.good`), naming the line as
+        counted from the start of the file (a read after a bisection is done again)."""
+        blocks, records, error, exact = self._parse_lines(first, last, with_logs, counted=False)
+        if error is not None and not exact:
+            blocks, records, error, _ = self._parse_lines(first, last, with_logs, counted=True)
+        if error is None and last == self.last and self.defect is not None:
+            error = self.defect
+        if error is not None:
+            raise ArchiveError(str(error), blocks)
+        return blocks, records
+
+    def _parse_lines(
+        self, first: int, last: int, with_logs: bool, *, counted: bool
+    ) -> tuple[list[Block], list[Any], ArchiveError | None, bool]:
+        """Blocks and records up to the first bad line, its error, and whether the line
+        numbers were counted."""
         blocks: list[Block] = []
         records = []
-        read, error = self._read(first, last)
+        read, error, exact = self._read(first, last, counted=counted)
         for (line_no, record), number in zip(read, range(first, last + 1), strict=False):
             try:
                 if not with_logs:
@@ -280,11 +236,7 @@ class ArchiveSource:
                 break
             blocks.append(block)
             records.append(record if with_logs else {"block": record["block"]})
-        if error is None and last == self.last and self.defect is not None:
-            error = self.defect
-        if error is not None:
-            raise ArchiveError(str(error), blocks)
-        return blocks, records
+        return blocks, records, error, exact
 
     async def chain_id(self) -> int | None:
         """The chain id its first record names, or None (an archive written without)."""
@@ -311,10 +263,10 @@ class ArchiveSource:
         return (await asyncio.to_thread(self._parse, first, last, with_logs))[1]
 
     async def block_logs(self, header: Header) -> tuple[ChainLog, ...]:
-        def read() -> tuple[ChainLog, ...]:
-            read, error = self._read(header.number, header.number)
+        def read(counted: bool) -> tuple[ChainLog, ...]:
+            read, error, exact = self._read(header.number, header.number, counted=counted)
             if error is not None:
-                raise error
+                raise error if exact else _RecountError()
             ((line_no, record),) = read
             if "receipts" not in record:
                 raise LogsUnavailableError(
@@ -325,6 +277,8 @@ class ArchiveSource:
                     record["block"], record["receipts"], header.number, verify=self.verify
                 )
             except InvalidBlockError as err:
+                if not exact:
+                    raise _RecountError() from None
                 raise ArchiveError(f"{self.path}:{line_no}: {err}") from None
             if block.header.hash != header.hash:
                 raise LogsUnavailableError(
@@ -333,7 +287,13 @@ class ArchiveSource:
             assert block.logs is not None
             return block.logs
 
-        return await asyncio.to_thread(read)
+        def read_counted() -> tuple[ChainLog, ...]:
+            try:
+                return read(counted=False)
+            except _RecountError:
+                return read(counted=True)
+
+        return await asyncio.to_thread(read_counted)
 
     async def watch_heads(self, on_head: HeadCallback) -> None:
         return None

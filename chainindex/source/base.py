@@ -15,7 +15,12 @@ from typing import Protocol
 from chainindex.source.wire import ArchiveRecord
 from chainindex.types import Block, ChainLog, Header
 
-__all__ = ["ChainSource", "HeadCallback", "SourceOptions"]
+__all__ = ["ERA1_PREFIX", "SYNTHETIC_SCHEME", "ChainSource", "HeadCallback", "SourceOptions"]
+
+ERA1_PREFIX = "era1:"
+"""What starts an ``--upstream`` naming a directory of era1 files."""
+SYNTHETIC_SCHEME = "synthetic:"
+"""How an ``--upstream`` names a generated chain (any case)."""
 
 HeadCallback = Callable[[Header], Awaitable[None] | None]
 """Called with each new upstream head (it may be a reorg's replacement head)."""

@@ -53,7 +53,7 @@ from chainindex.errors import (
     MissingBlockError,
     SyntheticChainError,
 )
-from chainindex.source.base import HeadCallback
+from chainindex.source.base import SYNTHETIC_SCHEME, HeadCallback
 from chainindex.source.parse import check_links, parse_block, parse_header
 from chainindex.source.wire import ArchiveRecord
 from chainindex.synthetic import ChainGenerator, ChainShape, GeneratedRecord, parse_fill
@@ -61,7 +61,7 @@ from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["SCHEME", "SyntheticSource", "is_synthetic"]
 
-SCHEME = "synthetic:"
+SCHEME = SYNTHETIC_SCHEME
 """How an ``--upstream`` names a generated chain."""
 
 log = logging.getLogger(__name__)

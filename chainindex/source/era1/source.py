@@ -32,7 +32,7 @@ from chainindex.errors import (
     MissingBlockError,
     RlpDecodingError,
 )
-from chainindex.source.base import HeadCallback
+from chainindex.source.base import ERA1_PREFIX, HeadCallback
 from chainindex.source.era1.block import decode_block
 from chainindex.source.era1.file import Era1File
 from chainindex.source.parse import check_links, parse_block, parse_header
@@ -40,9 +40,6 @@ from chainindex.source.wire import ArchiveRecord
 from chainindex.types import Block, ChainLog, Header
 
 __all__ = ["ERA1_PREFIX", "Era1Source", "is_era1"]
-
-ERA1_PREFIX = "era1:"
-"""What starts an ``--upstream`` naming a directory of era1 files."""
 
 
 def is_era1(target: str) -> bool:
