@@ -105,7 +105,11 @@ class EthApi:
 
     async def chain_id(self, params: Params, ctx: CallContext) -> str:
         check_arity(params, 0)
-        known = await self.service.chain_id()
+        # The directory's, else the one the syncing upstream gave at start (an empty
+        # directory stores it with its first block).
+        known = (await self.service.state()).chain_id
+        if known is None and self.service.indexer is not None:
+            known = self.service.indexer.chain_id
         if known is not None:
             return encode_quantity(known)
         if self.service.head() is None:

@@ -197,14 +197,6 @@ class Service:
             head = None if self._state is None else self._state.head
         return head if head is not None else self.engine.history_head()
 
-    async def chain_id(self) -> int | None:
-        """The directory's chain id, else the one the syncing upstream gave at start (an
-        empty directory stores it with its first block)."""
-        known = (await self.state()).chain_id
-        if known is None and self.indexer is not None:
-            known = self.indexer.chain_id
-        return known
-
     async def state(self) -> ChainState:
         """The synced state of the whole chain, read from the store (and widened to the
         sealed history: :meth:`~chainindex.filters.LogQueryEngine.whole_state`)."""
