@@ -6,35 +6,11 @@ Checked in fresh interpreters, since this test process has imported everything a
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from tests.fixtures import execution_apis_archive
-
-ROOT = Path(__file__).resolve().parents[3]
-"""The repository root (``tests/chainindex/source/`` is three levels below it)."""
+from tests.fresh import modules_after
 
 HEAVY = ("aiohttp", "eth_abi", "chainindex.synthetic", "chainindex.source.upstream")
 """Packages a worker reading an archive does not need."""
-
-
-def _loaded(code: str) -> list[str]:
-    """The modules a fresh interpreter holds after running ``code``."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    modules: list[str] = json.loads(done.stdout.splitlines()[-1])
-    return modules
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -50,13 +26,13 @@ def test_syncing_from_an_archive_loads_no_transport_nor_generator() -> None:
         "        assert len(await s.blocks(0, 3, with_logs=True)) == 4\n"
         "asyncio.run(main())\n"
     )
-    modules = _loaded(code)
+    modules = modules_after(code)
     assert "chainindex.source.archive" in modules
     assert _heavy(modules) == []
 
 
 def test_the_other_sources_load_when_named() -> None:
-    modules = _loaded(
+    modules = modules_after(
         "from chainindex.source import Era1Source, ReplaySource, RpcSource, SyntheticSource\n"
         "assert RpcSource.__name__ == 'RpcSource' and SyntheticSource.__module__ == "
         "'chainindex.source.synthetic'\n"
@@ -66,7 +42,7 @@ def test_the_other_sources_load_when_named() -> None:
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
-    modules = _loaded(
+    modules = modules_after(
         "import chainindex.source\n"
         "try:\n"
         "    chainindex.source.NoSuchSource\n"

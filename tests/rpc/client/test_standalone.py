@@ -6,37 +6,13 @@ Checked in a fresh interpreter, since this test process has imported everything 
 from __future__ import annotations
 
 import ast
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-"""The repository root (``tests/rpc/client/`` is three levels below it)."""
+from tests.fresh import ROOT, modules_after
 
 FORBIDDEN_PREFIXES = ("bloombits", "chainindex")
 """Modules whose name starts so (``bloombits*``, ``chainindex*``) must not be loaded."""
 FORBIDDEN_PACKAGES = ("numpy", "plyvel", "rpc.server", "rpc.commands")
 """Nor these packages or any module in them."""
-
-_PROBE = "import json, sys; import rpc.client; print(json.dumps(sorted(sys.modules)))"
-
-
-def _loaded() -> list[str]:
-    """The modules a fresh interpreter holds after ``import rpc.client``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    modules: list[str] = json.loads(done.stdout)
-    return modules
 
 
 def _forbidden(name: str) -> bool:
@@ -46,7 +22,7 @@ def _forbidden(name: str) -> bool:
 
 
 def test_import_loads_no_server_package() -> None:
-    modules = _loaded()
+    modules = modules_after("import rpc.client")
     assert "rpc.client" in modules
     assert [name for name in modules if _forbidden(name)] == []
 

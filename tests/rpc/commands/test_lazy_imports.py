@@ -8,14 +8,7 @@ Checked in fresh interpreters, since this test process has imported everything a
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-"""The repository root (``tests/rpc/commands/`` is three levels below it)."""
+from tests.fresh import modules_after, run_python
 
 COMMAND_MODULES = {
     "rpc.commands.backfill",
@@ -34,22 +27,8 @@ COMMAND_MODULES = {
 }
 
 
-def _loaded(code: str) -> set[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return set(json.loads(done.stdout.splitlines()[-1]))
-
-
 def test_importing_the_cli_loads_no_command() -> None:
-    modules = _loaded("import rpc.cli")
+    modules = set(modules_after("import rpc.cli"))
     assert "rpc.cli" in modules
     assert modules & COMMAND_MODULES == set()
     assert {"aiohttp", "eth_abi", "distributed"} & modules == set()
@@ -63,17 +42,9 @@ def test_building_the_parser_loads_every_command_in_help_order() -> None:
         "sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))\n"
         "print(','.join(sub.choices))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert done.stdout.strip().split(",") == [
+    printed = run_python(code)
+    assert printed.strip().split(",") == [
         "demo", "sync", "serve", "backfill", "backup", "export", "build-sections",
         "build-index", "check", "repair", "generate", "search", "config",
     ]  # fmt: skip
-    assert _loaded("from rpc.cli import build_parser\nbuild_parser()") >= COMMAND_MODULES
+    assert set(modules_after("from rpc.cli import build_parser\nbuild_parser()")) >= COMMAND_MODULES
