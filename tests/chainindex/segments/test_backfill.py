@@ -182,6 +182,8 @@ def flaky_build(task: SegmentTask) -> SealedSegment:
     half-segment behind (the worst kind of partial), then raises."""
     marker = Path(task.directory).parent.parent / f"failed-{task.first}"
     if task.first == SEGMENT and not marker.exists():
+        # This task may run before anything has created the data directory.
+        marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
         build_segment(dataclasses.replace(task, last=task.first + SECTION - 1))
         raise RuntimeError("worker failed in the middle of the segment")
