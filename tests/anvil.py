@@ -192,6 +192,17 @@ class Anvil(LoopbackEndpoint):
         accounts: list[str] = self.rpc("eth_accounts")
         return accounts
 
+    def receipt(self, tx_hash: str, timeout: float = 10.0) -> dict[str, Any]:
+        """``tx_hash``'s receipt, waiting for it: automine mines asynchronously, so a
+        transaction's block may not exist yet when ``eth_sendTransaction`` returns."""
+        deadline = time.monotonic() + timeout
+        while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise AnvilError(f"{tx_hash} not mined within {timeout} s")
+            time.sleep(0.01)
+        found: dict[str, Any] = receipt
+        return found
+
     def mine(self, blocks: int = 1) -> None:
         """Mine ``blocks`` blocks (with whatever transactions are pending)."""
         self.rpc("anvil_mine", hex(blocks))

@@ -8,7 +8,6 @@ from anvil's unlocked dev accounts.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +47,7 @@ class Emitter:
         )
         if not anvil.rpc("anvil_getAutomine"):
             anvil.mine()
-        receipt = anvil.rpc("eth_getTransactionReceipt", tx_hash)
-        deadline = time.monotonic() + 10
-        while receipt is None and time.monotonic() < deadline:  # automine is asynchronous
-            time.sleep(0.01)
-            receipt = anvil.rpc("eth_getTransactionReceipt", tx_hash)
-        self.address: str = receipt["contractAddress"]
+        self.address: str = anvil.receipt(tx_hash)["contractAddress"]
         """The contract's address (lowercase hex)."""
 
     def tx(self, data: bytes) -> dict[str, Any]:

@@ -24,8 +24,8 @@ def mine_all_types(anvil: Anvil) -> int:
     anvil.rpc("eth_sendTransaction", {**common, "type": "0x0"})
     key = "0x" + "00" * 31 + "01"
     access = [{"address": other, "storageKeys": [key]}]
-    anvil.rpc("eth_sendTransaction", {**common, "type": "0x1", "accessList": access})
-    return anvil.block_number()
+    last = anvil.rpc("eth_sendTransaction", {**common, "type": "0x1", "accessList": access})
+    return int(anvil.receipt(last)["blockNumber"], 16)
 
 
 async def test_full_transactions_are_checked_and_archived_as_hashes(anvil: Anvil) -> None:
