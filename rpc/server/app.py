@@ -230,8 +230,7 @@ class RpcServer:
             )
             body.abort()
             return body.response
-        await body.finish()
-        return body.response
+        return await body.finish()
 
     # --- WebSocket ----------------------------------------------------------------------------
 

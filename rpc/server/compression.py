@@ -5,11 +5,13 @@ ones are not worth the CPU), at level 1 (fast), to clients whose ``Accept-Encodi
 gzip (RFC 9110 section 12.5.3: ``q=0`` refuses), with ``Vary: Accept-Encoding``.
 
 A whole answer is compressed in one go (on a worker thread when large: zlib releases the
-GIL). A streamed answer (:class:`StreamedBody`) is compressed as it is written, with one
+GIL). A streamed answer (:class:`StreamedBody`) is held back until it reaches
+:data:`HOLD_BYTES` (or the gzip threshold, if larger): one that ends before goes out whole,
+with ``Content-Length``, in one write with its headers, and is compressed as whole answers
+are. A longer one is sent with chunked encoding, compressed as it is written, with one
 ``zlib.compressobj`` per response and a sync flush every :data:`FLUSH_EVERY` bytes of input,
-never gathered; only its first threshold bytes are held back to decide, and a stream that
-fails midway still cuts the connection. WebSocket messages are untouched (aiohttp
-negotiates permessage-deflate there).
+never gathered; a stream that fails midway still cuts the connection. WebSocket messages
+are untouched (aiohttp negotiates permessage-deflate there).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ import zlib
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
-__all__ = ["FLUSH_EVERY", "STREAM", "StreamedBody", "accepts_gzip", "gzip_middleware"]
+__all__ = [
+    "FLUSH_EVERY", "HOLD_BYTES", "STREAM", "StreamedBody", "accepts_gzip", "gzip_middleware",
+]  # fmt: skip
+
+HOLD_BYTES = 64 << 10
+"""A streamed answer is held back up to this size, and sent whole if it ends within it: a
+small answer then costs one write (headers and body) instead of three (headers, a chunk, the
+last chunk), and the client gets its length."""
 
 FLUSH_EVERY = 256 << 10
 """Input bytes of a streamed answer between gzip sync flushes (the client sees progress)."""
@@ -65,17 +74,19 @@ def _gzip(body: bytes) -> bytes:
 
 
 class StreamedBody:
-    """A chunked answer written part by part, gzip-compressed on the way when the client
-    accepts it and the answer reaches the threshold (see the module docstring)."""
+    """An answer written part by part: held back while short, then sent with chunked
+    encoding, gzip-compressed on the way when the client accepts it and the answer reaches
+    the threshold (see the module docstring)."""
 
     def __init__(self, request: web.Request, gzip_min_bytes: int | None) -> None:
         self.request = request
         """The request answered."""
         self.response = web.StreamResponse(headers={hdrs.CONTENT_TYPE: "application/json"})
-        """The response (prepared on the first write that goes out)."""
+        """The response when streamed (prepared once the held parts reach the hold size)."""
         self._threshold = (
             gzip_min_bytes if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")) else None
         )
+        self._hold = max(HOLD_BYTES, self._threshold or 0)
         self._held: list[bytes] = []
         self._held_bytes = 0
         self._compressor: zlib._Compress | None = None
@@ -84,9 +95,9 @@ class StreamedBody:
         """Body bytes written (compressed when compressed)."""
         self.aborted = False
         """Whether the connection was cut midway."""
-        request[STREAM] = self
 
     async def _start(self, compressed: bool) -> None:
+        self.request[STREAM] = self
         self.response.enable_chunked_encoding()
         if compressed:
             self.response.headers[hdrs.CONTENT_ENCODING] = "gzip"
@@ -96,18 +107,15 @@ class StreamedBody:
         await self.response.prepare(self.request)
 
     async def write(self, part: bytes) -> None:
-        """Send ``part`` (compressed, or held back while too little is known)."""
+        """Send ``part`` (compressed), or hold it back while the answer is short."""
         if self.response.prepared:
             await self._send(part)
-        elif self._threshold is None:
-            await self._start(compressed=False)
-            await self._out(part)
-        else:
-            self._held.append(part)
-            self._held_bytes += len(part)
-            if self._held_bytes >= self._threshold:
-                await self._start(compressed=True)
-                await self._send(self._take_held())
+            return
+        self._held.append(part)
+        self._held_bytes += len(part)
+        if self._held_bytes >= self._hold:
+            await self._start(compressed=self._threshold is not None)
+            await self._send(self._take_held())
 
     def _take_held(self) -> bytes:
         held = b"".join(self._held)
@@ -130,22 +138,20 @@ class StreamedBody:
         self.sent += len(data)
         await self.response.write(data)
 
-    async def finish(self) -> None:
-        """End the answer (a short held-back one goes out whole, uncompressed)."""
+    async def finish(self) -> web.StreamResponse:
+        """End the answer; the response to return (a short answer: a whole one, which the
+        gzip middleware compresses like any other)."""
         if not self.response.prepared:
-            body = self._take_held()
-            self.response.content_length = len(body)
-            if self._threshold is not None:
-                self.response.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
-            await self.response.prepare(self.request)
-            await self._out(body)
-        elif self._compressor is not None:
+            return web.Response(body=self._take_held(), content_type="application/json")
+        if self._compressor is not None:
             await self._out(self._compressor.flush())
         await self.response.write_eof()
+        return self.response
 
     def abort(self) -> None:
         """Cut the connection: the client must not take a partial answer for a whole one."""
         self.aborted = True
+        self.request[STREAM] = self
         if self.request.transport is not None:
             self.request.transport.abort()
 
