@@ -23,6 +23,7 @@ around ``newCorsHandler``, all inside ``newGzipHandler``), with these difference
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -85,12 +86,7 @@ class HttpPolicy:
         if not host_header:
             return True
         host = host_of(host_header)
-        try:
-            ipaddress.ip_address(host)
-            return True
-        except ValueError:
-            pass
-        return "*" in self.vhosts or host in self.vhosts
+        return _is_ip_literal(host) or "*" in self.vhosts or host in self.vhosts
 
     def allowed_origin(self, origin: str | None) -> str | None:
         """The ``Access-Control-Allow-Origin`` value for ``origin`` (None: no CORS headers)."""
@@ -107,6 +103,16 @@ class HttpPolicy:
             ):  # fmt: skip
                 return origin
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _is_ip_literal(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address (cached: every request asks)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def host_of(header: str) -> str:
