@@ -30,20 +30,26 @@ from bench.common import Table, machine
 _BLOCK = re.compile(r"\bblock (\d+)|\bat (\d+)\b|(\d+)/(\d+)")
 
 
-def _status(pid: int) -> tuple[float, float] | None:
-    """(VmRSS, VmHWM) of ``pid`` in MiB, None once it is gone."""
+_FIELDS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
+
+
+def _status(pid: int) -> tuple[float, float, float, float] | None:
+    """(VmRSS, VmHWM, RssAnon, RssFile) of ``pid`` in MiB, None once it is gone.
+
+    ``RssFile`` is the part of the RSS that maps files (LevelDB reads its tables through
+    ``mmap``); ``RssAnon`` is the heap."""
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
     values = {}
     for line in text.splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
+        if line.startswith(tuple(f"{field}:" for field in _FIELDS)):
             name, amount = line.split(":", 1)
             values[name] = int(amount.split()[0]) / 1024
-    if len(values) < 2:
+    if len(values) < len(_FIELDS):
         return None
-    return values["VmRSS"], values["VmHWM"]
+    return values["VmRSS"], values["VmHWM"], values["RssAnon"], values["RssFile"]
 
 
 def _load() -> float:
@@ -83,7 +89,7 @@ def main() -> None:
         ]
         if args.no_logs:
             command.append("--no-logs")
-        samples: list[tuple[float, float, float, float, str]] = []
+        samples: list[tuple[float, float, float, float, float, float, str]] = []
         start = time.monotonic()
         with open(log_path, "wb") as log_file:
             child = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
@@ -107,17 +113,25 @@ def main() -> None:
         table = Table(
             f"RSS of `logfilter sync --upstream '{args.spec}'"
             f"{' --no-logs' if args.no_logs else ''} --section-size {args.section_size}`",
-            ["s", "RSS MiB", "VmHWM MiB", "load", "last progress"],
+            ["s", "RSS MiB", "VmHWM MiB", "anon MiB", "file MiB", "load", "last progress"],
         )
-        for at, rss, hwm, load, last in samples:
-            table.add(f"{at:.0f}", f"{rss:.1f}", f"{hwm:.1f}", f"{load:.2f}", last)
+        for at, rss, hwm, anon, mapped, load, last in samples:
+            table.add(
+                f"{at:.0f}",
+                f"{rss:.1f}",
+                f"{hwm:.1f}",
+                f"{anon:.1f}",
+                f"{mapped:.1f}",
+                f"{load:.2f}",
+                last,
+            )
         table.print()
         if args.csv:
             args.csv.write_text(
-                "s,rss_mib,hwm_mib,load\n"
-                + "".join(f"{a:.1f},{r:.1f},{h:.1f},{lo:.2f}\n" for a, r, h, lo, _ in samples)
+                "s,rss_mib,hwm_mib,anon_mib,file_mib,load\n"
+                + "".join(",".join(f"{v:.2f}" for v in row[:-1]) + "\n" for row in samples)
             )
-        loads = [s[3] for s in samples] or [_load()]
+        loads = [s[5] for s in samples] or [_load()]
         print(f"\nmachine: {machine()}")
         print(
             f"exit status {child.returncode}; {elapsed:.0f} s; peak RSS (ru_maxrss = VmHWM) "
