@@ -123,7 +123,21 @@ def _seal_with_serve(chain: Chain, datadir: Path, log: Path) -> None:
         while f"sealed blocks {first}..{last}" not in log.read_text():
             assert time.monotonic() < deadline, log.read_text()[-2000:]
             time.sleep(0.1)
+        while not _text_index_at_the_end(server):  # the text index follows sync: let it finish
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.1)
         assert server.stop() == 0
+
+
+def _text_index_at_the_end(server: ServeProcess) -> bool:
+    """Whether ``server`` has synced the whole chain and its text index holds every log of
+    the last 100 blocks (it indexes in block order, so then all of them)."""
+    if int(server.call("eth_blockNumber"), 16) < BLOCKS - 1:
+        return False
+    window = {"fromBlock": hex(BLOCKS - 100), "toBlock": hex(BLOCKS - 1)}
+    logs = server.call("eth_getLogs", window)
+    found = server.call("logfilter_search", {"query": "*:*", "limit": 1, **window})
+    return bool(logs) and found["total"] == len(logs)
 
 
 @pytest.fixture(scope="module")
