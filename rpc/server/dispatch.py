@@ -140,8 +140,8 @@ def respond(request_id: JsonId, outcome: Any) -> bytes:
     head = b'{"jsonrpc":"2.0","id":' + encode_id(request_id)
     if isinstance(outcome, JsonRpcError):
         return head + b',"error":' + orjson.dumps(outcome.to_object()) + b"}"
-    if isinstance(outcome, RawJson):
-        return head + b',"result":' + outcome.json + b"}"
+    if isinstance(outcome, RawJson):  # one copy of a result that may be tens of MB
+        return b"".join((head, b',"result":', outcome.json, b"}"))
     return head + b',"result":' + orjson.dumps(outcome) + b"}"
 
 

@@ -38,6 +38,7 @@ from rpc.server.codec import (
     decode_filter_id,
     encode_block_logs,
     encode_logs,
+    encode_logs_array,
 )
 from rpc.server.dispatch import (
     CallContext,
@@ -149,7 +150,7 @@ class EthApi:
         limit = self.service.limits.max_results
         if limit:
             blocks = await engine.collect(query, limit)
-            return RawJson(("[" + encode_block_logs(blocks, self.service.encoded) + "]").encode())
+            return RawJson(encode_logs_array(blocks, self.service.encoded))
         parts = _json_array(engine.stream(query), self.service.encoded)
         head = await anext(parts)
         deadline = asyncio.get_running_loop().time() + self.service.limits.request_timeout

@@ -30,6 +30,7 @@ from rpc.server.codec.logs import (
     encode_head,
     encode_log,
     encode_logs,
+    encode_logs_array,
 )
 from rpc.server.codec.params import (
     MAX_TOPIC_ALTERNATIVES,
@@ -52,5 +53,6 @@ __all__ = [
     "encode_head",
     "encode_log",
     "encode_logs",
+    "encode_logs_array",
     "invalid",
 ]

@@ -4,6 +4,7 @@ built here, for random blocks and selections."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from chainindex.filters import BlockLogs
 from chainindex.store.codec import LogsRecord, encode_logs
 from chainindex.types import ChainLog, Header
-from rpc.server.codec import EncodedLogs, encode_block_logs, encode_log
+from rpc.server.codec import EncodedLogs, encode_block_logs, encode_log, encode_logs_array
 from tests.rpc.server.test_codec import compact, reference_json
 
 ADDRESSES = [bytes([i]) * 19 + bytes([0]) for i in range(1, 5)] + [bytes(20)]
@@ -87,6 +88,24 @@ def test_bulk_and_per_log_paths_write_the_same_text(
         assert encode_block_logs([selected], cache) == expected
     every = BlockLogs(header, record, np.arange(len(logs), dtype=np.intp))
     assert encode_block_logs([every, selected], cache) == one_at_a_time(logs) + "," + expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(blocks(), max_size=3), st.data())
+def test_the_array_form_is_every_selected_log_in_order(
+    chain: list[tuple[Header, list[ChainLog]]], data: st.DataObject
+) -> None:
+    """``encode_logs_array``: a JSON array of the selected logs of every block, in order,
+    each as the reference writes it (no blocks, or nothing selected: ``[]``)."""
+    selected: list[BlockLogs] = []
+    expected: list[Any] = []
+    for header, logs in chain:
+        chosen = sorted(data.draw(st.sets(st.integers(0, len(logs) - 1), max_size=len(logs))))
+        record = LogsRecord.parse(encode_logs(logs))
+        selected.append(BlockLogs(header, record, np.array(chosen, dtype=np.intp)))
+        expected.extend(json.loads(compact(reference_json(logs[i]))) for i in chosen)
+    cache = data.draw(st.sampled_from([None, EncodedLogs()]))
+    assert json.loads(encode_logs_array(selected, cache)) == expected
 
 
 def test_log_indexes_past_the_table_of_small_quantities() -> None:
