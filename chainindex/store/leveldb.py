@@ -1,7 +1,8 @@
 """The LevelDB (plyvel) :class:`~chainindex.store.kv.KeyValueStore` the service runs on.
 
-Every read verifies LevelDB's block checksums (``verify_checksums``): without it a flipped
-byte in an uncompressed table block is handed out as data. A block that fails is
+Tables are written uncompressed (:data:`COMPRESSION`). Every read verifies LevelDB's block
+checksums (``verify_checksums``): without it a flipped byte in an uncompressed table block is
+handed out as data. A block that fails is
 :class:`~chainindex.errors.CorruptDataError` (no file path in the message); the layers above
 name the component and blocks (:mod:`chainindex.store.damage`).
 """
@@ -11,14 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import plyvel
 
 from chainindex.errors import CorruptDataError, DataDirLockedError, StoreError
 from chainindex.store.faults import storage_fault
 
-__all__ = ["LevelDBStore"]
+__all__ = ["COMPRESSION", "LevelDBStore"]
+
+COMPRESSION: Final = None
+"""LevelDB's compression of the tables this store writes: none. The snappy that plyvel's
+wheels carry takes about 75 µs to expand a saturated block's logs record (40 KB, 1.7 to 1
+on synthetic logs, about 2 to 1 on mainnet's), five times the 16 µs of reading it as stored,
+and the query path reads one such record per block it answers from (BENCHMARKS.md, "Reading
+a logs record"); the price is the disk: about 1.7 times the bytes. Tables written with
+snappy by an earlier version stay readable (LevelDB marks each block), and are rewritten
+uncompressed as compactions reach them. reth and Erigon likewise keep their hot tables
+uncompressed (MDBX)."""
 
 
 def _corrupt(err: Exception) -> CorruptDataError:
@@ -101,7 +112,10 @@ class LevelDBStore:
             if create:  # LevelDB ignores a failed mkdir, then reports the LOCK file missing
                 self.path.mkdir(parents=True, exist_ok=True)
             self._db = plyvel.DB(
-                str(self.path), create_if_missing=create, paranoid_checks=paranoid or None
+                str(self.path),
+                create_if_missing=create,
+                paranoid_checks=paranoid or None,
+                compression=COMPRESSION,
             )
         except OSError as err:
             fault = storage_fault(err, f"open data directory {self.path}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import plyvel
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,39 @@ def test_second_opener_gets_a_clear_lock_error(tmp_path: Path) -> None:
 )
 def test_prefix_end(prefix: bytes, end: bytes | None) -> None:
     assert prefix_end(prefix) == end
+
+
+def _table_bytes(path: Path) -> int:
+    return sum(table.stat().st_size for table in path.glob("*.ldb"))
+
+
+def test_tables_are_written_uncompressed(tmp_path: Path) -> None:
+    """A value that snappy would shrink to almost nothing takes its whole size on disk."""
+    store = LevelDBStore(tmp_path / "db")
+    with store.batch() as batch:
+        for i in range(4):
+            batch.put(bytes([i]), bytes(256 << 10))
+    store.compact()
+    store.close()
+    assert _table_bytes(tmp_path / "db") >= 4 * (256 << 10)
+
+
+def test_tables_written_with_snappy_stay_readable_and_are_rewritten(tmp_path: Path) -> None:
+    """A directory whose tables an earlier version wrote with snappy: read as before, and
+    uncompressed once a compaction rewrites them."""
+    path = tmp_path / "db"
+    old = plyvel.DB(str(path), create_if_missing=True, compression="snappy")
+    for i in range(4):
+        old.put(bytes([i]), bytes(256 << 10))
+    old.compact_range()
+    old.close()
+    assert _table_bytes(path) < 256 << 10  # snappy did shrink them
+    store = LevelDBStore(path)
+    assert [store.get(bytes([i])) for i in range(4)] == [bytes(256 << 10)] * 4
+    with store.batch() as batch:  # overwritten: the compaction writes new tables
+        for i in range(4):
+            batch.put(bytes([i]), bytes([i]) * (256 << 10))
+    store.compact()
+    assert [store.get(bytes([i])) for i in range(4)] == [bytes([i]) * (256 << 10) for i in range(4)]
+    store.close()
+    assert _table_bytes(path) >= 4 * (256 << 10)
