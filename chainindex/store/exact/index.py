@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from chainindex.errors import CorruptDataError
 from chainindex.store import schema
@@ -135,25 +136,19 @@ def write_entries(batch: WriteBatch, entries: SectionEntries) -> int:
     record of its log counts; returns how many ``x`` records. Consumes the entries."""
     section = entries.section
     counts = SectionCounts(entries.layout, section, entries.counts)
-    keys, positions, bounds = entries.value_groups()
+    keys, positions, bounds = entries.value_stream()
+    groups = len(bounds) - 1
+    fps = np.fromiter((fingerprint(key) for key in keys), dtype=np.uint64, count=groups)
     positions = entries.dense(positions)
-    fps = [fingerprint(key) for key in keys]
-    del keys
-    merged: dict[int, list[int]] = {}
-    if len(set(fps)) != len(fps):
-        seen: dict[int, int] = {}
-        for index, fp in enumerate(fps):
-            if fp in seen:
-                merged.setdefault(fp, [seen[fp]]).append(index)
-            seen[fp] = index
+    merged = _shared_fingerprints(fps)
     edges = bounds.tolist()
     lo = 0
-    while lo < len(fps):
+    while lo < groups:
         limit = int(np.searchsorted(bounds, edges[lo] + ENCODE_POSITIONS, side="right")) - 1
-        hi = min(lo + ENCODE_GROUPS, len(fps), max(lo + 1, limit))
+        hi = min(lo + ENCODE_GROUPS, groups, max(lo + 1, limit))
         part = bounds[lo : hi + 1]
         records = encode_chunks(positions[edges[lo] : edges[hi]], part - part[0])
-        for fp, record in zip(fps[lo:hi], records, strict=True):
+        for fp, record in zip(fps[lo:hi].tolist(), records, strict=True):
             if fp not in merged:
                 batch.put(chunk_key(fp, section), record)
         lo = hi
@@ -163,4 +158,15 @@ def write_entries(batch: WriteBatch, entries: SectionEntries) -> int:
         ).astype(np.uint32)
         batch.put(chunk_key(fp, section), encode_chunk(union))
     batch.put(counts_key(section), counts.encode())
-    return len(fps) - sum(len(m) - 1 for m in merged.values())
+    return groups - sum(len(m) - 1 for m in merged.values())
+
+
+def _shared_fingerprints(fps: npt.NDArray[np.uint64]) -> dict[int, list[int]]:
+    """Each fingerprint that several groups share, with those groups in order."""
+    order = np.argsort(fps, kind="stable")
+    ordered = fps[order]
+    merged: dict[int, list[int]] = {}
+    for at in np.flatnonzero(ordered[1:] == ordered[:-1]).tolist():
+        fp = int(ordered[at])
+        merged.setdefault(fp, [int(order[at])]).append(int(order[at + 1]))
+    return merged
