@@ -115,7 +115,10 @@ async def test_exactly_once_across_dropped_connections(anvil: Anvil) -> None:
                 view.take(await asyncio.wait_for(anext(sub), 0.3))
     assert drops == 4
     assert sub.reconnects >= 3  # the last drop may be noticed only after the final check
-    assert proxy.connections == 1 + sub.reconnects
+    # One connection per reconnection; the last one may be open but not re-subscribed yet
+    # (``reconnects`` counts a reconnection once its subscription is back).
+    pending = 1 if sub.reconnects == drops - 1 else 0
+    assert 1 + sub.reconnects <= proxy.connections <= 1 + sub.reconnects + pending
     assert view.removed == []
     assert view.ordered() == expected
     assert len(expected) > 60
