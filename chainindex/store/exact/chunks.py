@@ -21,6 +21,8 @@ per position).
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import numpy as np
 import numpy.typing as npt
 from pyroaring import BitMap
@@ -100,7 +102,36 @@ def encode_chunk(positions: U32) -> bytes:
     return encode_chunks(positions, np.array([0, len(positions)], dtype=np.int64))[0]
 
 
+_SMALL_RECORD = 48
+"""Varint records of at most this many bytes are decoded by a Python loop: the numpy path's
+two dozen calls cost more there (a rare value's record in a section is a few bytes)."""
+
+
+def _decode_small(data: bytes, where: str) -> U32:
+    """:func:`_decode_varints` of a short record, one byte at a time (the same checks, in
+    the same order, with the same messages)."""
+    if not data or data[-1] & 0x80:
+        raise CorruptDataError(f"{where}: truncated varint record")
+    gaps: list[int] = []
+    value = length = 0
+    for byte in data:
+        if length == 5:
+            raise CorruptDataError(f"{where}: varint longer than 32 bits")
+        value |= (byte & 0x7F) << (7 * length)
+        length += 1
+        if byte < 0x80:
+            gaps.append(value)
+            value = length = 0
+    if sum(gaps) > 0xFFFFFFFF:
+        raise CorruptDataError(f"{where}: position beyond 32 bits")
+    if 0 in gaps[1:]:
+        raise CorruptDataError(f"{where}: repeated position")
+    return np.array(list(accumulate(gaps)), dtype=np.uint32)
+
+
 def _decode_varints(data: bytes, where: str) -> U32:
+    if len(data) <= _SMALL_RECORD:
+        return _decode_small(data, where)
     raw = np.frombuffer(data, dtype=np.uint8)
     if not len(raw) or raw[-1] & 0x80:
         raise CorruptDataError(f"{where}: truncated varint record")

@@ -67,7 +67,7 @@ class SectionCounts:
                 f"exact index: log counts record of section {section} has {len(raw)} bytes, "
                 f"expected {4 * layout.section_size}"
             )
-        counts = np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+        counts = np.frombuffer(raw, dtype="<u4").astype(np.uint32, copy=False)
         return cls(layout, section, counts)
 
     def absolute(self, dense: U32) -> U64:

@@ -5,6 +5,7 @@ a real LevelDB read back by value, with fingerprint collisions merged."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from bloombits.keccak import keccak256
 from chainindex.errors import CorruptDataError
 from chainindex.store import LevelDBStore, schema
 from chainindex.store.codec import encode_logs, logs_columns
-from chainindex.store.exact import PositionLayout, index, keys
+from chainindex.store.exact import PositionLayout, chunks, index, keys
 from chainindex.store.exact.chunks import (
     ROARING,
     ROARING_MIN,
@@ -119,6 +120,33 @@ def test_many_records_at_once_are_each_record(lists: list[set[int]]) -> None:
 def test_malformed_records_are_corrupt_data(bad: bytes) -> None:
     with pytest.raises(CorruptDataError, match="where"):
         decode_chunk(bad, "where")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=48),
+        st.lists(st.integers(0, 2**33), max_size=9).map(leb128),  # repeats, overflows
+    )
+)
+def test_short_records_decode_as_the_numpy_path_does(body: bytes) -> None:
+    """Records of up to 48 bytes take a Python loop: the same positions as the numpy path
+    over any bytes, or the same CorruptDataError."""
+
+    def outcome(decode: Callable[[bytes, str], np.ndarray]) -> object:
+        try:
+            return decode(body, "where").tolist()
+        except CorruptDataError as err:
+            return str(err)
+
+    assert outcome(chunks._decode_small) == outcome(_numpy_varints)
+
+
+def _numpy_varints(body: bytes, where: str) -> np.ndarray:
+    """The numpy path alone, whatever the record's length."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(chunks, "_SMALL_RECORD", -1)
+        return chunks._decode_varints(body, where)
 
 
 def test_counts_turn_dense_positions_into_blocks() -> None:
