@@ -31,12 +31,16 @@ from pathlib import Path
 
 import numpy as np
 import plyvel
+from eth_typing import Address, Hash32
 
+from bench.bench_exact import drop_page_cache
 from bench.common import Table, machine, median_seconds
 from bench.exact_setup import REPO, queries
+from chainindex.filters.criteria import LogCriteria
+from chainindex.filters.exact import index_groups
 from chainindex.store import LevelDBStore, schema
 from chainindex.store.exact import PositionLayout, stored_positions
-from chainindex.store.exact.keys import ADDRESS, chunk_key, counts_key, parse_chunk_key, value_key
+from chainindex.store.exact.keys import chunk_key, counts_key, parse_chunk_key
 
 SECTION_SIZE = 4096
 RANGES = (10_000, 100_000)
@@ -102,11 +106,6 @@ def build(source: Path, target: Path, sections: int) -> None:
     marker.write_text(json.dumps(spec))
 
 
-def _drop_page_cache() -> None:
-    os.sync()
-    Path("/proc/sys/vm/drop_caches").write_text("1\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, required=True, help="a synced saturated chain")
@@ -128,10 +127,11 @@ def main() -> None:
     )
     lengths = [n for n in RANGES if n < blocks] + [blocks]
     for query in queries("saturated"):
-        groups = []
-        if query.addresses:
-            groups.append([value_key(ADDRESS, a) for a in query.addresses])
-        groups += [[value_key(i + 1, t)] for i, t in enumerate(query.topics) if t is not None]
+        criteria = LogCriteria(
+            tuple(Address(a) for a in query.addresses),
+            tuple(() if t is None else (Hash32(t),) for t in query.topics),
+        )
+        groups = index_groups(criteria)
         for length in lengths:
             first, last = blocks - length, blocks - 1
             store = LevelDBStore(target, create=False)
@@ -141,7 +141,8 @@ def main() -> None:
                 warm = median_seconds(ask, repeats=args.repeats)
             finally:
                 store.close()
-            _drop_page_cache()
+            if not drop_page_cache():
+                raise SystemExit("cold runs need to empty the page cache: not permitted here")
             store = LevelDBStore(target, create=False)
             try:
                 cold_started = time.perf_counter()
